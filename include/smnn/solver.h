@@ -1,0 +1,114 @@
+/* The batched S-MNN solver: plans, forward solve, frozen left-hand side.
+ *
+ * A plan fixes one problem shape (smnn_problem) on one context, compiles the kernels it needs and
+ * owns the device workspace that keeps the factorization: per system and time point the Cholesky
+ * factor L_t of the pivot block (packed lower triangle), the coupling factor K_t = P_t L_t of the
+ * block LDL^T form M = P L L^T P^T (paper Eq. 11-12) and the forward-substitution vector. So
+ * after one solve (or factor) the same matrices can be reused for new right-hand sides.
+ *
+ * Kernel variants and the rule behind SMNN_VARIANT_AUTO, for block size n = V * n_orders:
+ *  - PRIVATE: one work-item per system, whole time loop in one kernel, blocks in private memory,
+ *    workspace interleaved by system so neighbouring work-items touch neighbouring addresses.
+ *    Chosen when n <= 8, or when n <= 16 on a CPU device (where private memory is cache).
+ *  - LOCAL: one work-group per system, blocks in local memory, rows of each block operation spread
+ *    over the work-items. Chosen otherwise (n <= 64).
+ * Blocks larger than 64 return SMNN_ERROR_UNSUPPORTED.
+ *
+ * Failures of single systems: a system whose pivot block is not positive definite, or whose
+ * values become NaN or Inf, gets NaN in all of its y; all other systems are solved normally. The
+ * blocking calls then return SMNN_ERROR_NOT_POSITIVE_DEFINITE with the count and the first
+ * failing system and time point in the message; after the asynchronous calls, ask
+ * smnn_plan_failures().
+ *
+ * Thread safety: a plan is used by one thread at a time; different plans on one context may be
+ * used concurrently. */
+#ifndef SMNN_SOLVER_H
+#define SMNN_SOLVER_H
+
+#include <stddef.h>
+
+#include <smnn/problem.h>
+#include <smnn/runtime.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct smnn_plan smnn_plan;
+
+/* Validates p, picks the variant, compiles (or fetches from the caches) the kernels and allocates
+ * the workspace, in batch chunks when one allocation would exceed the device's maximum.
+ * Errors: SMNN_ERROR_INVALID_ARGUMENT, SMNN_ERROR_UNSUPPORTED (double precision without fp64,
+ * block larger than 64, forced variant that cannot hold the block), SMNN_ERROR_BUILD_FAILED,
+ * SMNN_ERROR_DEVICE_OUT_OF_MEMORY, SMNN_ERROR_OPENCL. The plan keeps a pointer to ctx, which must
+ * outlive it. */
+smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p, smnn_plan **out);
+void smnn_plan_free(smnn_plan *plan); /* accepts NULL; waits for the plan's work to finish */
+
+/* The plan's problem (a copy made at creation), variant in use and workspace size in bytes. */
+const smnn_problem *smnn_plan_problem(const smnn_plan *plan);
+smnn_variant smnn_plan_variant(const smnn_plan *plan);
+size_t smnn_plan_workspace_bytes(const smnn_plan *plan);
+/* Number of batch chunks the workspace is split into (1 unless it exceeds one allocation). */
+size_t smnn_plan_chunks(const smnn_plan *plan);
+
+/* The variant the rule picks for a block size n = dims * orders, batch B and device. */
+smnn_variant smnn_variant_choose(const smnn_device_info *dev, size_t n, size_t batch);
+/* "private", "local" or "auto". */
+const char *smnn_variant_name(smnn_variant v);
+
+/* Asynchronous forward solve from device buffers: assemble, factor, substitute.
+ * Buffers hold elements of the plan's precision (cl_double or cl_float) in the layouts of
+ * problem.h; y receives (B, T, V, n_orders). queue NULL means the context's queue; it must belong
+ * to the plan's context and device. The kernels wait for wait_list; *event (if not NULL) receives
+ * an event that completes when y is written. Nothing is enqueued when a check fails.
+ * Errors (before enqueueing): SMNN_ERROR_INVALID_ARGUMENT (NULL buffer), SMNN_ERROR_BUFFER_TOO_SMALL
+ * (the message names the buffer, its size and the size needed), SMNN_ERROR_OPENCL. */
+smnn_status smnn_solve_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem d, cl_mem u,
+                             cl_mem s, cl_mem y, cl_uint num_wait, const cl_event *wait_list,
+                             cl_event *event);
+
+/* Asynchronous factorization only (assembly + block Cholesky of M from c and s), for a later
+ * smnn_solve_frozen_async. Same conventions as smnn_solve_async. */
+smnn_status smnn_factor_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem s,
+                              cl_uint num_wait, const cl_event *wait_list, cl_event *event);
+
+/* Asynchronous solve with the factorization kept from the last smnn_factor_async or
+ * smnn_solve_async on this plan (frozen left-hand side): only beta = w_gov^2 C^T d + w_init^2 u
+ * is assembled and two substitutions run. c must hold the same values as at factorization (it
+ * enters beta). Errors: SMNN_ERROR_INVALID_STATE when the plan was never factored, and those of
+ * smnn_solve_async. */
+smnn_status smnn_solve_frozen_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem d,
+                                    cl_mem u, cl_mem y, cl_uint num_wait,
+                                    const cl_event *wait_list, cl_event *event);
+
+/* Per-system failure report of the last factorization or solve (blocking: waits for the plan's
+ * work). count = number of failing systems; first_system/first_step = batch index and time point
+ * (0-based) of the failing system with the smallest index; both SIZE_MAX when count is 0. */
+typedef struct smnn_failure_report {
+    size_t count;
+    size_t first_system;
+    size_t first_step;
+} smnn_failure_report;
+smnn_status smnn_plan_failures(smnn_plan *plan, smnn_failure_report *report);
+
+/* Blocking forward solve from host memory, in double precision whatever the plan's precision
+ * (values are converted for single-precision plans). Pointers as in problem.h; y receives
+ * (B, T, V, n_orders). Checks every input for NaN/Inf and every step for > 0 first.
+ * Errors: those of smnn_solve_async, SMNN_ERROR_INVALID_ARGUMENT (NULL pointer, non-finite value,
+ * non-positive step: message names the input and index; y untouched) and
+ * SMNN_ERROR_NOT_POSITIVE_DEFINITE (y is written; failing systems hold NaN). */
+smnn_status smnn_solve(smnn_plan *plan, const double *c, const double *d, const double *u,
+                       const double *s, double *y);
+
+/* Blocking factorization from host memory (see smnn_factor_async). */
+smnn_status smnn_factor(smnn_plan *plan, const double *c, const double *s);
+
+/* Blocking solve with the frozen factorization (see smnn_solve_frozen_async). */
+smnn_status smnn_solve_frozen(smnn_plan *plan, const double *c, const double *d, const double *u,
+                              double *y);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,128 @@
+/* Internal declarations shared by the library's source files (never installed).
+ *
+ * Error reporting: every failure goes through smnn__fail(), which formats the detail message into
+ * the thread-local last error and, when a context is given, into the context's last error, and
+ * returns the status so that call sites read `return FAIL(ctx, SMNN_ERROR_..., "fmt", ...)`. */
+#ifndef SMNN_INTERNAL_H
+#define SMNN_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <smnn/smnn.h>
+
+#if defined(__GNUC__)
+#define SMNN_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define SMNN_PRINTF(a, b)
+#endif
+
+/* Records "file:line: message" as the last error of this thread (and of ctx if not NULL). */
+smnn_status smnn__fail(smnn_context *ctx, smnn_status status, const char *file, int line,
+                       const char *fmt, ...) SMNN_PRINTF(5, 6);
+#define FAIL(ctx, status, ...) smnn__fail((ctx), (status), __FILE__, __LINE__, __VA_ARGS__)
+/* Fails with SMNN_ERROR_OPENCL (or DEVICE_OUT_OF_MEMORY / OUT_OF_HOST_MEMORY for those codes),
+ * naming the OpenCL call and its error. */
+smnn_status smnn__fail_cl(smnn_context *ctx, cl_int err, const char *call, const char *file,
+                          int line);
+#define FAIL_CL(ctx, err, call) smnn__fail_cl((ctx), (err), (call), __FILE__, __LINE__)
+/* Forwards a failing status unchanged (the callee already recorded the detail). */
+#define FORWARD_IF_ERROR(expr)                                                                     \
+    do {                                                                                           \
+        smnn_status fwd_status_ = (expr);                                                          \
+        if (fwd_status_ != SMNN_SUCCESS) return fwd_status_;                                       \
+    } while (0)
+/* Clears the thread's last error at the start of a public call. */
+void smnn__clear_error(void);
+
+/* Growable string, for messages, build options and device listings. */
+typedef struct smnn__str {
+    char *data;
+    size_t len, cap;
+    int failed; /* set when an allocation failed; data then holds what fitted */
+} smnn__str;
+void smnn__str_printf(smnn__str *s, const char *fmt, ...) SMNN_PRINTF(2, 3);
+void smnn__str_append(smnn__str *s, const char *text, size_t len);
+void smnn__str_free(smnn__str *s);
+
+/* 64-bit FNV-1a, chained: pass the previous hash as seed (start with SMNN__FNV_SEED). */
+#define SMNN__FNV_SEED UINT64_C(0xcbf29ce484222325)
+uint64_t smnn__hash(uint64_t seed, const void *data, size_t len);
+
+/* Reads a string device/platform property into buf (always terminated; "" on failure). */
+void smnn__device_string(cl_device_id dev, cl_device_info what, char *buf, size_t len);
+void smnn__platform_string(cl_platform_id pf, cl_platform_info what, char *buf, size_t len);
+/* Fills info from a device handle; indexes left as given. */
+void smnn__device_info_fill(cl_device_id dev, smnn_device_info *info);
+
+/* ---- Kernel programs ---------------------------------------------------------------------- */
+
+/* The embedded kernel sources (generated from the cl/ folder at build time), in the order in which they
+ * are concatenated into one program. */
+typedef struct smnn__cl_source {
+    const char *name; /* file name, e.g. "factor.cl" */
+    const char *text;
+} smnn__cl_source;
+extern const smnn__cl_source smnn__cl_sources[];
+extern const size_t smnn__cl_source_count;
+
+/* Returns the program built from the given sources (concatenated in order) with the given
+ * options, from the context's memory cache, else the disk cache, else a source build (stored in
+ * both caches). The program is owned by the context. Sets *from (if not NULL) to where it came
+ * from. Errors: SMNN_ERROR_BUILD_FAILED with the options and build log in the message;
+ * SMNN_ERROR_OPENCL. Thread-safe. */
+typedef enum smnn__program_origin {
+    SMNN__FROM_MEMORY = 0,
+    SMNN__FROM_DISK = 1,
+    SMNN__FROM_SOURCE = 2,
+} smnn__program_origin;
+smnn_status smnn__program_get(smnn_context *ctx, const char *const *sources, size_t nsources,
+                              const char *options, cl_program *program,
+                              smnn__program_origin *from);
+
+/* The library's kernels program for one precision and one set of tuning defines (extra may be
+ * NULL). Adds the precision define and checks fp64. */
+smnn_status smnn__kernels_program(smnn_context *ctx, smnn_precision precision, const char *extra,
+                                  cl_program *program);
+
+/* ---- Disk cache of program binaries (cache.c) ---------------------------------------------- */
+
+/* The cache folder: $SMNN_CACHE_DIR, else $XDG_CACHE_HOME/smnn, else $HOME/.cache/smnn; NULL
+ * when SMNN_CACHE_DISABLE is set to anything but "" or "0", or no folder can be named. Returns a
+ * malloc'd string. */
+char *smnn__cache_dir(void);
+/* Loads the binary stored under key; returns a malloc'd buffer and its size, or NULL when absent,
+ * unreadable, truncated or corrupt (a corrupt entry is removed). */
+unsigned char *smnn__cache_load(uint64_t key, size_t *size);
+/* Stores a binary under key (atomically: temporary file and rename); failures are ignored,
+ * since the cache is only an optimisation. Returns 1 when stored. */
+int smnn__cache_store(uint64_t key, const unsigned char *data, size_t size);
+
+/* ---- Context (context.c) ------------------------------------------------------------------ */
+
+typedef struct smnn__program_entry {
+    struct smnn__program_entry *next;
+    uint64_t key;
+    char *options;
+    cl_program program;
+} smnn__program_entry;
+
+struct smnn_context {
+    cl_context cl_ctx;
+    cl_device_id device;
+    cl_command_queue queue;
+    smnn_device_info info;
+    smnn__program_entry *programs; /* memory cache, guarded by lock */
+    void *lock;                    /* pthread_mutex_t *, opaque here */
+    char last_error[4096];
+};
+
+void smnn__context_lock(smnn_context *ctx);
+void smnn__context_unlock(smnn_context *ctx);
+void smnn__context_set_error(smnn_context *ctx, const char *msg);
+
+/* Allocation helper: multiplies with overflow check; returns 0 on overflow. */
+int smnn__mul_overflows(size_t a, size_t b, size_t *out);
+
+#endif

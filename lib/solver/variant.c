@@ -1,0 +1,94 @@
+/* The variant rule and the compile-time shapes of the kernel programs.
+ *
+ * PRIVATE (one work-item per system) wins whenever the blocks fit in registers or cache: for
+ * n <= 8 on every device and n <= 16 on CPUs. Above that, one work-group per system (LOCAL) keeps
+ * the pivot block in local memory and spreads each block operation over its rows. Programs are
+ * compiled for a block capacity NMAX from a short ladder (private 4, 8, 16; local 16, 32, 64) so
+ * that few programs serve every shape. */
+#include <stdio.h>
+
+#include "solver_internal.h"
+
+smnn_variant smnn_variant_choose(const smnn_device_info *dev, size_t n, size_t batch) {
+    (void)batch; /* a batch too small to fill the device still prefers this rule on CPUs; GPU
+                    tuning by batch size belongs to the tuning table (bench/) */
+    if (n <= 8) return SMNN_VARIANT_PRIVATE;
+    if (n <= 16 && dev && dev->is_cpu) return SMNN_VARIANT_PRIVATE;
+    return SMNN_VARIANT_LOCAL;
+}
+
+const char *smnn_variant_name(smnn_variant v) {
+    switch (v) {
+    case SMNN_VARIANT_AUTO:
+        return "auto";
+    case SMNN_VARIANT_PRIVATE:
+        return "private";
+    case SMNN_VARIANT_LOCAL:
+        return "local";
+    }
+    return "unknown";
+}
+
+static const int private_ladder[] = {4, 8, 16};
+static const int local_ladder[] = {16, 32, 64};
+
+smnn_status smnn__kernel_shape_for(smnn_context *ctx, smnn_variant v, size_t n,
+                                   smnn_precision precision, smnn__kernel_shape *shape) {
+    if (v == SMNN_VARIANT_AUTO) v = smnn_variant_choose(&ctx->info, n, 0);
+    const int *ladder = v == SMNN_VARIANT_PRIVATE ? private_ladder : local_ladder;
+    int nmax = 0;
+    for (int i = 0; i < 3; i++) {
+        if ((size_t)ladder[i] >= n) {
+            nmax = ladder[i];
+            break;
+        }
+    }
+    if (!nmax)
+        return FAIL(ctx, SMNN_ERROR_UNSUPPORTED,
+                    "block size n = dims * orders = %zu exceeds the %s variant's maximum of %d", n,
+                    smnn_variant_name(v), ladder[2]);
+    int wg = nmax;
+    if (v == SMNN_VARIANT_LOCAL) {
+        if ((size_t)wg > ctx->info.max_work_group_size) wg = (int)ctx->info.max_work_group_size;
+        size_t elem = precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
+        size_t local = (size_t)nmax * nmax * elem + 2 * (size_t)nmax * elem + 16;
+        if (local > ctx->info.local_mem_bytes)
+            return FAIL(ctx, SMNN_ERROR_UNSUPPORTED,
+                        "the local variant for n = %zu needs %zu bytes of local memory; device "
+                        "'%s' has %llu", n, local, ctx->info.device_name,
+                        (unsigned long long)ctx->info.local_mem_bytes);
+    }
+    shape->variant = v;
+    shape->nmax = nmax;
+    shape->wg = wg;
+    return SMNN_SUCCESS;
+}
+
+smnn_status smnn__shape_program(smnn_context *ctx, smnn_precision precision,
+                                const smnn__kernel_shape *shape, cl_program *program) {
+    char extra[96];
+    snprintf(extra, sizeof extra, "-DSMNN_VARIANT=%d -DNMAX=%d -DWG=%d", (int)shape->variant,
+             shape->nmax, shape->wg);
+    return smnn__kernels_program(ctx, precision, extra, program);
+}
+
+smnn_status smnn_context_build_all(smnn_context *ctx, int precision) {
+    smnn__clear_error();
+    if (!ctx) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'ctx' is NULL");
+    for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++) {
+        const int *ladder = v == SMNN_VARIANT_PRIVATE ? private_ladder : local_ladder;
+        for (int i = 0; i < 3; i++) {
+            smnn__kernel_shape shape;
+            smnn_status st = smnn__kernel_shape_for(ctx, (smnn_variant)v, (size_t)ladder[i],
+                                                    (smnn_precision)precision, &shape);
+            if (st == SMNN_ERROR_UNSUPPORTED && v == SMNN_VARIANT_LOCAL) {
+                smnn__clear_error(); /* this device cannot hold that block: nothing to build */
+                continue;
+            }
+            FORWARD_IF_ERROR(st);
+            cl_program prog;
+            FORWARD_IF_ERROR(smnn__shape_program(ctx, (smnn_precision)precision, &shape, &prog));
+        }
+    }
+    return SMNN_SUCCESS;
+}

@@ -1,0 +1,140 @@
+/* Shared test helpers; see testutil.h. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+test_rng test_rng_make(uint64_t fallback) {
+    static int printed;
+    const char *env = getenv("SMNN_TEST_SEED");
+    uint64_t seed = env && *env ? strtoull(env, NULL, 0) : fallback;
+    if (!printed) {
+        fprintf(stderr, "# random seed %llu (replay with SMNN_TEST_SEED=%llu)\n",
+                (unsigned long long)seed, (unsigned long long)seed);
+        printed = 1;
+    }
+    test_rng r = {seed};
+    return r;
+}
+
+static uint64_t next(test_rng *r) {
+    uint64_t z = (r->state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+double test_uniform(test_rng *r, double lo, double hi) {
+    return lo + (hi - lo) * ((double)(next(r) >> 11) / 9007199254740992.0);
+}
+
+void test_assert_status(smnn_status st, smnn_status expected, const char *expr, const char *file,
+                        int line) {
+    if (st != expected) {
+        print_error("%s:%d: %s returned %s, expected %s\n  last error: %s\n", file, line, expr,
+                    smnn_status_name(st), smnn_status_name(expected), smnn_last_error());
+        _fail(file, line);
+    }
+}
+
+double test_rel_err(const double *a, const double *b, size_t n) {
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(a[i]) || isnan(b[i])) return NAN;
+        double e = fabs(a[i] - b[i]);
+        if (e > num) num = e;
+        if (fabs(b[i]) > den) den = fabs(b[i]);
+    }
+    return num / (den > 1e-300 ? den : 1e-300);
+}
+
+void test_assert_allclose(const double *a, const double *b, size_t n, double rtol, double atol,
+                          const char *what, const char *file, int line) {
+    size_t worst = 0, bad = 0;
+    double worst_excess = -1;
+    for (size_t i = 0; i < n; i++) {
+        double tol = atol + rtol * fabs(b[i]);
+        double e = fabs(a[i] - b[i]);
+        double excess = (isnan(e) || isnan(a[i])) ? INFINITY : e - tol;
+        if (excess > 0) bad++;
+        if (excess > worst_excess) {
+            worst_excess = excess;
+            worst = i;
+        }
+    }
+    if (bad) {
+        print_error("%s:%d: %s: %zu of %zu elements differ beyond rtol %g atol %g; worst at "
+                    "[%zu]: %.17g vs %.17g\n",
+                    file, line, what, bad, n, rtol, atol, worst, a[worst], b[worst]);
+        _fail(file, line);
+    }
+}
+
+static double *fill(size_t n, test_rng *r, double lo, double hi) {
+    double *x = malloc((n ? n : 1) * sizeof *x);
+    for (size_t i = 0; i < n; i++) x[i] = test_uniform(r, lo, hi);
+    return x;
+}
+
+void test_inputs_make(const smnn_problem *p, test_rng *r, double slo, double shi,
+                      test_inputs *in) {
+    size_t nc = smnn_problem_c_count(p);
+    in->c = fill(nc, r, -1, 1);
+    /* Give each equation q a dominant highest-order term of variable q mod V, so that the
+     * governing equations keep every variable's top derivative well determined. */
+    size_t n = p->dims * p->orders, Q = p->equations;
+    for (size_t row = 0; row < nc / n; row++) {
+        size_t q = row % Q, v = q % p->dims;
+        in->c[row * n + v * p->orders + p->orders - 1] += 1.5;
+    }
+    in->d = fill(smnn_problem_d_count(p), r, -1, 1);
+    in->u = fill(smnn_problem_u_count(p), r, -1, 1);
+    in->s = fill(smnn_problem_s_count(p), r, slo, shi);
+}
+
+void test_inputs_free(test_inputs *in) {
+    free(in->c);
+    free(in->d);
+    free(in->u);
+    free(in->s);
+    memset(in, 0, sizeof *in);
+}
+
+#define CANARY 64
+static const double canary_value = -12345.678901;
+
+double *test_canaried(size_t n) {
+    double *b = malloc((n + CANARY) * sizeof *b);
+    for (size_t i = 0; i < n + CANARY; i++) b[i] = canary_value;
+    return b;
+}
+
+int test_canary_ok(const double *buf, size_t n) {
+    for (size_t i = n; i < n + CANARY; i++)
+        if (buf[i] != canary_value) return 0;
+    return 1;
+}
+
+void test_canaried_free(double *buf) {
+    free(buf);
+}
+
+static smnn_context *shared_ctx;
+
+smnn_context *test_context(void) {
+    if (!shared_ctx) {
+        smnn_status st = smnn_context_create(NULL, &shared_ctx);
+        if (st != SMNN_SUCCESS) {
+            fprintf(stderr, "cannot create an OpenCL context: %s\n", smnn_last_error());
+            return NULL;
+        }
+    }
+    return shared_ctx;
+}
+
+void test_context_release(void) {
+    smnn_context_free(shared_ctx);
+    shared_ctx = NULL;
+}

@@ -1,0 +1,53 @@
+/* Shared test helpers: seeded random numbers (printed, replayable with SMNN_TEST_SEED), an
+ * allclose assertion that reports the worst element, random problems, canaried buffers, and a
+ * shared OpenCL context for group fixtures. */
+#ifndef SMNN_TESTUTIL_H
+#define SMNN_TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <smnn/smnn.h>
+
+/* Deterministic generator (splitmix64). */
+typedef struct test_rng {
+    uint64_t state;
+} test_rng;
+/* Seeds from SMNN_TEST_SEED if set, else from `fallback`; prints the seed once per binary. */
+test_rng test_rng_make(uint64_t fallback);
+double test_uniform(test_rng *r, double lo, double hi);
+
+/* Fails the test (with the smnn_last_error() detail) unless st == expected. */
+#define assert_status(st, expected) test_assert_status((st), (expected), #st, __FILE__, __LINE__)
+void test_assert_status(smnn_status st, smnn_status expected, const char *expr, const char *file,
+                        int line);
+
+/* Normwise relative error max|a - b| / max(max|b|, tiny); NaN if any element is NaN. */
+double test_rel_err(const double *a, const double *b, size_t n);
+/* Fails unless |a_i - b_i| <= atol + rtol |b_i| for all i (NaN never passes); names the worst. */
+#define assert_allclose(a, b, n, rtol, atol)                                                       \
+    test_assert_allclose((a), (b), (n), (rtol), (atol), #a, __FILE__, __LINE__)
+void test_assert_allclose(const double *a, const double *b, size_t n, double rtol, double atol,
+                          const char *what, const char *file, int line);
+
+/* Random inputs for p (sharing honoured): coefficients in [-1, 1] with the highest order of
+ * variable q (mod V) in equation q raised by 1.5, rhs and init in [-1, 1], steps in [slo, shi]. */
+typedef struct test_inputs {
+    double *c, *d, *u, *s;
+} test_inputs;
+void test_inputs_make(const smnn_problem *p, test_rng *r, double slo, double shi, test_inputs *in);
+void test_inputs_free(test_inputs *in);
+
+/* Buffers with a canary region after the end: test_canary_ok checks it is untouched. */
+double *test_canaried(size_t n);
+int test_canary_ok(const double *buf, size_t n);
+void test_canaried_free(double *buf);
+
+/* The context shared by a test binary (created on first use from SMNN_DEVICE / default). */
+smnn_context *test_context(void);
+void test_context_release(void);
+
+#endif
