@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "odes.h"
 #include "testutil.h"
 
 typedef struct solve_case {
@@ -100,6 +101,367 @@ static void test_cases_single(void **state) {
     }
 }
 
+
+/* The paper's six standalone ODEs (Appendix B.1) at T = 1000, step 0.01, double precision,
+ * against their closed forms: relative MSE <= 1e-6 for y, y' and y''. Single-equation form with
+ * n_orders = order + 2, and the first-order system form (the paper's for the oscillators) with
+ * n_orders = 3. */
+static void test_six_odes(void **state) {
+    (void)state;
+    for (int form = ODE_SINGLE; form <= ODE_SYSTEM; form++) {
+        for (int i = 0; i < ODE_COUNT; i++) {
+            const ode_def *o = &ode_table[i];
+            if (form == ODE_SYSTEM && o->order == 1) continue; /* same as the single form */
+            size_t orders = form == ODE_SINGLE ? (size_t)o->order + 2 : 3;
+            smnn_problem p;
+            double *c, *d, *u, *s;
+            assert_int_equal(ode_problem(o, form, 1000, 0.01, orders, 2, &p, &c, &d, &u, &s), 0);
+            double *y = malloc(smnn_problem_y_count(&p) * sizeof *y);
+            smnn_plan *plan = NULL;
+            assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+            assert_status(smnn_solve(plan, c, d, u, s, y), SMNN_SUCCESS);
+            for (int k = 0; k < 3; k++) {
+                double e = ode_rel_mse(o, form, &p, y, 1, k, 0.01);
+                fprintf(stderr, "# %-27s %-6s n_orders %zu: rel MSE y^(%d) = %.2e\n", o->name,
+                        form == ODE_SINGLE ? "single" : "system", orders, k, e);
+                if (!(e <= 1e-6))
+                    fail_msg("%s: relative MSE of derivative %d is %g > 1e-6", o->name, k, e);
+            }
+            smnn_plan_free(plan);
+            free(c);
+            free(d);
+            free(u);
+            free(s);
+            free(y);
+        }
+    }
+}
+
+static void small_problem(smnn_problem *p, size_t B, smnn_variant v) {
+    smnn_problem_init(p);
+    p->batch = B;
+    p->steps = 9;
+    p->dims = 2;
+    p->orders = 3;
+    p->equations = 2;
+    p->init_orders = 2;
+    p->variant = v;
+}
+
+/* Factor once, then solve for new d and u several times: each equals a full solve. */
+static void test_frozen(void **state) {
+    (void)state;
+    for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++) {
+        smnn_problem p;
+        small_problem(&p, 5, (smnn_variant)v);
+        test_rng r = test_rng_make(77);
+        test_inputs in;
+        test_inputs_make(&p, &r, 0.3, 1.2, &in);
+        size_t ny = smnn_problem_y_count(&p);
+        double *y = test_canaried(ny), *ref = malloc(ny * sizeof *ref);
+        smnn_plan *plan = NULL;
+        assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+        assert_status(smnn_solve_frozen(plan, in.c, in.d, in.u, y), SMNN_ERROR_INVALID_STATE);
+        assert_true(test_canary_ok(y, ny));
+        assert_status(smnn_factor(plan, in.c, in.s), SMNN_SUCCESS);
+        for (int round = 0; round < 3; round++) {
+            for (size_t i = 0; i < smnn_problem_d_count(&p); i++) in.d[i] = test_uniform(&r, -2, 2);
+            for (size_t i = 0; i < smnn_problem_u_count(&p); i++) in.u[i] = test_uniform(&r, -2, 2);
+            assert_status(smnn_solve_frozen(plan, in.c, in.d, in.u, y), SMNN_SUCCESS);
+            assert_true(test_canary_ok(y, ny));
+            assert_status(smnn_reference_solve(&p, in.c, in.d, in.u, in.s, ref, 0), SMNN_SUCCESS);
+            double err = test_rel_err(y, ref, ny);
+            if (!(err <= 1e-10)) fail_msg("frozen round %d: rel err %g", round, err);
+        }
+        smnn_plan_free(plan);
+        test_canaried_free(y);
+        free(ref);
+        test_inputs_free(&in);
+    }
+}
+
+/* A workspace larger than one allocation is split into batch chunks with identical results. */
+static void test_chunking(void **state) {
+    (void)state;
+    for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++) {
+        smnn_problem p;
+        small_problem(&p, 37, (smnn_variant)v);
+        test_rng r = test_rng_make(5);
+        test_inputs in;
+        test_inputs_make(&p, &r, 0.3, 1.2, &in);
+        size_t ny = smnn_problem_y_count(&p);
+        double *y1 = malloc(ny * sizeof *y1), *y2 = malloc(ny * sizeof *y2);
+        smnn_plan *whole = NULL, *chunked = NULL;
+        assert_status(smnn_plan_create(test_context(), &p, &whole), SMNN_SUCCESS);
+        assert_int_equal(smnn_plan_chunks(whole), 1);
+        /* Room for 5 systems per allocation: 8 chunks, the last one partial. */
+        size_t n = 6, per_system = p.steps * (n * (n + 1) / 2 + n * n + n) * sizeof(double);
+        char lim[32];
+        snprintf(lim, sizeof lim, "%zu", 5 * per_system + 3);
+        setenv("SMNN_MAX_ALLOC_BYTES", lim, 1);
+        assert_status(smnn_plan_create(test_context(), &p, &chunked), SMNN_SUCCESS);
+        snprintf(lim, sizeof lim, "%zu", per_system - 1);
+        smnn_plan *none = NULL;
+        setenv("SMNN_MAX_ALLOC_BYTES", lim, 1);
+        assert_status(smnn_plan_create(test_context(), &p, &none), SMNN_ERROR_TOO_LARGE);
+        assert_null(none);
+        unsetenv("SMNN_MAX_ALLOC_BYTES");
+        assert_int_equal(smnn_plan_chunks(chunked), 8);
+        assert_status(smnn_solve(whole, in.c, in.d, in.u, in.s, y1), SMNN_SUCCESS);
+        assert_status(smnn_solve(chunked, in.c, in.d, in.u, in.s, y2), SMNN_SUCCESS);
+        assert_memory_equal(y1, y2, ny * sizeof *y1);
+        /* Frozen solves run per chunk as well. */
+        assert_status(smnn_solve_frozen(chunked, in.c, in.d, in.u, y2), SMNN_SUCCESS);
+        assert_memory_equal(y1, y2, ny * sizeof *y1);
+        smnn_plan_free(whole);
+        smnn_plan_free(chunked);
+        free(y1);
+        free(y2);
+        test_inputs_free(&in);
+    }
+}
+
+static cl_mem device_copy(const double *x, size_t n) {
+    cl_int err;
+    cl_mem m = clCreateBuffer(smnn_context_cl_context(test_context()),
+                              CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n * sizeof *x, (void *)x,
+                              &err);
+    assert_non_null(m);
+    return m;
+}
+
+static void read_back(cl_mem m, double *x, size_t n) {
+    assert_int_equal(clEnqueueReadBuffer(smnn_context_cl_queue(test_context()), m, CL_TRUE, 0,
+                                         n * sizeof *x, x, 0, NULL, NULL),
+                     CL_SUCCESS);
+}
+
+/* Systems with NaN, Inf or overflowing inputs fail alone: they are reported (count, first system
+ * and time point) and get NaN, every other system matches the reference. */
+static void test_failure_isolation(void **state) {
+    (void)state;
+    for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++) {
+        smnn_problem p;
+        small_problem(&p, 6, (smnn_variant)v);
+        test_rng r = test_rng_make(11);
+        test_inputs in;
+        test_inputs_make(&p, &r, 0.3, 1.2, &in);
+        size_t ny = smnn_problem_y_count(&p), n = 6, T = p.steps, Q = 2;
+        double *ref = malloc(ny * sizeof *ref), *y = malloc(ny * sizeof *y);
+        assert_status(smnn_reference_solve(&p, in.c, in.d, in.u, in.s, ref, 0), SMNN_SUCCESS);
+        in.c[(1 * T + 4) * Q * n + 3] = NAN;      /* system 1, time 4 */
+        in.s[3 * (T - 1) + 2] = INFINITY;         /* system 3, step 2: blocks 2 and 3 */
+        in.c[(4 * T + 6) * Q * n + 0] = 1e300;    /* system 4, time 6: C^T C overflows */
+        in.d[5 * T * Q + 7 * Q] = NAN;            /* system 5, time 7: only the rhs */
+        cl_mem bc = device_copy(in.c, smnn_problem_c_count(&p));
+        cl_mem bd = device_copy(in.d, smnn_problem_d_count(&p));
+        cl_mem bu = device_copy(in.u, smnn_problem_u_count(&p));
+        cl_mem bs = device_copy(in.s, smnn_problem_s_count(&p));
+        cl_mem by = device_copy(ref, ny);
+        smnn_plan *plan = NULL;
+        assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+        cl_event ev = NULL;
+        assert_status(smnn_solve_async(plan, NULL, bc, bd, bu, bs, by, 0, NULL, &ev), SMNN_SUCCESS);
+        assert_int_equal(clWaitForEvents(1, &ev), CL_SUCCESS);
+        clReleaseEvent(ev);
+        smnn_failure_report rep;
+        assert_status(smnn_plan_failures(plan, &rep), SMNN_SUCCESS);
+        assert_int_equal(rep.count, 4);
+        assert_int_equal(rep.first_system, 1);
+        assert_int_equal(rep.first_step, 4);
+        read_back(by, y, ny);
+        size_t per = T * n;
+        for (size_t b = 0; b < 6; b++) {
+            int bad = b == 1 || b == 3 || b == 4 || b == 5;
+            for (size_t i = 0; i < per; i++) {
+                if (bad)
+                    assert_true(isnan(y[b * per + i]));
+                else if (!(fabs(y[b * per + i] - ref[b * per + i]) <= 1e-10 * (1 + fabs(ref[b * per + i]))))
+                    fail_msg("system %zu element %zu: %g vs %g", b, i, y[b * per + i], ref[b * per + i]);
+            }
+        }
+        smnn_plan_free(plan);
+        cl_mem all[] = {bc, bd, bu, bs, by};
+        for (int i = 0; i < 5; i++) clReleaseMemObject(all[i]);
+        free(ref);
+        free(y);
+        test_inputs_free(&in);
+    }
+}
+
+/* Invalid problems are refused at plan creation, naming the field. */
+static void test_invalid_plans(void **state) {
+    (void)state;
+    smnn_context *ctx = test_context();
+    struct {
+        const char *field;
+        smnn_status want;
+    } bad[] = {
+        {"steps", SMNN_ERROR_INVALID_ARGUMENT},     {"init_steps", SMNN_ERROR_INVALID_ARGUMENT},
+        {"init_orders", SMNN_ERROR_INVALID_ARGUMENT}, {"batch", SMNN_ERROR_INVALID_ARGUMENT},
+        {"dims", SMNN_ERROR_INVALID_ARGUMENT},      {"equations", SMNN_ERROR_INVALID_ARGUMENT},
+        {"w_gov", SMNN_ERROR_INVALID_ARGUMENT},     {"w_init", SMNN_ERROR_INVALID_ARGUMENT},
+        {"w_smooth", SMNN_ERROR_INVALID_ARGUMENT},  {"variant", SMNN_ERROR_INVALID_ARGUMENT},
+        {"precision", SMNN_ERROR_INVALID_ARGUMENT}, {"shared", SMNN_ERROR_INVALID_ARGUMENT},
+        {"private", SMNN_ERROR_UNSUPPORTED},        {"exceeds", SMNN_ERROR_UNSUPPORTED},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        smnn_problem p;
+        small_problem(&p, 2, SMNN_VARIANT_AUTO);
+        switch (i) {
+        case 0: p.steps = 1; break;
+        case 1: p.init_steps = 10; break;
+        case 2: p.init_orders = 4; break;
+        case 3: p.batch = 0; break;
+        case 4: p.dims = 0; break;
+        case 5: p.equations = 0; break;
+        case 6: p.w_gov = -1; break;
+        case 7: p.w_init = 0; break;
+        case 8: p.w_smooth = INFINITY; break;
+        case 9: p.variant = (smnn_variant)9; break;
+        case 10: p.precision = (smnn_precision)5; break;
+        case 11: p.shared = 0x100; break;
+        case 12: p.dims = 8; p.orders = 4; p.variant = SMNN_VARIANT_PRIVATE; break;
+        case 13: p.dims = 13; p.orders = 5; break; /* n = 65 */
+        }
+        smnn_plan *plan = (smnn_plan *)&p; /* must be reset to NULL */
+        smnn_status st = smnn_plan_create(ctx, &p, &plan);
+        if (st != bad[i].want)
+            fail_msg("case %zu: %s, expected %s", i, smnn_status_name(st),
+                     smnn_status_name(bad[i].want));
+        assert_null(plan);
+        if (!strstr(smnn_context_last_error(ctx), bad[i].field))
+            fail_msg("case %zu: message '%s' does not name '%s'", i, smnn_context_last_error(ctx),
+                     bad[i].field);
+    }
+    smnn_problem p;
+    small_problem(&p, 2, SMNN_VARIANT_AUTO);
+    smnn_plan *plan;
+    assert_status(smnn_plan_create(NULL, &p, &plan), SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_plan_create(ctx, NULL, &plan), SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_plan_create(ctx, &p, NULL), SMNN_ERROR_INVALID_ARGUMENT);
+    smnn_plan_free(NULL);
+}
+
+/* Null or too-small buffers and bad host values: clear status, nothing written to y. */
+static void test_invalid_buffers(void **state) {
+    (void)state;
+    smnn_problem p;
+    small_problem(&p, 3, SMNN_VARIANT_AUTO);
+    test_rng r = test_rng_make(3);
+    test_inputs in;
+    test_inputs_make(&p, &r, 0.3, 1.2, &in);
+    size_t ny = smnn_problem_y_count(&p);
+    double *sentinel = malloc(ny * sizeof *sentinel), *y = malloc(ny * sizeof *y);
+    for (size_t i = 0; i < ny; i++) sentinel[i] = 1234.5;
+    cl_mem bc = device_copy(in.c, smnn_problem_c_count(&p));
+    cl_mem bd = device_copy(in.d, smnn_problem_d_count(&p));
+    cl_mem bu = device_copy(in.u, smnn_problem_u_count(&p));
+    cl_mem bs = device_copy(in.s, smnn_problem_s_count(&p));
+    cl_mem small = device_copy(in.s, 1);
+    cl_mem by = device_copy(sentinel, ny);
+    smnn_plan *plan = NULL;
+    assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+    cl_mem args[5] = {bc, bd, bu, bs, by};
+    const char *names[5] = {"'c'", "'d'", "'u'", "'s'", "'y'"};
+    for (int which = 0; which < 5; which++) {
+        for (int kind = 0; kind < 2; kind++) {
+            cl_mem a[5];
+            memcpy(a, args, sizeof a);
+            a[which] = kind == 0 ? NULL : small;
+            smnn_status st = smnn_solve_async(plan, NULL, a[0], a[1], a[2], a[3], a[4], 0, NULL, NULL);
+            assert_int_equal(st, kind == 0 ? SMNN_ERROR_INVALID_ARGUMENT : SMNN_ERROR_BUFFER_TOO_SMALL);
+            assert_non_null(strstr(smnn_last_error(), names[which]));
+        }
+    }
+    cl_event dummy;
+    assert_status(smnn_solve_async(plan, NULL, bc, bd, bu, bs, by, 1, NULL, NULL),
+                  SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_solve_async(plan, NULL, bc, bd, bu, bs, by, 0, &dummy, NULL),
+                  SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_solve_async(NULL, NULL, bc, bd, bu, bs, by, 0, NULL, NULL),
+                  SMNN_ERROR_INVALID_ARGUMENT);
+    read_back(by, y, ny);
+    assert_memory_equal(y, sentinel, ny * sizeof *y);
+    /* Host API: NULL pointers, non-finite values, non-positive steps. */
+    memcpy(y, sentinel, ny * sizeof *y);
+    assert_status(smnn_solve(plan, NULL, in.d, in.u, in.s, y), SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_solve(plan, in.c, in.d, in.u, in.s, NULL), SMNN_ERROR_INVALID_ARGUMENT);
+    in.d[4] = NAN;
+    assert_status(smnn_solve(plan, in.c, in.d, in.u, in.s, y), SMNN_ERROR_INVALID_ARGUMENT);
+    assert_non_null(strstr(smnn_last_error(), "d[4]"));
+    in.d[4] = 0.5;
+    in.s[2] = 0;
+    assert_status(smnn_solve(plan, in.c, in.d, in.u, in.s, y), SMNN_ERROR_INVALID_ARGUMENT);
+    assert_non_null(strstr(smnn_last_error(), "s[2]"));
+    in.s[2] = -1;
+    assert_status(smnn_solve(plan, in.c, in.d, in.u, in.s, y), SMNN_ERROR_INVALID_ARGUMENT);
+    in.s[2] = 0.5;
+    in.u[0] = INFINITY;
+    assert_status(smnn_solve(plan, in.c, in.d, in.u, in.s, y), SMNN_ERROR_INVALID_ARGUMENT);
+    assert_memory_equal(y, sentinel, ny * sizeof *y);
+    smnn_plan_free(plan);
+    cl_mem all[] = {bc, bd, bu, bs, by, small};
+    for (int i = 0; i < 6; i++) clReleaseMemObject(all[i]);
+    free(sentinel);
+    free(y);
+    test_inputs_free(&in);
+}
+
+/* The asynchronous call honours its wait list and returns an event; it also runs on a caller's
+ * own queue and through a context adopted from caller objects. */
+static void test_async_interop(void **state) {
+    (void)state;
+    smnn_context *own = test_context();
+    cl_context clctx = smnn_context_cl_context(own);
+    cl_device_id dev = smnn_context_cl_device(own);
+    cl_int err;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    cl_command_queue q = clCreateCommandQueue(clctx, dev, 0, &err);
+#pragma GCC diagnostic pop
+    assert_non_null(q);
+    smnn_context *ctx = NULL;
+    assert_status(smnn_context_create_from_cl(clctx, dev, q, &ctx), SMNN_SUCCESS);
+    smnn_problem p;
+    small_problem(&p, 4, SMNN_VARIANT_AUTO);
+    test_rng r = test_rng_make(21);
+    test_inputs in;
+    test_inputs_make(&p, &r, 0.3, 1.2, &in);
+    size_t ny = smnn_problem_y_count(&p);
+    double *ref = malloc(ny * sizeof *ref), *y = malloc(ny * sizeof *y);
+    assert_status(smnn_reference_solve(&p, in.c, in.d, in.u, in.s, ref, 0), SMNN_SUCCESS);
+    cl_mem bc = device_copy(in.c, smnn_problem_c_count(&p));
+    cl_mem bd = device_copy(in.d, smnn_problem_d_count(&p));
+    cl_mem bu = device_copy(in.u, smnn_problem_u_count(&p));
+    cl_mem bs = device_copy(in.s, smnn_problem_s_count(&p));
+    cl_mem by = device_copy(ref, ny);
+    smnn_plan *plan = NULL;
+    assert_status(smnn_plan_create(ctx, &p, &plan), SMNN_SUCCESS);
+    cl_event gate = clCreateUserEvent(clctx, &err);
+    cl_event done = NULL;
+    assert_status(smnn_solve_async(plan, q, bc, bd, bu, bs, by, 1, &gate, &done), SMNN_SUCCESS);
+    assert_non_null(done);
+    clFlush(q);
+    cl_int status;
+    clGetEventInfo(done, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL);
+    assert_true(status != CL_COMPLETE); /* still gated */
+    clSetUserEventStatus(gate, CL_COMPLETE);
+    assert_int_equal(clWaitForEvents(1, &done), CL_SUCCESS);
+    clReleaseEvent(done);
+    clReleaseEvent(gate);
+    read_back(by, y, ny);
+    assert_allclose(y, ref, ny, 1e-10, 1e-12);
+    smnn_plan_free(plan);
+    smnn_context_free(ctx);
+    clReleaseCommandQueue(q);
+    cl_mem all[] = {bc, bd, bu, bs, by};
+    for (int i = 0; i < 5; i++) clReleaseMemObject(all[i]);
+    free(ref);
+    free(y);
+    test_inputs_free(&in);
+}
+
 static int group_setup(void **state) {
     (void)state;
     return test_context() ? 0 : -1;
@@ -115,6 +477,13 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases_double),
         cmocka_unit_test(test_cases_single),
+        cmocka_unit_test(test_six_odes),
+        cmocka_unit_test(test_frozen),
+        cmocka_unit_test(test_chunking),
+        cmocka_unit_test(test_failure_isolation),
+        cmocka_unit_test(test_invalid_plans),
+        cmocka_unit_test(test_invalid_buffers),
+        cmocka_unit_test(test_async_interop),
     };
     return cmocka_run_group_tests_name("solve", tests, group_setup, group_teardown);
 }

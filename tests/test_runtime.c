@@ -1,0 +1,290 @@
+/* The host runtime: device enumeration and choice (index, substring, environment, errors),
+ * context creation and adoption, building every kernel source, a broken source's build log, and
+ * the disk cache (miss, hit, unwritable folder, corrupted and truncated entries). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+static void test_enumerate(void **state) {
+    (void)state;
+    smnn_device_list *list = NULL;
+    assert_status(smnn_device_list_create(&list), SMNN_SUCCESS);
+    size_t n = smnn_device_list_count(list);
+    assert_true(n >= 1);
+    for (size_t i = 0; i < n; i++) {
+        const smnn_device_info *d = smnn_device_list_at(list, i);
+        assert_non_null(d);
+        assert_true(strlen(d->device_name) > 0);
+        assert_true(strlen(d->platform_name) > 0);
+        assert_true(d->compute_units >= 1);
+        assert_true(d->max_work_group_size >= 1);
+        assert_true(d->max_alloc_bytes > 0);
+        assert_true(d->local_mem_bytes > 0);
+    }
+    assert_null(smnn_device_list_at(list, n));
+    smnn_device_list_free(list);
+    smnn_device_list_free(NULL);
+}
+
+static void test_choose(void **state) {
+    (void)state;
+    smnn_device_list *list = NULL;
+    assert_status(smnn_device_list_create(&list), SMNN_SUCCESS);
+    const smnn_device_info *first = smnn_device_list_at(list, 0);
+    size_t idx = 99;
+    const char *why = NULL;
+    unsetenv("SMNN_DEVICE");
+    /* Default: the first GPU, else the first device. */
+    assert_status(smnn_device_list_choose(list, NULL, &idx, &why), SMNN_SUCCESS);
+    size_t gpu = SIZE_MAX;
+    for (size_t i = 0; i < smnn_device_list_count(list) && gpu == SIZE_MAX; i++)
+        if (smnn_device_list_at(list, i)->is_gpu) gpu = i;
+    assert_int_equal(idx, gpu == SIZE_MAX ? 0 : gpu);
+    assert_non_null(why);
+    /* By index. */
+    char spec[300];
+    snprintf(spec, sizeof spec, "%u:%u", first->platform_index, first->device_index);
+    assert_status(smnn_device_list_choose(list, spec, &idx, NULL), SMNN_SUCCESS);
+    assert_int_equal(idx, 0);
+    /* By case-insensitive substring of the platform and of the device name. */
+    char sub[8];
+    snprintf(sub, sizeof sub, "%.4s", first->device_name);
+    for (char *p = sub; *p; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p + 0);
+    snprintf(spec, sizeof spec, ":%s", sub);
+    assert_status(smnn_device_list_choose(list, spec, &idx, NULL), SMNN_SUCCESS);
+    assert_string_equal(smnn_device_list_at(list, idx)->device_name, first->device_name);
+    snprintf(spec, sizeof spec, "%.5s", first->platform_name);
+    assert_status(smnn_device_list_choose(list, spec, &idx, NULL), SMNN_SUCCESS);
+    /* Through the environment. */
+    snprintf(spec, sizeof spec, "%u:%u", first->platform_index, first->device_index);
+    setenv("SMNN_DEVICE", spec, 1);
+    assert_status(smnn_device_list_choose(list, NULL, &idx, &why), SMNN_SUCCESS);
+    assert_int_equal(idx, 0);
+    assert_non_null(strstr(why, "SMNN_DEVICE"));
+    setenv("SMNN_DEVICE", "no-such-platform-xyz", 1);
+    assert_status(smnn_device_list_choose(list, "", &idx, NULL), SMNN_ERROR_DEVICE_NOT_FOUND);
+    assert_non_null(strstr(smnn_last_error(), "no-such-platform-xyz"));
+    smnn_context *ctx = NULL;
+    assert_status(smnn_context_create(NULL, &ctx), SMNN_ERROR_DEVICE_NOT_FOUND);
+    assert_null(ctx);
+    unsetenv("SMNN_DEVICE");
+    /* Bad specs. */
+    assert_status(smnn_device_list_choose(list, "99:0", &idx, NULL), SMNN_ERROR_DEVICE_NOT_FOUND);
+    assert_non_null(strstr(smnn_last_error(), "Devices:"));
+    assert_status(smnn_device_list_choose(list, "0:77", &idx, NULL), SMNN_ERROR_DEVICE_NOT_FOUND);
+    assert_status(smnn_device_list_choose(list, "0:0:0", &idx, NULL), SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_device_list_choose(NULL, "0", &idx, NULL), SMNN_ERROR_INVALID_ARGUMENT);
+    smnn_device_list_free(list);
+}
+
+static void test_context_adopt(void **state) {
+    (void)state;
+    smnn_context *own = test_context();
+    assert_non_null(own);
+    smnn_context *ctx = NULL;
+    assert_status(smnn_context_create_from_cl(smnn_context_cl_context(own),
+                                              smnn_context_cl_device(own),
+                                              smnn_context_cl_queue(own), &ctx),
+                  SMNN_SUCCESS);
+    assert_ptr_equal(smnn_context_cl_queue(ctx), smnn_context_cl_queue(own));
+    assert_string_equal(smnn_context_device(ctx)->device_name,
+                        smnn_context_device(own)->device_name);
+    smnn_context_free(ctx); /* releases only its own references */
+    assert_status(smnn_context_create_from_cl(NULL, smnn_context_cl_device(own),
+                                              smnn_context_cl_queue(own), &ctx),
+                  SMNN_ERROR_INVALID_ARGUMENT);
+    assert_non_null(strstr(smnn_last_error(), "context"));
+    /* A queue from another context is refused. */
+    cl_int err;
+    cl_device_id dev = smnn_context_cl_device(own);
+    cl_context other = clCreateContext(NULL, 1, &dev, NULL, NULL, &err);
+    assert_non_null(other);
+    assert_status(smnn_context_create_from_cl(other, dev, smnn_context_cl_queue(own), &ctx),
+                  SMNN_ERROR_INVALID_ARGUMENT);
+    clReleaseContext(other);
+    /* The shared context still works after the adopted one was freed. */
+    assert_status(smnn_context_build_all(own, SMNN_PRECISION_SINGLE), SMNN_SUCCESS);
+}
+
+/* Every kernel source compiles on the device, for both variants and every block capacity, in
+ * both precisions (double only where the device has fp64). */
+static void test_build_all(void **state) {
+    (void)state;
+    smnn_context *ctx = test_context();
+    assert_status(smnn_context_build_all(ctx, SMNN_PRECISION_SINGLE), SMNN_SUCCESS);
+    if (smnn_context_device(ctx)->has_fp64)
+        assert_status(smnn_context_build_all(ctx, SMNN_PRECISION_DOUBLE), SMNN_SUCCESS);
+    else
+        assert_status(smnn_context_build_all(ctx, SMNN_PRECISION_DOUBLE), SMNN_ERROR_UNSUPPORTED);
+    assert_status(smnn_context_build_all(ctx, 7), SMNN_ERROR_INVALID_ARGUMENT);
+    /* Each source alone compiles too (a file set that compiles only together hides errors). */
+    for (size_t i = 0; i < smnn__cl_source_count; i++) {
+        const char *srcs[4];
+        size_t n = 0;
+        srcs[n++] = smnn__cl_sources[0].text; /* common.cl */
+        if (i >= 2) srcs[n++] = smnn__cl_sources[1].text; /* assemble.cl */
+        if (i >= 1) srcs[n++] = smnn__cl_sources[i].text;
+        cl_program prog;
+        assert_status(smnn__program_get(ctx, srcs, n, "-DSMNN_DOUBLE=0", &prog, NULL),
+                      SMNN_SUCCESS);
+    }
+}
+
+static void test_broken_source(void **state) {
+    (void)state;
+    smnn_context *ctx = test_context();
+    const char *src[] = {"__kernel void broken(__global float *x) { x[0] = undeclared_name; }\n"};
+    cl_program prog = NULL;
+    assert_status(smnn__program_get(ctx, src, 1, "-DMARKER_OPTION=1", &prog, NULL),
+                  SMNN_ERROR_BUILD_FAILED);
+    const char *msg = smnn_context_last_error(ctx);
+    assert_non_null(strstr(msg, "build log"));
+    assert_non_null(strstr(msg, "undeclared_name"));
+    assert_non_null(strstr(msg, "-DMARKER_OPTION=1"));
+    assert_string_equal(msg, smnn_last_error());
+    /* The context stays usable. */
+    const char *good[] = {"__kernel void fine(__global float *x) { x[0] = 1.0f; }\n"};
+    assert_status(smnn__program_get(ctx, good, 1, "", &prog, NULL), SMNN_SUCCESS);
+}
+
+static char cache_dir[256];
+
+static size_t count_entries(void) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "ls %s/*.bin 2>/dev/null | wc -l", cache_dir);
+    FILE *f = popen(cmd, "r");
+    size_t n = 0;
+    if (f) {
+        if (fscanf(f, "%zu", &n) != 1) n = 0;
+        pclose(f);
+    }
+    return n;
+}
+
+/* Builds a fresh, unique source through a new context (so the memory cache is empty). */
+static smnn__program_origin build_fresh(const char *tag) {
+    smnn_context *ctx = NULL;
+    assert_status(smnn_context_create(NULL, &ctx), SMNN_SUCCESS);
+    char src[256];
+    snprintf(src, sizeof src, "__kernel void k_%s(__global float *x) { x[0] = 2.0f; }\n", tag);
+    const char *srcs[] = {src};
+    cl_program prog;
+    smnn__program_origin from;
+    assert_status(smnn__program_get(ctx, srcs, 1, "", &prog, &from), SMNN_SUCCESS);
+    /* The program works, wherever it came from. */
+    cl_int err;
+    char name[64];
+    snprintf(name, sizeof name, "k_%s", tag);
+    cl_kernel k = clCreateKernel(prog, name, &err);
+    assert_non_null(k);
+    clReleaseKernel(k);
+    /* Second lookup in the same context: memory. */
+    smnn__program_origin again;
+    assert_status(smnn__program_get(ctx, srcs, 1, "", &prog, &again), SMNN_SUCCESS);
+    assert_int_equal(again, SMNN__FROM_MEMORY);
+    smnn_context_free(ctx);
+    return from;
+}
+
+static void corrupt_all(const char *how) {
+    char cmd[512];
+    if (!strcmp(how, "truncate"))
+        snprintf(cmd, sizeof cmd, "for f in %s/*.bin; do truncate -s 40 \"$f\"; done", cache_dir);
+    else
+        snprintf(cmd, sizeof cmd,
+                 "for f in %s/*.bin; do printf 'garbage!' | dd of=\"$f\" bs=1 seek=48 "
+                 "conv=notrunc 2>/dev/null; done",
+                 cache_dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_disk_cache(void **state) {
+    (void)state;
+    snprintf(cache_dir, sizeof cache_dir, "/tmp/smnn-test-cache-%ld", (long)getpid());
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", cache_dir);
+    assert_int_equal(system(cmd), 0);
+    setenv("SMNN_CACHE_DIR", cache_dir, 1);
+    unsetenv("SMNN_CACHE_DISABLE");
+    char tag[32];
+    snprintf(tag, sizeof tag, "t%ld", (long)getpid());
+    /* Miss: built from source and stored. */
+    assert_int_equal(build_fresh(tag), SMNN__FROM_SOURCE);
+    assert_int_equal(count_entries(), 1);
+    /* Hit. */
+    assert_int_equal(build_fresh(tag), SMNN__FROM_DISK);
+    /* Corrupted payload: detected, rebuilt, replaced. */
+    corrupt_all("garbage");
+    assert_int_equal(build_fresh(tag), SMNN__FROM_SOURCE);
+    assert_int_equal(build_fresh(tag), SMNN__FROM_DISK);
+    /* Truncated entry. */
+    corrupt_all("truncate");
+    assert_int_equal(build_fresh(tag), SMNN__FROM_SOURCE);
+    assert_int_equal(build_fresh(tag), SMNN__FROM_DISK);
+    /* Disabled: always from source, nothing written. */
+    setenv("SMNN_CACHE_DISABLE", "1", 1);
+    assert_int_equal(build_fresh("disabled"), SMNN__FROM_SOURCE);
+    assert_int_equal(count_entries(), 1);
+    unsetenv("SMNN_CACHE_DISABLE");
+    /* Unwritable folder (a regular file where the folder should be): builds still succeed. */
+    char blocked[300];
+    snprintf(blocked, sizeof blocked, "%s/not-a-dir", cache_dir);
+    FILE *f = fopen(blocked, "w");
+    assert_non_null(f);
+    fclose(f);
+    char sub[400];
+    snprintf(sub, sizeof sub, "%s/inside", blocked);
+    setenv("SMNN_CACHE_DIR", sub, 1);
+    assert_int_equal(build_fresh(tag), SMNN__FROM_SOURCE);
+    assert_int_equal(build_fresh(tag), SMNN__FROM_SOURCE);
+    /* XDG_CACHE_HOME is honoured when SMNN_CACHE_DIR is unset. */
+    unsetenv("SMNN_CACHE_DIR");
+    char xdg[300];
+    snprintf(xdg, sizeof xdg, "%s/xdg", cache_dir);
+    setenv("XDG_CACHE_HOME", xdg, 1);
+    char *dir = smnn__cache_dir();
+    char want[320];
+    snprintf(want, sizeof want, "%s/smnn", xdg);
+    assert_string_equal(dir, want);
+    free(dir);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", cache_dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_status_strings(void **state) {
+    (void)state;
+    /* Values are pinned: they are part of the ABI. */
+    assert_int_equal(SMNN_SUCCESS, 0);
+    assert_int_equal(SMNN_ERROR_INVALID_ARGUMENT, 1);
+    assert_int_equal(SMNN_ERROR_BUILD_FAILED, 6);
+    assert_int_equal(SMNN_ERROR_NOT_POSITIVE_DEFINITE, 8);
+    assert_int_equal(SMNN_ERROR_INVALID_STATE, 14);
+    assert_string_equal(smnn_status_name(SMNN_ERROR_BUILD_FAILED), "SMNN_ERROR_BUILD_FAILED");
+    assert_string_equal(smnn_status_name((smnn_status)999), "SMNN_STATUS_UNKNOWN");
+    assert_non_null(strstr(smnn_status_string(SMNN_ERROR_NO_PLATFORM), "pocl"));
+    assert_string_equal(smnn_cl_error_name(CL_OUT_OF_RESOURCES), "CL_OUT_OF_RESOURCES");
+    assert_string_equal(smnn_cl_error_name(-12345), "CL_UNKNOWN_ERROR");
+    assert_int_equal(smnn_version_number(), SMNN_VERSION_NUMBER);
+    assert_string_equal(smnn_version(), SMNN_VERSION_STRING);
+}
+
+static int teardown(void **state) {
+    (void)state;
+    test_context_release();
+    return 0;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_status_strings), cmocka_unit_test(test_enumerate),
+        cmocka_unit_test(test_choose),         cmocka_unit_test(test_context_adopt),
+        cmocka_unit_test(test_build_all),      cmocka_unit_test(test_broken_source),
+        cmocka_unit_test(test_disk_cache),
+    };
+    return cmocka_run_group_tests_name("runtime", tests, NULL, teardown);
+}
