@@ -1,0 +1,192 @@
+/* smnn-info: lists the OpenCL platforms and devices with the capabilities smnn uses, says which
+ * device is the default and why, shows the kernel variant the rule picks for typical shapes, and
+ * runs a self-check on the chosen device (build every kernel, solve random problems with each
+ * variant and precision, compare with the dense reference). Exit codes: 0 all good, 1 no usable
+ * device or a failed self-check, 2 bad usage. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <smnn/smnn.h>
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: smnn-info [--device SPEC] [--no-self-check]\n"
+               "\n"
+               "Lists OpenCL devices and their capabilities, the default device and why, the\n"
+               "kernel variant chosen for typical block sizes, and self-checks the chosen device.\n"
+               "\n"
+               "  --device SPEC     PLATFORM:DEVICE by index or case-insensitive name substring\n"
+               "                    (default: $SMNN_DEVICE, else the first GPU, else the first\n"
+               "                    device)\n"
+               "  --no-self-check   only list devices\n"
+               "  --help            show this help\n");
+}
+
+/* Deterministic pseudo-random numbers for the self-check problem. */
+static double rnd(unsigned long long *state) {
+    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*state >> 11) / 9007199254740992.0;
+}
+
+static int self_check_solve(smnn_context *ctx, smnn_variant v, smnn_precision prec) {
+    smnn_problem p;
+    smnn_problem_init(&p);
+    p.batch = 5;
+    p.steps = 17;
+    p.dims = 2;
+    p.orders = 3;
+    p.equations = 2;
+    p.init_orders = 2;
+    p.variant = v;
+    p.precision = prec;
+    size_t nc = smnn_problem_c_count(&p), nd = smnn_problem_d_count(&p);
+    size_t nu = smnn_problem_u_count(&p), ns = smnn_problem_s_count(&p);
+    size_t ny = smnn_problem_y_count(&p);
+    double *c = malloc(nc * sizeof *c), *d = malloc(nd * sizeof *d), *u = malloc(nu * sizeof *u);
+    double *s = malloc(ns * sizeof *s), *y = malloc(ny * sizeof *y), *ref = malloc(ny * sizeof *ref);
+    unsigned long long st = 42;
+    for (size_t i = 0; i < nc; i++) c[i] = 2 * rnd(&st) - 1 + ((i % 6) == 2 || (i % 6) == 5 ? 1.5 : 0);
+    for (size_t i = 0; i < nd; i++) d[i] = 2 * rnd(&st) - 1;
+    for (size_t i = 0; i < nu; i++) u[i] = 2 * rnd(&st) - 1;
+    for (size_t i = 0; i < ns; i++) s[i] = 0.5 + rnd(&st);
+    int ok = 0;
+    smnn_plan *plan = NULL;
+    smnn_status status = smnn_reference_solve(&p, c, d, u, s, ref, 0);
+    if (status == SMNN_SUCCESS) status = smnn_plan_create(ctx, &p, &plan);
+    if (status == SMNN_SUCCESS) status = smnn_solve(plan, c, d, u, s, y);
+    const char *pname = prec == SMNN_PRECISION_DOUBLE ? "double" : "single";
+    if (status != SMNN_SUCCESS) {
+        printf("  solve %-7s %-6s: FAILED: %s\n", smnn_variant_name(v), pname, smnn_last_error());
+    } else {
+        double num = 0, den = 0;
+        for (size_t i = 0; i < ny; i++) {
+            double e = fabs(y[i] - ref[i]);
+            if (!(e <= num)) num = e; /* NaN propagates */
+            if (fabs(ref[i]) > den) den = fabs(ref[i]);
+        }
+        double rel = num / den, tol = prec == SMNN_PRECISION_DOUBLE ? 1e-9 : 1e-4;
+        ok = rel <= tol;
+        printf("  solve %-7s %-6s: B=5 T=17 n=6, relative error vs dense reference %.1e "
+               "(tolerance %.0e) %s\n",
+               smnn_variant_name(v), pname, rel, tol, ok ? "ok" : "FAILED");
+    }
+    smnn_plan_free(plan);
+    free(c);
+    free(d);
+    free(u);
+    free(s);
+    free(y);
+    free(ref);
+    return ok;
+}
+
+int main(int argc, char **argv) {
+    const char *device = NULL;
+    int self_check = 1;
+    static const struct option opts[] = {{"device", required_argument, 0, 'd'},
+                                         {"no-self-check", no_argument, 0, 'n'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    int o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case 'd': device = optarg; break;
+        case 'n': self_check = 0; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "smnn-info: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    printf("smnn %s\n\n", smnn_version());
+    smnn_device_list *list = NULL;
+    if (smnn_device_list_create(&list) != SMNN_SUCCESS) {
+        fprintf(stderr, "smnn-info: %s\n", smnn_last_error());
+        return 1;
+    }
+    size_t def = 0, chosen = 0;
+    const char *def_why = "", *why = "";
+    smnn_device_list_choose(list, "", &def, &def_why);
+    if (smnn_device_list_choose(list, device, &chosen, &why) != SMNN_SUCCESS) {
+        fprintf(stderr, "smnn-info: %s\n", smnn_last_error());
+        smnn_device_list_free(list);
+        return 1;
+    }
+    unsigned last_pf = (unsigned)-1;
+    for (size_t i = 0; i < smnn_device_list_count(list); i++) {
+        const smnn_device_info *d = smnn_device_list_at(list, i);
+        if (d->platform_index != last_pf) {
+            printf("Platform %u: %s (%s)\n", d->platform_index, d->platform_name,
+                   d->platform_version);
+            last_pf = d->platform_index;
+        }
+        printf("  Device %u:%u  %s  [%s]%s\n", d->platform_index, d->device_index, d->device_name,
+               d->is_gpu ? "GPU" : d->is_cpu ? "CPU" : "other",
+               i == def ? "  <- default" : "");
+        printf("    vendor %s, driver %s, %s\n", d->device_vendor, d->driver_version,
+               d->device_version);
+        printf("    fp64: %s   compute units: %u   local memory: %llu KiB   max work-group: %zu\n"
+               "    global memory: %llu MiB   max allocation: %llu MiB\n",
+               d->has_fp64 ? "yes" : "no", d->compute_units,
+               (unsigned long long)(d->local_mem_bytes >> 10), d->max_work_group_size,
+               (unsigned long long)(d->global_mem_bytes >> 20),
+               (unsigned long long)(d->max_alloc_bytes >> 20));
+    }
+    const smnn_device_info *cd = smnn_device_list_at(list, chosen);
+    printf("\nDefault device: %u:%u (%s)\n", smnn_device_list_at(list, def)->platform_index,
+           smnn_device_list_at(list, def)->device_index, def_why);
+    printf("Chosen device:  %u:%u %s (%s)\n", cd->platform_index, cd->device_index,
+           cd->device_name, why);
+    printf("\nKernel variant the rule picks on the chosen device (B = 1536):\n");
+    const size_t shapes[][2] = {{1, 3}, {3, 3}, {4, 4}, {8, 4}, {16, 4}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        size_t n = shapes[i][0] * shapes[i][1];
+        printf("  n = %2zu (V = %2zu, n_orders = %zu): %s\n", n, shapes[i][0], shapes[i][1],
+               smnn_variant_name(smnn_variant_choose(cd, n, 1536)));
+    }
+    char spec[32];
+    snprintf(spec, sizeof spec, "%u:%u", cd->platform_index, cd->device_index);
+    smnn_device_list_free(list);
+    if (!self_check) return 0;
+
+    printf("\nSelf-check on %s:\n", spec);
+    smnn_context *ctx = NULL;
+    if (smnn_context_create(spec, &ctx) != SMNN_SUCCESS) {
+        printf("  context: FAILED: %s\n", smnn_last_error());
+        return 1;
+    }
+    int ok = 1;
+    int has64 = smnn_context_device(ctx)->has_fp64;
+    for (int prec = SMNN_PRECISION_DOUBLE; prec <= SMNN_PRECISION_SINGLE; prec++) {
+        const char *pname = prec == SMNN_PRECISION_DOUBLE ? "double" : "single";
+        if (prec == SMNN_PRECISION_DOUBLE && !has64) {
+            printf("  build all kernels (%s): skipped, the device has no fp64\n", pname);
+            continue;
+        }
+        double t0 = now();
+        smnn_status st = smnn_context_build_all(ctx, prec);
+        if (st != SMNN_SUCCESS) {
+            printf("  build all kernels (%s): FAILED: %s\n", pname, smnn_last_error());
+            ok = 0;
+            continue;
+        }
+        printf("  build all kernels (%s): ok (%.2f s, from the caches when warm)\n", pname,
+               now() - t0);
+        for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++)
+            ok &= self_check_solve(ctx, (smnn_variant)v, (smnn_precision)prec);
+    }
+    smnn_context_free(ctx);
+    printf("%s\n", ok ? "self-check passed" : "self-check FAILED");
+    return ok ? 0 : 1;
+}

@@ -1,0 +1,253 @@
+/* smnn-solve: solves a batch of S-MNN problems given as NumPy .npy files and writes y as .npy.
+ *
+ * Shapes (a leading 1 means shared across the batch, a time dimension of 1 shared across time):
+ *   --coefficients c (B|1, T|1, Q, V, n_orders)   --rhs d (B|1, T|1, Q)
+ *   --init u (B|1, T_init, V, n_init_orders)       --steps s (B|1, T-1|1)
+ * Output: y (B, T, V, n_orders), float64 (float32 with --precision single).
+ * Exit codes: 0 success, 1 failure (bad data, solver error), 2 bad usage. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <smnn/smnn.h>
+
+#include "npy.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: smnn-solve --coefficients c.npy --rhs d.npy --init u.npy --steps s.npy\n"
+            "                  --out y.npy [options]\n"
+            "\n"
+            "Solves the S-MNN weighted least-squares ODE problems (Chen et al., ICLR 2025) on an\n"
+            "OpenCL device and writes y (B, T, V, n_orders).\n"
+            "\n"
+            "  --coefficients FILE  c, shape (B|1, T|1, Q, V, n_orders)\n"
+            "  --rhs FILE           d, shape (B|1, T|1, Q)\n"
+            "  --init FILE          u, shape (B|1, T_init, V, n_init_orders)\n"
+            "  --steps FILE         s, shape (B|1, T-1|1)\n"
+            "  --out FILE           y, shape (B, T, V, n_orders); replaced only on success\n"
+            "  --n-steps T          number of time points, when the inputs do not tell it\n"
+            "  --w-gov X            weight of the governing equations (default 1)\n"
+            "  --w-init X           weight of the initial values (default 1)\n"
+            "  --w-smooth X         weight of the smoothness constraints (default 1)\n"
+            "  --precision P        double (default) or single\n"
+            "  --device SPEC        PLATFORM:DEVICE by index or name substring (default:\n"
+            "                       $SMNN_DEVICE, else the first GPU, else the first device)\n"
+            "  --reference          solve with the dense host reference (double, O(T^3))\n"
+            "  --help               show this help\n"
+            "A size-1 leading dimension means the input is shared by every system.\n");
+}
+
+static int parse_double(const char *opt, const char *s, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || !(v > 0)) {
+        fprintf(stderr, "smnn-solve: %s expects a finite number > 0, got '%s'\n", opt, s);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static char shape_text[8][128];
+static const char *shape_str(const npy_array *a, int slot) {
+    char *p = shape_text[slot];
+    int n = sprintf(p, "(");
+    for (int i = 0; i < a->ndim; i++)
+        n += sprintf(p + n, "%zu%s", a->shape[i], i + 1 < a->ndim ? ", " : "");
+    sprintf(p + n, ")");
+    return p;
+}
+
+/* Combines a dimension that is either 1 (shared) or the common size into *size. */
+static int merge(size_t *size, size_t dim) {
+    if (dim == 1) return 0;
+    if (*size == 0 || *size == 1) {
+        *size = dim;
+        return 0;
+    }
+    return *size == dim ? 0 : -1;
+}
+
+int main(int argc, char **argv) {
+    const char *files[5] = {NULL}; /* c, d, u, s, out */
+    const char *device = NULL;
+    size_t n_steps = 0;
+    smnn_problem p;
+    smnn_problem_init(&p);
+    int use_reference = 0;
+    enum { O_C = 1, O_D, O_U, O_S, O_OUT, O_T, O_WG, O_WI, O_WS, O_PREC, O_DEV, O_REF, O_HELP };
+    static const struct option opts[] = {
+        {"coefficients", required_argument, 0, O_C}, {"rhs", required_argument, 0, O_D},
+        {"init", required_argument, 0, O_U},         {"steps", required_argument, 0, O_S},
+        {"out", required_argument, 0, O_OUT},        {"n-steps", required_argument, 0, O_T},
+        {"w-gov", required_argument, 0, O_WG},       {"w-init", required_argument, 0, O_WI},
+        {"w-smooth", required_argument, 0, O_WS},    {"precision", required_argument, 0, O_PREC},
+        {"device", required_argument, 0, O_DEV},     {"reference", no_argument, 0, O_REF},
+        {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
+    int o;
+    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (o) {
+        case O_C: case O_D: case O_U: case O_S: case O_OUT:
+            files[o - O_C] = optarg;
+            break;
+        case O_T: {
+            char *end;
+            errno = 0;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (errno || *end || v < 2 || optarg[0] == '-') {
+                fprintf(stderr, "smnn-solve: --n-steps expects an integer >= 2, got '%s'\n",
+                        optarg);
+                return 2;
+            }
+            n_steps = (size_t)v;
+            break;
+        }
+        case O_WG: if (parse_double("--w-gov", optarg, &p.w_gov)) return 2; break;
+        case O_WI: if (parse_double("--w-init", optarg, &p.w_init)) return 2; break;
+        case O_WS: if (parse_double("--w-smooth", optarg, &p.w_smooth)) return 2; break;
+        case O_PREC:
+            if (!strcmp(optarg, "double")) p.precision = SMNN_PRECISION_DOUBLE;
+            else if (!strcmp(optarg, "single")) p.precision = SMNN_PRECISION_SINGLE;
+            else {
+                fprintf(stderr, "smnn-solve: --precision is double or single, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case O_DEV: device = optarg; break;
+        case O_REF: use_reference = 1; break;
+        case O_HELP: usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "smnn-solve: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    static const char *names[5] = {"--coefficients", "--rhs", "--init", "--steps", "--out"};
+    for (int i = 0; i < 5; i++) {
+        if (!files[i]) {
+            fprintf(stderr, "smnn-solve: %s is required (see --help)\n", names[i]);
+            return 2;
+        }
+    }
+    npy_array a[4];
+    memset(a, 0, sizeof a);
+    char err[512];
+    int rc = 1;
+    double *y = NULL;
+    smnn_context *ctx = NULL;
+    smnn_plan *plan = NULL;
+    for (int i = 0; i < 4; i++) {
+        if (npy_read(files[i], &a[i], err, sizeof err) != 0) {
+            fprintf(stderr, "smnn-solve: %s\n", err);
+            goto out;
+        }
+    }
+    const int want_nd[4] = {5, 3, 4, 2};
+    const char *form[4] = {"(B|1, T|1, Q, V, n_orders)", "(B|1, T|1, Q)",
+                           "(B|1, T_init, V, n_init_orders)", "(B|1, T-1|1)"};
+    for (int i = 0; i < 4; i++) {
+        if (a[i].ndim != want_nd[i]) {
+            fprintf(stderr, "smnn-solve: %s has shape %s, expected %d dimensions %s\n", files[i],
+                    shape_str(&a[i], i), want_nd[i], form[i]);
+            goto out;
+        }
+        for (int k = 0; k < a[i].ndim; k++) {
+            if (a[i].shape[k] == 0) {
+                fprintf(stderr, "smnn-solve: %s has an empty dimension in shape %s\n", files[i],
+                        shape_str(&a[i], i));
+                goto out;
+            }
+        }
+    }
+    npy_array *c = &a[0], *d = &a[1], *u = &a[2], *s = &a[3];
+    size_t B = 1, T = 0;
+    int bad = 0;
+    for (int i = 0; i < 4; i++) bad |= merge(&B, a[i].shape[0]);
+    if (bad) {
+        fprintf(stderr, "smnn-solve: batch sizes disagree: c %s, d %s, u %s, s %s (each must be "
+                "B or 1)\n", shape_str(c, 0), shape_str(d, 1), shape_str(u, 2), shape_str(s, 3));
+        goto out;
+    }
+    bad |= merge(&T, c->shape[1]);
+    bad |= merge(&T, d->shape[1]);
+    if (s->shape[1] > 1) bad |= merge(&T, s->shape[1] + 1);
+    if (n_steps) bad |= merge(&T, n_steps);
+    if (bad) {
+        fprintf(stderr, "smnn-solve: numbers of time points disagree: c %s, d %s, s %s%s\n",
+                shape_str(c, 0), shape_str(d, 1), shape_str(s, 3),
+                n_steps ? " and --n-steps" : "");
+        goto out;
+    }
+    if (T <= 1) {
+        fprintf(stderr, "smnn-solve: the inputs do not tell the number of time points (c, d and "
+                "s are all shared across time): give --n-steps T\n");
+        goto out;
+    }
+    if (s->shape[1] == 1 && T != 2) p.shared |= SMNN_SHARE_S_TIME;
+    if (c->shape[2] != d->shape[2]) {
+        fprintf(stderr, "smnn-solve: c %s has Q = %zu equations but d %s has %zu\n",
+                shape_str(c, 0), c->shape[2], shape_str(d, 1), d->shape[2]);
+        goto out;
+    }
+    if (u->shape[2] != c->shape[3]) {
+        fprintf(stderr, "smnn-solve: u %s has V = %zu variables but c %s has %zu\n",
+                shape_str(u, 2), u->shape[2], shape_str(c, 0), c->shape[3]);
+        goto out;
+    }
+    p.batch = B;
+    p.steps = T;
+    p.equations = c->shape[2];
+    p.dims = c->shape[3];
+    p.orders = c->shape[4];
+    p.init_steps = u->shape[1];
+    p.init_orders = u->shape[3];
+    if (B > 1) {
+        if (c->shape[0] == 1) p.shared |= SMNN_SHARE_C_BATCH;
+        if (d->shape[0] == 1) p.shared |= SMNN_SHARE_D_BATCH;
+        if (u->shape[0] == 1) p.shared |= SMNN_SHARE_U_BATCH;
+        if (s->shape[0] == 1) p.shared |= SMNN_SHARE_S_BATCH;
+    }
+    if (c->shape[1] == 1) p.shared |= SMNN_SHARE_C_TIME;
+    if (d->shape[1] == 1) p.shared |= SMNN_SHARE_D_TIME;
+    if (smnn_problem_validate(&p) != SMNN_SUCCESS) {
+        fprintf(stderr, "smnn-solve: %s\n", smnn_last_error());
+        goto out;
+    }
+    size_t ny = smnn_problem_y_count(&p);
+    y = malloc(ny * sizeof *y);
+    if (!y) {
+        fprintf(stderr, "smnn-solve: out of memory for y (%zu values)\n", ny);
+        goto out;
+    }
+    smnn_status st;
+    if (use_reference) {
+        st = smnn_reference_solve(&p, c->data, d->data, u->data, s->data, y, 0);
+    } else {
+        st = smnn_context_create(device, &ctx);
+        if (st == SMNN_SUCCESS) st = smnn_plan_create(ctx, &p, &plan);
+        if (st == SMNN_SUCCESS) st = smnn_solve(plan, c->data, d->data, u->data, s->data, y);
+    }
+    if (st != SMNN_SUCCESS) {
+        fprintf(stderr, "smnn-solve: %s\n", smnn_last_error());
+        goto out;
+    }
+    size_t shape[4] = {p.batch, p.steps, p.dims, p.orders};
+    if (npy_write(files[4], y, shape, 4, p.precision == SMNN_PRECISION_SINGLE, err,
+                  sizeof err) != 0) {
+        fprintf(stderr, "smnn-solve: %s\n", err);
+        goto out;
+    }
+    rc = 0;
+out:
+    smnn_plan_free(plan);
+    smnn_context_free(ctx);
+    for (int i = 0; i < 4; i++) npy_free(&a[i]);
+    free(y);
+    return rc;
+}
