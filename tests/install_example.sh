@@ -1,0 +1,25 @@
+#!/bin/sh
+# Installs the library into a scratch root, builds the README's example program against it with
+# `pkg-config --cflags --libs smnn` exactly as a user would, runs it, and checks that the README
+# shows that very program. Arguments: BUILD_DIR SOURCE_DIR.
+set -eu
+build=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+meson install -C "$build" --destdir "$tmp" --no-rebuild >/dev/null
+pcdir=$(dirname "$(find "$tmp" -name smnn.pc | head -n 1)")
+libdir=$(dirname "$(find "$tmp" -name 'libsmnn.so' | head -n 1)")
+export PKG_CONFIG_PATH="$pcdir" PKG_CONFIG_SYSROOT_DIR="$tmp"
+flags=$(pkg-config --cflags --libs smnn)
+echo "pkg-config --cflags --libs smnn: $flags"
+cc -std=c11 -Wall -Wextra -Werror -pedantic "$src/tests/example/solve_batch.c" $flags -lm \
+   -o "$tmp/solve_batch"
+LD_LIBRARY_PATH="$libdir" "$tmp/solve_batch"
+python3 - "$src/README.md" "$src/tests/example/solve_batch.c" <<'PY'
+import sys
+readme, example = (open(p).read() for p in sys.argv[1:3])
+if example.strip() not in readme:
+    sys.exit("README.md does not show tests/example/solve_batch.c verbatim")
+PY
+echo "1 passed, 0 failed"

@@ -1,0 +1,232 @@
+/* The command-line tools as a user runs them: smnn-solve on random problems agrees with
+ * smnn-solve --reference (shared and unshared inputs), bad usage exits 2, bad files exit 1 and
+ * leave an existing output untouched; smnn-info lists the device, passes its self-check, and
+ * fails clearly for a bad device spec or a missing OpenCL platform. Tool paths come from the
+ * environment (SMNN_SOLVE, SMNN_INFO), set by meson. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "npy.h"
+#include "testutil.h"
+
+static char dir[128];
+
+static int run(const char *cmd) {
+    char full[8192];
+    snprintf(full, sizeof full, "%s >%s/stdout.txt 2>%s/stderr.txt", cmd, dir, dir);
+    int st = system(full);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *slurp(const char *name) {
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return strdup("");
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return strdup(buf);
+}
+
+static void write_npy(const char *name, const double *x, const size_t *shape, int nd) {
+    char path[256], err[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (npy_write(path, x, shape, nd, 0, err, sizeof err) != 0) fail_msg("%s", err);
+}
+
+static void read_npy(const char *name, npy_array *a) {
+    char path[256], err[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (npy_read(path, a, err, sizeof err) != 0) fail_msg("%s", err);
+}
+
+static const char *solve_cmd(const char *extra) {
+    static char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "%s --coefficients %s/c.npy --rhs %s/d.npy --init %s/u.npy --steps %s/s.npy "
+             "--w-init 2 --w-smooth 0.5 %s",
+             getenv("SMNN_SOLVE"), dir, dir, dir, dir, extra);
+    return cmd;
+}
+
+/* Random problem files; cshared/sshared give c and s a batch (and time) dimension of 1. */
+static void make_files(size_t B, size_t T, int cshared, int sshared) {
+    smnn_problem p;
+    smnn_problem_init(&p);
+    p.batch = B;
+    p.steps = T;
+    p.dims = 2;
+    p.orders = 3;
+    p.equations = 2;
+    p.init_orders = 2;
+    if (cshared) p.shared |= SMNN_SHARE_C_BATCH | SMNN_SHARE_C_TIME;
+    if (sshared) p.shared |= SMNN_SHARE_S_BATCH | SMNN_SHARE_S_TIME;
+    test_rng r = test_rng_make(99);
+    test_inputs in;
+    test_inputs_make(&p, &r, 0.3, 1.2, &in);
+    size_t cs[5] = {cshared ? 1 : B, cshared ? 1 : T, 2, 2, 3}, ds[3] = {B, T, 2};
+    size_t us[4] = {B, 1, 2, 2}, ss[2] = {sshared ? 1 : B, sshared ? 1 : T - 1};
+    write_npy("c.npy", in.c, cs, 5);
+    write_npy("d.npy", in.d, ds, 3);
+    write_npy("u.npy", in.u, us, 4);
+    write_npy("s.npy", in.s, ss, 2);
+    test_inputs_free(&in);
+}
+
+static void test_solve_matches_reference(void **state) {
+    (void)state;
+    for (int shared = 0; shared < 2; shared++) {
+        make_files(4, 12, shared, shared);
+        char extra[512];
+        snprintf(extra, sizeof extra, "--out %s/y.npy", dir);
+        assert_int_equal(run(solve_cmd(extra)), 0);
+        snprintf(extra, sizeof extra, "--out %s/yref.npy --reference", dir);
+        assert_int_equal(run(solve_cmd(extra)), 0);
+        npy_array y, yr;
+        read_npy("y.npy", &y);
+        read_npy("yref.npy", &yr);
+        assert_int_equal(y.ndim, 4);
+        size_t want[4] = {4, 12, 2, 3};
+        assert_memory_equal(y.shape, want, sizeof want);
+        assert_int_equal(y.count, yr.count);
+        assert_allclose(y.data, yr.data, y.count, 1e-10, 1e-12);
+        npy_free(&y);
+        npy_free(&yr);
+    }
+    /* Single precision: float32 output, close to the double result. */
+    char extra[512];
+    snprintf(extra, sizeof extra, "--out %s/y32.npy --precision single", dir);
+    assert_int_equal(run(solve_cmd(extra)), 0);
+    npy_array y32, yr;
+    read_npy("y32.npy", &y32);
+    read_npy("yref.npy", &yr);
+    assert_true(y32.was_f32);
+    assert_allclose(y32.data, yr.data, y32.count, 1e-3, 1e-4);
+    npy_free(&y32);
+    npy_free(&yr);
+}
+
+static void test_solve_errors(void **state) {
+    (void)state;
+    make_files(3, 8, 0, 0);
+    char path[256], extra[512];
+    snprintf(path, sizeof path, "%s/keep.npy", dir);
+    FILE *f = fopen(path, "w");
+    fputs("precious", f);
+    fclose(f);
+    snprintf(extra, sizeof extra, "--out %s/keep.npy", dir);
+    char cmd[4096];
+    /* Usage errors: exit 2. */
+    snprintf(cmd, sizeof cmd, "%s --help", getenv("SMNN_SOLVE"));
+    assert_int_equal(run(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s --rhs x.npy", getenv("SMNN_SOLVE"));
+    assert_int_equal(run(cmd), 2);
+    assert_non_null(strstr(slurp("stderr.txt"), "--coefficients is required"));
+    snprintf(cmd, sizeof cmd, "%s %s --precision half", solve_cmd(extra), "");
+    assert_int_equal(run(cmd), 2);
+    snprintf(cmd, sizeof cmd, "%s --w-gov -1", solve_cmd(extra));
+    assert_int_equal(run(cmd), 2);
+    snprintf(cmd, sizeof cmd, "%s --n-steps 1", solve_cmd(extra));
+    assert_int_equal(run(cmd), 2);
+    snprintf(cmd, sizeof cmd, "%s --bogus", solve_cmd(extra));
+    assert_int_equal(run(cmd), 2);
+    /* Data errors: exit 1, output untouched. */
+    snprintf(cmd, sizeof cmd, "%s --n-steps 9", solve_cmd(extra));
+    assert_int_equal(run(cmd), 1);
+    assert_non_null(strstr(slurp("stderr.txt"), "time points disagree"));
+    snprintf(cmd, sizeof cmd, "%s --device no-such-device", solve_cmd(extra));
+    assert_int_equal(run(cmd), 1);
+    double v[8] = {0};
+    size_t s_bad[2] = {2, 7}; /* batch 2 vs 3 */
+    write_npy("s.npy", v, s_bad, 2);
+    assert_int_equal(run(solve_cmd(extra)), 1);
+    assert_non_null(strstr(slurp("stderr.txt"), "batch sizes disagree"));
+    size_t s_3d[3] = {3, 7, 1};
+    write_npy("s.npy", v, s_3d, 3);
+    assert_int_equal(run(solve_cmd(extra)), 1);
+    assert_non_null(strstr(slurp("stderr.txt"), "dimensions"));
+    /* Non-positive steps reach the library's check. */
+    double zeros[21] = {0};
+    size_t s_ok[2] = {3, 7};
+    write_npy("s.npy", zeros, s_ok, 2);
+    assert_int_equal(run(solve_cmd(extra)), 1);
+    assert_non_null(strstr(slurp("stderr.txt"), "steps must be > 0"));
+    /* A Fortran-order file and a truncated file. */
+    snprintf(path, sizeof path, "%s/s.npy", dir);
+    f = fopen(path, "wb");
+    const char *hdr = "{'descr': '<f8', 'fortran_order': True, 'shape': (3, 7), }";
+    unsigned char head[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(strlen(hdr) + 1), 0};
+    fwrite(head, 1, 10, f);
+    fputs(hdr, f);
+    fputc('\n', f);
+    fwrite(zeros, 8, 21, f);
+    fclose(f);
+    assert_int_equal(run(solve_cmd(extra)), 1);
+    assert_non_null(strstr(slurp("stderr.txt"), "Fortran"));
+    snprintf(cmd, sizeof cmd, "truncate -s 100 %s/c.npy", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(run(solve_cmd(extra)), 1);
+    assert_non_null(strstr(slurp("stderr.txt"), "truncated"));
+    assert_string_equal(slurp("keep.npy"), "precious");
+}
+
+static void test_info(void **state) {
+    (void)state;
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s", getenv("SMNN_INFO"));
+    assert_int_equal(run(cmd), 0);
+    char *out = slurp("stdout.txt");
+    assert_non_null(strstr(out, "<- default"));
+    assert_non_null(strstr(out, "fp64"));
+    assert_non_null(strstr(out, "self-check passed"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s --device 77:77", getenv("SMNN_INFO"));
+    assert_int_equal(run(cmd), 1);
+    assert_non_null(strstr(slurp("stderr.txt"), "no device matches '77:77'"));
+    snprintf(cmd, sizeof cmd, "SMNN_DEVICE=nothing-like-this %s", getenv("SMNN_INFO"));
+    assert_int_equal(run(cmd), 1);
+    snprintf(cmd, sizeof cmd, "%s --frobnicate", getenv("SMNN_INFO"));
+    assert_int_equal(run(cmd), 2);
+    /* No OpenCL platform at all: the ICD loader sees an empty vendor folder. */
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/no-icd && OCL_ICD_VENDORS=%s/no-icd %s", dir, dir,
+             getenv("SMNN_INFO"));
+    assert_int_equal(run(cmd), 1);
+    assert_non_null(strstr(slurp("stderr.txt"), "pocl-opencl-icd"));
+    make_files(2, 5, 0, 0);
+    snprintf(cmd, sizeof cmd, "OCL_ICD_VENDORS=%s/no-icd %s", dir, solve_cmd("--out /dev/null"));
+    assert_int_equal(run(cmd), 1);
+    assert_non_null(strstr(slurp("stderr.txt"), "no platform"));
+}
+
+static int setup(void **state) {
+    (void)state;
+    if (!getenv("SMNN_SOLVE") || !getenv("SMNN_INFO")) {
+        fprintf(stderr, "SMNN_SOLVE and SMNN_INFO must name the tools\n");
+        return -1;
+    }
+    snprintf(dir, sizeof dir, "/tmp/smnn-tools-%ld", (long)getpid());
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "mkdir -p %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_solve_matches_reference),
+        cmocka_unit_test(test_solve_errors),
+        cmocka_unit_test(test_info),
+    };
+    return cmocka_run_group_tests_name("tools", tests, setup, teardown);
+}
