@@ -1,7 +1,8 @@
 /* substitute.cl: substitutions with a stored factorization (paper Algorithm 4).
  *
  *  - smnn_forward_*: forward substitution for a new right-hand side (frozen left-hand side):
- *    beta_t is assembled from c, d, u and z_t = L_t^-1 (beta_t - K_{t-1} z_{t-1}) is stored.
+ *    beta_t is assembled from c, d, u (or, with from_rhs, read from rhs laid out (B, T, n): the
+ *    backward pass's dl/dy) and z_t = L_t^-1 (beta_t - K_{t-1} z_{t-1}) is stored.
  *  - smnn_backward_*: back substitution y_T = L_T^-T z_T, y_t = L_t^-T (z_t - K_t^T y_{t+1}),
  *    written to y (B, T, V, n_orders).
  * A system that failed (info[b] > 0: factorization; info[b] < 0: this solve, -(t+1)) gets NaN in
@@ -11,7 +12,8 @@
 __kernel void smnn_forward_private(int4 dims, int4 init, real4 w, long8 str,
                                    __global const real *c, __global const real *d,
                                    __global const real *u, __global real *ws, long bofs,
-                                   int bcount, int bcap, __global int *info) {
+                                   int bcount, int bcap, __global int *info,
+                                   __global const real *rhs, int from_rhs) {
     int lb = (int)get_global_id(0);
     if (lb >= bcount) return;
     smnn_prob P = smnn_make_prob(dims, init, w, str);
@@ -24,7 +26,7 @@ __kernel void smnn_forward_private(int4 dims, int4 init, real4 w, long8 str,
 #define WS(t, k) ws[((long)(t) * SZ + (k)) * bcap + lb]
     for (int t = 0; t < T && !fail; t++) {
         for (int i = 0; i < n; i++) {
-            real r = smnn_assemble_beta(&P, c, d, u, b, t, i);
+            real r = from_rhs ? rhs[(b * T + t) * n + i] : smnn_assemble_beta(&P, c, d, u, b, t, i);
             if (t > 0)
                 for (int k = 0; k < n; k++) r -= WS(t - 1, OFF_K(n) + i * n + k) * z[k];
             for (int k = 0; k < i; k++) r -= WS(t, PIDX(i, k)) * zn[k];
@@ -79,7 +81,8 @@ __attribute__((reqd_work_group_size(WG, 1, 1)))
 __kernel void smnn_forward_local(int4 dims, int4 init, real4 w, long8 str,
                                  __global const real *c, __global const real *d,
                                  __global const real *u, __global real *ws, long bofs,
-                                 int bcount, int bcap, __global int *info) {
+                                 int bcount, int bcap, __global int *info,
+                                 __global const real *rhs, int from_rhs) {
     int lb = (int)get_group_id(0);
     if (lb >= bcount) return;
     (void)bcap;
@@ -88,22 +91,22 @@ __kernel void smnn_forward_local(int4 dims, int4 init, real4 w, long8 str,
     const long b = bofs + lb;
     const long SZ = REC(n);
     if (info[b] > 0) return;
-    __local real rhs[NMAX];
+    __local real rl[NMAX];
     __local int fail;
     if (lid == 0) fail = 0;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int t = 0; t < T; t++) {
         __global real *W = ws + ((long)lb * T + t) * SZ;
         for (int i = lid; i < n; i += WG) {
-            real r = smnn_assemble_beta(&P, c, d, u, b, t, i);
+            real r = from_rhs ? rhs[(b * T + t) * n + i] : smnn_assemble_beta(&P, c, d, u, b, t, i);
             if (t > 0)
                 for (int k = 0; k < n; k++) r -= W[-SZ + OFF_K(n) + i * n + k] * W[-SZ + OFF_Z(n) + k];
-            rhs[i] = r;
+            rl[i] = r;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         if (lid == 0) {
             for (int i = 0; i < n; i++) {
-                real r = rhs[i];
+                real r = rl[i];
                 for (int k = 0; k < i; k++) r -= W[PIDX(i, k)] * W[OFF_Z(n) + k];
                 r /= W[PIDX(i, i)];
                 if (!FINITE(r)) fail = 1;

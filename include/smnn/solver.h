@@ -108,6 +108,35 @@ smnn_status smnn_factor(smnn_plan *plan, const double *c, const double *s);
 smnn_status smnn_solve_frozen(smnn_plan *plan, const double *c, const double *d, const double *u,
                               double *y);
 
+/* ---- Backward pass ------------------------------------------------------------------------
+ *
+ * Given dl/dy for the solution y of the plan's last factorization (smnn_solve or smnn_factor
+ * with the same c and s), computes any subset of dl/dc, dl/dd, dl/du, dl/ds: pass NULL for the
+ * ones not wanted. Each gradient has the shape in which its input is given; a shared input
+ * receives the sum over everything it is shared across. The factorization is reused (no
+ * refactoring): the cost is one substitution plus one pass over the inputs. Results are
+ * deterministic (fixed summation order, no atomics).
+ *
+ * Inputs needed: grad_y always; c for dl/dc and dl/dd; d for dl/dc; s for dl/ds; y (the forward
+ * solution) for dl/dc and dl/ds. Others may be NULL: with a frozen left-hand side, dl/dd and
+ * dl/du need only c and grad_y. u is never needed. */
+
+/* Asynchronous form on device buffers of the plan's precision (conventions of smnn_solve_async).
+ * Errors: SMNN_ERROR_INVALID_STATE (never factored), SMNN_ERROR_INVALID_ARGUMENT (a needed buffer
+ * is NULL), SMNN_ERROR_BUFFER_TOO_SMALL, SMNN_ERROR_OPENCL. The plan keeps a lambda buffer (the
+ * size of y) and, for shared inputs, full-layout scratch buffers after the first call. */
+smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem d,
+                                cl_mem s, cl_mem y, cl_mem grad_y, cl_mem grad_c, cl_mem grad_d,
+                                cl_mem grad_u, cl_mem grad_s, cl_uint num_wait,
+                                const cl_event *wait_list, cl_event *event);
+
+/* Blocking form on host memory (double, converted for single-precision plans). Errors as above,
+ * and SMNN_ERROR_NOT_POSITIVE_DEFINITE when a system's substitution produced NaN/Inf (its
+ * gradients then hold NaN). */
+smnn_status smnn_backward(smnn_plan *plan, const double *c, const double *d, const double *s,
+                          const double *y, const double *grad_y, double *grad_c, double *grad_d,
+                          double *grad_u, double *grad_s);
+
 #ifdef __cplusplus
 }
 #endif

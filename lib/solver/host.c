@@ -22,7 +22,7 @@ static smnn_status check_values(smnn_plan *plan, const char *name, const double 
 }
 
 /* Creates a device buffer holding count values of x in the plan's precision. */
-static smnn_status upload(smnn_plan *plan, const double *x, size_t count, cl_mem *out) {
+smnn_status smnn__upload(smnn_plan *plan, const double *x, size_t count, cl_mem *out) {
     size_t bytes = count * plan->elem;
     void *tmp = (void *)x;
     if (plan->elem == 4) {
@@ -39,7 +39,7 @@ static smnn_status upload(smnn_plan *plan, const double *x, size_t count, cl_mem
     return SMNN_SUCCESS;
 }
 
-static smnn_status download(smnn_plan *plan, cl_mem buf, size_t count, double *y) {
+smnn_status smnn__download(smnn_plan *plan, cl_mem buf, size_t count, double *y) {
     size_t bytes = count * plan->elem;
     void *tmp = plan->elem == 8 ? (void *)y : malloc(bytes);
     if (!tmp) return FAIL(plan->ctx, SMNN_ERROR_OUT_OF_HOST_MEMORY, "output conversion");
@@ -52,7 +52,7 @@ static smnn_status download(smnn_plan *plan, cl_mem buf, size_t count, double *y
     return SMNN_SUCCESS;
 }
 
-static smnn_status report_failures(smnn_plan *plan) {
+smnn_status smnn__report_failures(smnn_plan *plan) {
     smnn_failure_report r;
     FORWARD_IF_ERROR(smnn_plan_failures(plan, &r));
     if (r.count == 0) return SMNN_SUCCESS;
@@ -82,10 +82,10 @@ static smnn_status run(smnn_plan *plan, int use, const double *c, const double *
                     "the plan holds no factorization yet: call smnn_factor or smnn_solve first");
     cl_mem bc = NULL, bd = NULL, bu = NULL, bs = NULL, by = NULL;
     smnn_status st = SMNN_SUCCESS;
-    if (use & USE_C) st = upload(plan, c, smnn_problem_c_count(p), &bc);
-    if (st == SMNN_SUCCESS && (use & USE_D)) st = upload(plan, d, smnn_problem_d_count(p), &bd);
-    if (st == SMNN_SUCCESS && (use & USE_U)) st = upload(plan, u, smnn_problem_u_count(p), &bu);
-    if (st == SMNN_SUCCESS && (use & USE_S)) st = upload(plan, s, smnn_problem_s_count(p), &bs);
+    if (use & USE_C) st = smnn__upload(plan, c, smnn_problem_c_count(p), &bc);
+    if (st == SMNN_SUCCESS && (use & USE_D)) st = smnn__upload(plan, d, smnn_problem_d_count(p), &bd);
+    if (st == SMNN_SUCCESS && (use & USE_U)) st = smnn__upload(plan, u, smnn_problem_u_count(p), &bu);
+    if (st == SMNN_SUCCESS && (use & USE_S)) st = smnn__upload(plan, s, smnn_problem_s_count(p), &bs);
     if (st == SMNN_SUCCESS && (use & USE_Y)) {
         cl_int err;
         by = clCreateBuffer(plan->ctx->cl_ctx, CL_MEM_WRITE_ONLY,
@@ -104,8 +104,8 @@ static smnn_status run(smnn_plan *plan, int use, const double *c, const double *
         cl_int err = clFinish(plan->ctx->queue);
         if (err != CL_SUCCESS) st = FAIL_CL(plan->ctx, err, "clFinish");
     }
-    if (st == SMNN_SUCCESS && by) st = download(plan, by, smnn_problem_y_count(p), y);
-    if (st == SMNN_SUCCESS) st = report_failures(plan);
+    if (st == SMNN_SUCCESS && by) st = smnn__download(plan, by, smnn_problem_y_count(p), y);
+    if (st == SMNN_SUCCESS) st = smnn__report_failures(plan);
     cl_mem bufs[] = {bc, bd, bu, bs, by};
     for (size_t i = 0; i < 5; i++)
         if (bufs[i]) clReleaseMemObject(bufs[i]);

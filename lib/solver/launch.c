@@ -9,7 +9,7 @@
 
 #include "solver_internal.h"
 
-static smnn_status check_buffer(smnn_plan *plan, const char *name, cl_mem mem, size_t count) {
+smnn_status smnn__check_buffer(smnn_plan *plan, const char *name, cl_mem mem, size_t count) {
     if (!mem) return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT, "buffer '%s' is NULL", name);
     size_t size = 0;
     cl_int err = clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof size, &size, NULL);
@@ -22,7 +22,7 @@ static smnn_status check_buffer(smnn_plan *plan, const char *name, cl_mem mem, s
     return SMNN_SUCCESS;
 }
 
-static smnn_status check_queue(smnn_plan *plan, cl_command_queue *queue) {
+smnn_status smnn__check_queue(smnn_plan *plan, cl_command_queue *queue) {
     if (!*queue) *queue = plan->ctx->queue;
     cl_context qctx = NULL;
     cl_int err = clGetCommandQueueInfo(*queue, CL_QUEUE_CONTEXT, sizeof qctx, &qctx, NULL);
@@ -33,7 +33,7 @@ static smnn_status check_queue(smnn_plan *plan, cl_command_queue *queue) {
     return SMNN_SUCCESS;
 }
 
-static smnn_status check_wait(smnn_plan *plan, cl_uint num_wait, const cl_event *wait_list) {
+smnn_status smnn__check_wait(smnn_plan *plan, cl_uint num_wait, const cl_event *wait_list) {
     if ((num_wait == 0) != (wait_list == NULL))
         return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT,
                     "num_wait = %u does not match wait_list %s", num_wait,
@@ -43,7 +43,7 @@ static smnn_status check_wait(smnn_plan *plan, cl_uint num_wait, const cl_event 
 
 /* The four leading arguments every kernel shares: dims, init (and for assembling kernels the
  * weights and strides). */
-static cl_int set_problem_args(smnn_plan *plan, cl_kernel k, int with_inputs) {
+cl_int smnn__set_problem_args(smnn_plan *plan, cl_kernel k, int with_inputs) {
     const smnn_problem *p = &plan->p;
     unsigned sh = p->shared;
     cl_int4 dims = {{(cl_int)p->steps, (cl_int)p->dims, (cl_int)p->orders, (cl_int)p->equations}};
@@ -81,7 +81,7 @@ static cl_int set_problem_args(smnn_plan *plan, cl_kernel k, int with_inputs) {
 }
 
 /* Sets (ws, bofs, bcount, bcap, info) starting at argument index a. */
-static cl_int set_chunk_args(smnn_plan *plan, cl_kernel k, cl_uint a, size_t chunk) {
+cl_int smnn__set_chunk_args(smnn_plan *plan, cl_kernel k, cl_uint a, size_t chunk) {
     cl_long bofs = (cl_long)(chunk * plan->chunk_cap);
     size_t left = plan->p.batch - chunk * plan->chunk_cap;
     cl_int bcount = (cl_int)(left < plan->chunk_cap ? left : plan->chunk_cap);
@@ -96,7 +96,7 @@ static cl_int set_chunk_args(smnn_plan *plan, cl_kernel k, cl_uint a, size_t chu
 
 /* Enqueues kernel k over one chunk, after *prev (or the caller's wait list when *prev is NULL);
  * *prev becomes this launch's event. */
-static smnn_status launch(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t chunk,
+smnn_status smnn__launch(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t chunk,
                           cl_uint num_wait, const cl_event *wait_list, cl_event *prev) {
     size_t left = plan->p.batch - chunk * plan->chunk_cap;
     size_t count = left < plan->chunk_cap ? left : plan->chunk_cap;
@@ -109,6 +109,23 @@ static smnn_status launch(smnn_plan *plan, cl_command_queue q, cl_kernel k, size
                                                           : 64;
         global = (count + local - 1) / local * local;
     }
+    cl_event ev = NULL;
+    cl_int err;
+    if (*prev)
+        err = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, 1, prev, &ev);
+    else
+        err = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, num_wait, wait_list, &ev);
+    if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clEnqueueNDRangeKernel");
+    if (*prev) clReleaseEvent(*prev);
+    *prev = ev;
+    return SMNN_SUCCESS;
+}
+
+smnn_status smnn__launch_flat(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t items,
+                              cl_uint num_wait, const cl_event *wait_list, cl_event *prev) {
+    size_t local = plan->ctx->info.max_work_group_size < 64 ? plan->ctx->info.max_work_group_size
+                                                             : 64;
+    size_t global = (items + local - 1) / local * local;
     cl_event ev = NULL;
     cl_int err;
     if (*prev)
@@ -141,27 +158,27 @@ static smnn_status run_factor(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_
     smnn_status st = SMNN_SUCCESS;
     for (size_t ch = 0; ch < plan->nchunks && st == SMNN_SUCCESS; ch++) {
         cl_kernel k = plan->k_factor;
-        cl_int err = set_problem_args(plan, k, 1);
+        cl_int err = smnn__set_problem_args(plan, k, 1);
         err |= clSetKernelArg(k, 4, sizeof(cl_mem), &c);
         err |= clSetKernelArg(k, 5, sizeof(cl_mem), &d);
         err |= clSetKernelArg(k, 6, sizeof(cl_mem), &u);
         err |= clSetKernelArg(k, 7, sizeof(cl_mem), &s);
-        err |= set_chunk_args(plan, k, 8, ch);
+        err |= smnn__set_chunk_args(plan, k, 8, ch);
         err |= clSetKernelArg(k, 13, sizeof with_rhs, &with_rhs);
         if (err != CL_SUCCESS) {
             st = FAIL_CL(plan->ctx, err, "clSetKernelArg(smnn_factor)");
             break;
         }
-        st = launch(plan, q, k, ch, num_wait, wait_list, &last);
+        st = smnn__launch(plan, q, k, ch, num_wait, wait_list, &last);
         if (st == SMNN_SUCCESS && y) {
             k = plan->k_backward;
-            err = set_problem_args(plan, k, 0);
-            err |= set_chunk_args(plan, k, 2, ch);
+            err = smnn__set_problem_args(plan, k, 0);
+            err |= smnn__set_chunk_args(plan, k, 2, ch);
             err |= clSetKernelArg(k, 7, sizeof(cl_mem), &y);
             if (err != CL_SUCCESS)
                 st = FAIL_CL(plan->ctx, err, "clSetKernelArg(smnn_backward)");
             else
-                st = launch(plan, q, k, ch, num_wait, wait_list, &last);
+                st = smnn__launch(plan, q, k, ch, num_wait, wait_list, &last);
         }
     }
     if (st == SMNN_SUCCESS) plan->factored = 1;
@@ -175,13 +192,13 @@ smnn_status smnn_solve_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, 
     if (event) *event = NULL;
     if (!plan) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'plan' is NULL");
     const smnn_problem *p = &plan->p;
-    FORWARD_IF_ERROR(check_queue(plan, &queue));
-    FORWARD_IF_ERROR(check_wait(plan, num_wait, wait_list));
-    FORWARD_IF_ERROR(check_buffer(plan, "c", c, smnn_problem_c_count(p)));
-    FORWARD_IF_ERROR(check_buffer(plan, "d", d, smnn_problem_d_count(p)));
-    FORWARD_IF_ERROR(check_buffer(plan, "u", u, smnn_problem_u_count(p)));
-    FORWARD_IF_ERROR(check_buffer(plan, "s", s, smnn_problem_s_count(p)));
-    FORWARD_IF_ERROR(check_buffer(plan, "y", y, smnn_problem_y_count(p)));
+    FORWARD_IF_ERROR(smnn__check_queue(plan, &queue));
+    FORWARD_IF_ERROR(smnn__check_wait(plan, num_wait, wait_list));
+    FORWARD_IF_ERROR(smnn__check_buffer(plan, "c", c, smnn_problem_c_count(p)));
+    FORWARD_IF_ERROR(smnn__check_buffer(plan, "d", d, smnn_problem_d_count(p)));
+    FORWARD_IF_ERROR(smnn__check_buffer(plan, "u", u, smnn_problem_u_count(p)));
+    FORWARD_IF_ERROR(smnn__check_buffer(plan, "s", s, smnn_problem_s_count(p)));
+    FORWARD_IF_ERROR(smnn__check_buffer(plan, "y", y, smnn_problem_y_count(p)));
     return run_factor(plan, queue, c, d, u, s, y, num_wait, wait_list, event);
 }
 
@@ -190,10 +207,10 @@ smnn_status smnn_factor_async(smnn_plan *plan, cl_command_queue queue, cl_mem c,
     smnn__clear_error();
     if (event) *event = NULL;
     if (!plan) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'plan' is NULL");
-    FORWARD_IF_ERROR(check_queue(plan, &queue));
-    FORWARD_IF_ERROR(check_wait(plan, num_wait, wait_list));
-    FORWARD_IF_ERROR(check_buffer(plan, "c", c, smnn_problem_c_count(&plan->p)));
-    FORWARD_IF_ERROR(check_buffer(plan, "s", s, smnn_problem_s_count(&plan->p)));
+    FORWARD_IF_ERROR(smnn__check_queue(plan, &queue));
+    FORWARD_IF_ERROR(smnn__check_wait(plan, num_wait, wait_list));
+    FORWARD_IF_ERROR(smnn__check_buffer(plan, "c", c, smnn_problem_c_count(&plan->p)));
+    FORWARD_IF_ERROR(smnn__check_buffer(plan, "s", s, smnn_problem_s_count(&plan->p)));
     /* d and u are not read without a right-hand side; c stands in for them. */
     return run_factor(plan, queue, c, c, c, s, NULL, num_wait, wait_list, event);
 }
@@ -208,35 +225,38 @@ smnn_status smnn_solve_frozen_async(smnn_plan *plan, cl_command_queue queue, cl_
         return FAIL(plan->ctx, SMNN_ERROR_INVALID_STATE,
                     "the plan holds no factorization yet: call smnn_factor or smnn_solve first");
     const smnn_problem *p = &plan->p;
-    FORWARD_IF_ERROR(check_queue(plan, &queue));
-    FORWARD_IF_ERROR(check_wait(plan, num_wait, wait_list));
-    FORWARD_IF_ERROR(check_buffer(plan, "c", c, smnn_problem_c_count(p)));
-    FORWARD_IF_ERROR(check_buffer(plan, "d", d, smnn_problem_d_count(p)));
-    FORWARD_IF_ERROR(check_buffer(plan, "u", u, smnn_problem_u_count(p)));
-    FORWARD_IF_ERROR(check_buffer(plan, "y", y, smnn_problem_y_count(p)));
+    FORWARD_IF_ERROR(smnn__check_queue(plan, &queue));
+    FORWARD_IF_ERROR(smnn__check_wait(plan, num_wait, wait_list));
+    FORWARD_IF_ERROR(smnn__check_buffer(plan, "c", c, smnn_problem_c_count(p)));
+    FORWARD_IF_ERROR(smnn__check_buffer(plan, "d", d, smnn_problem_d_count(p)));
+    FORWARD_IF_ERROR(smnn__check_buffer(plan, "u", u, smnn_problem_u_count(p)));
+    FORWARD_IF_ERROR(smnn__check_buffer(plan, "y", y, smnn_problem_y_count(p)));
     cl_event last = NULL;
     smnn_status st = SMNN_SUCCESS;
     for (size_t ch = 0; ch < plan->nchunks && st == SMNN_SUCCESS; ch++) {
         cl_kernel k = plan->k_forward;
-        cl_int err = set_problem_args(plan, k, 1);
+        cl_int err = smnn__set_problem_args(plan, k, 1);
         err |= clSetKernelArg(k, 4, sizeof(cl_mem), &c);
         err |= clSetKernelArg(k, 5, sizeof(cl_mem), &d);
         err |= clSetKernelArg(k, 6, sizeof(cl_mem), &u);
-        err |= set_chunk_args(plan, k, 7, ch);
+        err |= smnn__set_chunk_args(plan, k, 7, ch);
+        cl_int from_rhs = 0;
+        err |= clSetKernelArg(k, 12, sizeof(cl_mem), &c); /* rhs: not read */
+        err |= clSetKernelArg(k, 13, sizeof from_rhs, &from_rhs);
         if (err != CL_SUCCESS) {
             st = FAIL_CL(plan->ctx, err, "clSetKernelArg(smnn_forward)");
             break;
         }
-        st = launch(plan, queue, k, ch, num_wait, wait_list, &last);
+        st = smnn__launch(plan, queue, k, ch, num_wait, wait_list, &last);
         if (st != SMNN_SUCCESS) break;
         k = plan->k_backward;
-        err = set_problem_args(plan, k, 0);
-        err |= set_chunk_args(plan, k, 2, ch);
+        err = smnn__set_problem_args(plan, k, 0);
+        err |= smnn__set_chunk_args(plan, k, 2, ch);
         err |= clSetKernelArg(k, 7, sizeof(cl_mem), &y);
         if (err != CL_SUCCESS)
             st = FAIL_CL(plan->ctx, err, "clSetKernelArg(smnn_backward)");
         else
-            st = launch(plan, queue, k, ch, num_wait, wait_list, &last);
+            st = smnn__launch(plan, queue, k, ch, num_wait, wait_list, &last);
     }
     return finish_events(plan, last, event, st);
 }

@@ -67,6 +67,11 @@ smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p, smnn_plan
     if (st == SMNN_SUCCESS) st = make_kernel(plan, prog, "smnn_factor", &plan->k_factor);
     if (st == SMNN_SUCCESS) st = make_kernel(plan, prog, "smnn_forward", &plan->k_forward);
     if (st == SMNN_SUCCESS) st = make_kernel(plan, prog, "smnn_backward", &plan->k_backward);
+    cl_int kerr = CL_SUCCESS;
+    if (st == SMNN_SUCCESS && !(plan->k_gradient = clCreateKernel(prog, "smnn_gradient", &kerr)))
+        st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_gradient)");
+    if (st == SMNN_SUCCESS && !(plan->k_reduce = clCreateKernel(prog, "smnn_reduce", &kerr)))
+        st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_reduce)");
     if (st != SMNN_SUCCESS) {
         smnn_plan_free(plan);
         return st;
@@ -115,6 +120,11 @@ void smnn_plan_free(smnn_plan *plan) {
     if (plan->k_factor) clReleaseKernel(plan->k_factor);
     if (plan->k_forward) clReleaseKernel(plan->k_forward);
     if (plan->k_backward) clReleaseKernel(plan->k_backward);
+    if (plan->k_gradient) clReleaseKernel(plan->k_gradient);
+    if (plan->k_reduce) clReleaseKernel(plan->k_reduce);
+    if (plan->lambda) clReleaseMemObject(plan->lambda);
+    for (int i = 0; i < 4; i++)
+        if (plan->scratch[i]) clReleaseMemObject(plan->scratch[i]);
     for (size_t k = 0; plan->ws && k < plan->nchunks; k++)
         if (plan->ws[k]) clReleaseMemObject(plan->ws[k]);
     free(plan->ws);

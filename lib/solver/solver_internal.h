@@ -26,13 +26,37 @@ struct smnn_plan {
     smnn__kernel_shape shape;
     size_t n;          /* block size V * n_orders */
     size_t elem;       /* bytes per real: 8 or 4 */
-    cl_kernel k_factor, k_forward, k_backward;
+    cl_kernel k_factor, k_forward, k_backward, k_gradient, k_reduce;
     size_t chunk_cap;  /* systems per workspace chunk */
     size_t nchunks;
     cl_mem *ws;        /* one workspace buffer per chunk */
     cl_mem info;       /* int per system: 0 ok, t+1 factor failure, -(t+1) solve failure */
     size_t ws_bytes;   /* total over chunks */
     int factored;      /* a factorization was enqueued */
+    cl_mem lambda;     /* dl/dbeta (B, T, n), allocated by the first backward call */
+    cl_mem scratch[4]; /* full-layout gradients of shared c, d, u, s before their reduction */
+    size_t scratch_bytes[4];
 };
+
+/* Shared by launch.c and backward.c. */
+smnn_status smnn__check_buffer(smnn_plan *plan, const char *name, cl_mem mem, size_t count);
+smnn_status smnn__check_queue(smnn_plan *plan, cl_command_queue *queue);
+smnn_status smnn__check_wait(smnn_plan *plan, cl_uint num_wait, const cl_event *wait_list);
+/* Sets dims and init (and, with with_inputs, weights and strides): kernel arguments 0..3. */
+cl_int smnn__set_problem_args(smnn_plan *plan, cl_kernel k, int with_inputs);
+/* Sets (workspace, bofs, bcount, bcap, info) of one chunk from argument index a. */
+cl_int smnn__set_chunk_args(smnn_plan *plan, cl_kernel k, cl_uint a, size_t chunk);
+/* Enqueues a solver kernel over one chunk after *prev (or the wait list); *prev becomes its
+ * event. */
+smnn_status smnn__launch(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t chunk,
+                         cl_uint num_wait, const cl_event *wait_list, cl_event *prev);
+/* Enqueues a one-dimensional kernel over `items` work-items (one per item) after *prev or the
+ * wait list; *prev becomes its event. */
+smnn_status smnn__launch_flat(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t items,
+                              cl_uint num_wait, const cl_event *wait_list, cl_event *prev);
+/* Host <-> device copies in the plan's precision (host side always double). */
+smnn_status smnn__upload(smnn_plan *plan, const double *x, size_t count, cl_mem *out);
+smnn_status smnn__download(smnn_plan *plan, cl_mem buf, size_t count, double *y);
+smnn_status smnn__report_failures(smnn_plan *plan);
 
 #endif
