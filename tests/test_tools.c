@@ -111,6 +111,49 @@ static void test_solve_matches_reference(void **state) {
     npy_free(&yr);
 }
 
+/* --grad-y / --grad-out: device gradients agree with the reference's finite differences. */
+static void test_solve_gradients(void **state) {
+    (void)state;
+    make_files(2, 6, 1, 1); /* c and s shared: their gradients are sums */
+    size_t ys[4] = {2, 6, 2, 3};
+    double gyv[72];
+    test_rng r = test_rng_make(4);
+    for (int i = 0; i < 72; i++) gyv[i] = test_uniform(&r, -1, 1);
+    write_npy("gy.npy", gyv, ys, 4);
+    char extra[1024];
+    snprintf(extra, sizeof extra, "--out %s/y.npy --grad-y %s/gy.npy --grad-out %s/g", dir, dir,
+             dir);
+    assert_int_equal(run(solve_cmd(extra)), 0);
+    snprintf(extra, sizeof extra, "--out %s/yr.npy --grad-y %s/gy.npy --grad-out %s/r --reference",
+             dir, dir, dir);
+    assert_int_equal(run(solve_cmd(extra)), 0);
+    const char *names[4] = {"coefficients", "rhs", "init", "steps"};
+    const size_t shapes[4][5] = {{1, 1, 2, 2, 3}, {2, 6, 2}, {2, 1, 2, 2}, {1, 1}};
+    const int nds[4] = {5, 3, 4, 2};
+    for (int i = 0; i < 4; i++) {
+        char a[64], b[64];
+        snprintf(a, sizeof a, "g-%s.npy", names[i]);
+        snprintf(b, sizeof b, "r-%s.npy", names[i]);
+        npy_array ga, gb;
+        read_npy(a, &ga);
+        read_npy(b, &gb);
+        assert_int_equal(ga.ndim, nds[i]);
+        assert_memory_equal(ga.shape, shapes[i], (size_t)nds[i] * sizeof(size_t));
+        double e = test_rel_err(ga.data, gb.data, ga.count);
+        fprintf(stderr, "# smnn-solve gradient %s: rel err vs reference %.1e\n", names[i], e);
+        if (!(e <= 1e-6)) fail_msg("%s: %g", names[i], e);
+        npy_free(&ga);
+        npy_free(&gb);
+    }
+    snprintf(extra, sizeof extra, "--out %s/y.npy --grad-y %s/gy.npy", dir, dir);
+    assert_int_equal(run(solve_cmd(extra)), 2);
+    size_t bad[4] = {2, 5, 2, 3};
+    write_npy("gy.npy", gyv, bad, 4);
+    snprintf(extra, sizeof extra, "--out %s/y.npy --grad-y %s/gy.npy --grad-out %s/g", dir, dir, dir);
+    assert_int_equal(run(solve_cmd(extra)), 1);
+    assert_non_null(strstr(slurp("stderr.txt"), "like y"));
+}
+
 static void test_solve_errors(void **state) {
     (void)state;
     make_files(3, 8, 0, 0);
@@ -225,6 +268,7 @@ static int teardown(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_solve_matches_reference),
+        cmocka_unit_test(test_solve_gradients),
         cmocka_unit_test(test_solve_errors),
         cmocka_unit_test(test_info),
     };

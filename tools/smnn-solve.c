@@ -4,6 +4,9 @@
  *   --coefficients c (B|1, T|1, Q, V, n_orders)   --rhs d (B|1, T|1, Q)
  *   --init u (B|1, T_init, V, n_init_orders)       --steps s (B|1, T-1|1)
  * Output: y (B, T, V, n_orders), float64 (float32 with --precision single).
+ * With --grad-y gy.npy (shape of y) and --grad-out PREFIX it also writes the gradients of
+ * l = sum(gy * y): PREFIX-coefficients.npy, PREFIX-rhs.npy, PREFIX-init.npy, PREFIX-steps.npy,
+ * each shaped as its input was given.
  * Exit codes: 0 success, 1 failure (bad data, solver error), 2 bad usage. */
 #include <errno.h>
 #include <getopt.h>
@@ -36,7 +39,12 @@ static void usage(FILE *f) {
             "  --precision P        double (default) or single\n"
             "  --device SPEC        PLATFORM:DEVICE by index or name substring (default:\n"
             "                       $SMNN_DEVICE, else the first GPU, else the first device)\n"
-            "  --reference          solve with the dense host reference (double, O(T^3))\n"
+            "  --reference          solve with the dense host reference (double, O(T^3));\n"
+            "                       its gradients are central finite differences (2 dense\n"
+            "                       solves per input element: small problems only)\n"
+            "  --grad-y FILE        dl/dy, shape (B, T, V, n_orders): also compute gradients\n"
+            "  --grad-out PREFIX    write PREFIX-coefficients.npy, PREFIX-rhs.npy,\n"
+            "                       PREFIX-init.npy, PREFIX-steps.npy (shapes of the inputs)\n"
             "  --help               show this help\n"
             "A size-1 leading dimension means the input is shared by every system.\n");
 }
@@ -75,12 +83,12 @@ static int merge(size_t *size, size_t dim) {
 
 int main(int argc, char **argv) {
     const char *files[5] = {NULL}; /* c, d, u, s, out */
-    const char *device = NULL;
+    const char *device = NULL, *grad_y_file = NULL, *grad_prefix = NULL;
     size_t n_steps = 0;
     smnn_problem p;
     smnn_problem_init(&p);
     int use_reference = 0;
-    enum { O_C = 1, O_D, O_U, O_S, O_OUT, O_T, O_WG, O_WI, O_WS, O_PREC, O_DEV, O_REF, O_HELP };
+    enum { O_C = 1, O_D, O_U, O_S, O_OUT, O_T, O_WG, O_WI, O_WS, O_PREC, O_DEV, O_REF, O_HELP, O_GY, O_GO };
     static const struct option opts[] = {
         {"coefficients", required_argument, 0, O_C}, {"rhs", required_argument, 0, O_D},
         {"init", required_argument, 0, O_U},         {"steps", required_argument, 0, O_S},
@@ -88,7 +96,8 @@ int main(int argc, char **argv) {
         {"w-gov", required_argument, 0, O_WG},       {"w-init", required_argument, 0, O_WI},
         {"w-smooth", required_argument, 0, O_WS},    {"precision", required_argument, 0, O_PREC},
         {"device", required_argument, 0, O_DEV},     {"reference", no_argument, 0, O_REF},
-        {"help", no_argument, 0, O_HELP},            {0, 0, 0, 0}};
+        {"help", no_argument, 0, O_HELP},            {"grad-y", required_argument, 0, O_GY},
+        {"grad-out", required_argument, 0, O_GO},    {0, 0, 0, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
@@ -120,12 +129,18 @@ int main(int argc, char **argv) {
             break;
         case O_DEV: device = optarg; break;
         case O_REF: use_reference = 1; break;
+        case O_GY: grad_y_file = optarg; break;
+        case O_GO: grad_prefix = optarg; break;
         case O_HELP: usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "smnn-solve: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (!grad_y_file != !grad_prefix) {
+        fprintf(stderr, "smnn-solve: --grad-y and --grad-out go together\n");
         return 2;
     }
     static const char *names[5] = {"--coefficients", "--rhs", "--init", "--steps", "--out"};
@@ -135,8 +150,10 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
-    npy_array a[4];
+    npy_array a[4], gy;
     memset(a, 0, sizeof a);
+    memset(&gy, 0, sizeof gy);
+    double *grads[4] = {NULL, NULL, NULL, NULL};
     char err[512];
     int rc = 1;
     double *y = NULL;
@@ -225,13 +242,38 @@ int main(int argc, char **argv) {
         fprintf(stderr, "smnn-solve: out of memory for y (%zu values)\n", ny);
         goto out;
     }
+    if (grad_y_file) {
+        if (npy_read(grad_y_file, &gy, err, sizeof err) != 0) {
+            fprintf(stderr, "smnn-solve: %s\n", err);
+            goto out;
+        }
+        size_t want[4] = {p.batch, p.steps, p.dims, p.orders};
+        if (gy.ndim != 4 || memcmp(gy.shape, want, sizeof want) != 0) {
+            fprintf(stderr, "smnn-solve: %s has shape %s, expected (%zu, %zu, %zu, %zu) like y\n",
+                    grad_y_file, shape_str(&gy, 4), want[0], want[1], want[2], want[3]);
+            goto out;
+        }
+        for (int i = 0; i < 4; i++) {
+            grads[i] = malloc((a[i].count ? a[i].count : 1) * sizeof(double));
+            if (!grads[i]) {
+                fprintf(stderr, "smnn-solve: out of memory for the gradients\n");
+                goto out;
+            }
+        }
+    }
     smnn_status st;
     if (use_reference) {
         st = smnn_reference_solve(&p, c->data, d->data, u->data, s->data, y, 0);
+        if (st == SMNN_SUCCESS && grad_y_file)
+            st = smnn_reference_gradient(&p, c->data, d->data, u->data, s->data, gy.data,
+                                         grads[0], grads[1], grads[2], grads[3], 0);
     } else {
         st = smnn_context_create(device, &ctx);
         if (st == SMNN_SUCCESS) st = smnn_plan_create(ctx, &p, &plan);
         if (st == SMNN_SUCCESS) st = smnn_solve(plan, c->data, d->data, u->data, s->data, y);
+        if (st == SMNN_SUCCESS && grad_y_file)
+            st = smnn_backward(plan, c->data, d->data, s->data, y, gy.data, grads[0], grads[1],
+                               grads[2], grads[3]);
     }
     if (st != SMNN_SUCCESS) {
         fprintf(stderr, "smnn-solve: %s\n", smnn_last_error());
@@ -243,8 +285,22 @@ int main(int argc, char **argv) {
         fprintf(stderr, "smnn-solve: %s\n", err);
         goto out;
     }
+    if (grad_y_file) {
+        static const char *suffix[4] = {"coefficients", "rhs", "init", "steps"};
+        for (int i = 0; i < 4; i++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s-%s.npy", grad_prefix, suffix[i]);
+            if (npy_write(path, grads[i], a[i].shape, a[i].ndim,
+                          p.precision == SMNN_PRECISION_SINGLE, err, sizeof err) != 0) {
+                fprintf(stderr, "smnn-solve: %s\n", err);
+                goto out;
+            }
+        }
+    }
     rc = 0;
 out:
+    npy_free(&gy);
+    for (int i = 0; i < 4; i++) free(grads[i]);
     smnn_plan_free(plan);
     smnn_context_free(ctx);
     for (int i = 0; i < 4; i++) npy_free(&a[i]);

@@ -32,6 +32,16 @@ extern "C" {
 smnn_status smnn_reference_solve(const smnn_problem *p, const double *c, const double *d,
                                  const double *u, const double *s, double *y, size_t max_bytes);
 
+/* Reference gradients of l = sum(grad_y * y) with respect to c, d, u, s (pass NULL for the ones
+ * not wanted; shapes as the inputs), by central finite differences of smnn_reference_solve:
+ * h = 1e-6 max(1, |x|) for c, d, u and 1e-6 s for steps. Independent of the device's analytic
+ * adjoint; costs two dense solves per input element, so use it on small problems. Errors as
+ * smnn_reference_solve; the outputs are written only on success. */
+smnn_status smnn_reference_gradient(const smnn_problem *p, const double *c, const double *d,
+                                    const double *u, const double *s, const double *grad_y,
+                                    double *grad_c, double *grad_d, double *grad_u,
+                                    double *grad_s, size_t max_bytes);
+
 /* Bytes of working memory smnn_reference_solve needs for p (0 for an invalid problem). */
 size_t smnn_reference_bytes(const smnn_problem *p);
 
