@@ -1,0 +1,473 @@
+/* smnn-bench: times the solver on configurable shapes and standard suites, next to the device's
+ * copy bandwidth (the memory floor) and to peers measured in the same run: LAPACK's banded
+ * Cholesky (dpbtrf + dpbtrs over the batch, all cores) and the dense reference where it fits.
+ *
+ * Per shape and phase (forward = assemble + factor + substitute; frozen_solve; forward_backward)
+ * it reports the median and the spread (min, max) of repeated runs after warm-up, device time
+ * from OpenCL profiling markers and wall time separately, ns per system-step, the bytes the
+ * phase must move by our count, the effective bandwidth and the ratio to the floor
+ * (bytes / measured copy bandwidth). Output: text (default), csv or json. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <smnn/smnn.h>
+
+#include "peer_lapack.h"
+
+extern void openblas_set_num_threads(int) __attribute__((weak));
+
+typedef struct shape {
+    size_t B, T, V, R1, Q;
+} shape;
+
+typedef struct record {
+    shape s;
+    const char *precision, *variant, *phase;
+    double median_ms, min_ms, max_ms, wall_ms, ns_per_step, bytes_per_step, gbps, floor_ratio;
+    size_t workspace_per_step;
+} record;
+
+static record *records;
+static size_t nrecords, caprecords;
+
+static void add(record r) {
+    if (nrecords == caprecords) {
+        caprecords = caprecords ? caprecords * 2 : 64;
+        records = realloc(records, caprecords * sizeof *records);
+    }
+    records[nrecords++] = r;
+}
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static void check(smnn_status st, const char *what) {
+    if (st != SMNN_SUCCESS) {
+        fprintf(stderr, "smnn-bench: %s: %s\n", what, smnn_last_error());
+        exit(1);
+    }
+}
+
+static void check_cl(cl_int err, const char *what) {
+    if (err != CL_SUCCESS) {
+        fprintf(stderr, "smnn-bench: %s failed: %s\n", what, smnn_cl_error_name(err));
+        exit(1);
+    }
+}
+
+static double event_ms(cl_event a, cl_event b) {
+    cl_ulong ta = 0, tb = 0;
+    clGetEventProfilingInfo(a, CL_PROFILING_COMMAND_END, sizeof ta, &ta, NULL);
+    clGetEventProfilingInfo(b, CL_PROFILING_COMMAND_END, sizeof tb, &tb, NULL);
+    return 1e-6 * (double)(tb - ta);
+}
+
+/* Copy bandwidth of the device in GB/s (read + write bytes over kernel time), median of 5. */
+static double copy_bandwidth(smnn_context *ctx) {
+    const char *src = "__kernel void copy(__global const float4 *a, __global float4 *b) {"
+                      " size_t i = get_global_id(0); b[i] = a[i]; }";
+    cl_context cc = smnn_context_cl_context(ctx);
+    cl_device_id dev = smnn_context_cl_device(ctx);
+    cl_command_queue q = smnn_context_cl_queue(ctx);
+    cl_int err;
+    cl_program prog = clCreateProgramWithSource(cc, 1, &src, NULL, &err);
+    check_cl(err, "clCreateProgramWithSource(copy)");
+    check_cl(clBuildProgram(prog, 1, &dev, "", NULL, NULL), "clBuildProgram(copy)");
+    cl_kernel k = clCreateKernel(prog, "copy", &err);
+    size_t bytes = (size_t)256 << 20;
+    cl_mem a = clCreateBuffer(cc, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    cl_mem b = clCreateBuffer(cc, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    float zero = 0;
+    clEnqueueFillBuffer(q, a, &zero, sizeof zero, 0, bytes, 0, NULL, NULL);
+    clEnqueueFillBuffer(q, b, &zero, sizeof zero, 0, bytes, 0, NULL, NULL);
+    clSetKernelArg(k, 0, sizeof a, &a);
+    clSetKernelArg(k, 1, sizeof b, &b);
+    size_t global = bytes / 16;
+    double t[6];
+    for (int r = 0; r < 6; r++) {
+        cl_event ev;
+        check_cl(clEnqueueNDRangeKernel(q, k, 1, NULL, &global, NULL, 0, NULL, &ev), "copy");
+        clWaitForEvents(1, &ev);
+        cl_ulong t0, t1;
+        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
+        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
+        t[r] = 1e-9 * (double)(t1 - t0);
+        clReleaseEvent(ev);
+    }
+    double sec = median(t + 1, 5); /* the first run is warm-up */
+    clReleaseMemObject(a);
+    clReleaseMemObject(b);
+    clReleaseKernel(k);
+    clReleaseProgram(prog);
+    return 2.0 * (double)bytes / sec * 1e-9;
+}
+
+typedef struct options {
+    const char *device, *suite, *format;
+    smnn_precision precision;
+    smnn_variant variant;
+    int repeats, warmup, peers;
+    shape one;
+} options;
+
+static double rnd(unsigned long long *st) {
+    *st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*st >> 11) / 9007199254740992.0;
+}
+
+static double *random_array(size_t n, double lo, double hi, unsigned long long *st) {
+    double *x = malloc(n * sizeof *x);
+    for (size_t i = 0; i < n; i++) x[i] = lo + (hi - lo) * rnd(st);
+    return x;
+}
+
+static cl_mem to_device(smnn_context *ctx, const double *x, size_t n, smnn_precision prec) {
+    size_t es = prec == SMNN_PRECISION_DOUBLE ? 8 : 4;
+    void *tmp = (void *)x;
+    if (es == 4) {
+        float *f = malloc(n * sizeof *f);
+        for (size_t i = 0; i < n; i++) f[i] = (float)x[i];
+        tmp = f;
+    }
+    cl_int err;
+    cl_mem m = clCreateBuffer(smnn_context_cl_context(ctx), CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
+                              n * es, tmp, &err);
+    if (es == 4) free(tmp);
+    check_cl(err, "clCreateBuffer");
+    return m;
+}
+
+enum { PH_FORWARD, PH_FROZEN, PH_FB };
+static const char *phase_names[] = {"forward", "frozen_solve", "forward_backward"};
+
+static void bench_shape(smnn_context *ctx, const options *o, shape sh, double copy_gbps) {
+    smnn_problem p;
+    smnn_problem_init(&p);
+    p.batch = sh.B;
+    p.steps = sh.T;
+    p.dims = sh.V;
+    p.orders = sh.R1;
+    p.equations = sh.Q;
+    p.precision = o->precision;
+    p.variant = o->variant;
+    p.init_orders = sh.R1 > 1 ? 2 : 1;
+    size_t n = sh.V * sh.R1, es = o->precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
+    unsigned long long st = 1234;
+    double *c = random_array(smnn_problem_c_count(&p), -1, 1, &st);
+    for (size_t row = 0; row < smnn_problem_c_count(&p) / n; row++)
+        c[row * n + ((row % sh.Q) % sh.V) * sh.R1 + sh.R1 - 1] += 1.5;
+    double *d = random_array(smnn_problem_d_count(&p), -1, 1, &st);
+    double *u = random_array(smnn_problem_u_count(&p), -1, 1, &st);
+    double *s = random_array(smnn_problem_s_count(&p), 0.005, 0.02, &st);
+    smnn_plan *plan = NULL;
+    check(smnn_plan_create(ctx, &p, &plan), "plan");
+    cl_mem bc = to_device(ctx, c, smnn_problem_c_count(&p), o->precision);
+    cl_mem bd = to_device(ctx, d, smnn_problem_d_count(&p), o->precision);
+    cl_mem bu = to_device(ctx, u, smnn_problem_u_count(&p), o->precision);
+    cl_mem bs = to_device(ctx, s, smnn_problem_s_count(&p), o->precision);
+    size_t ny = smnn_problem_y_count(&p);
+    double *yh = calloc(ny, sizeof *yh);
+    cl_mem by = to_device(ctx, yh, ny, o->precision), bgy = to_device(ctx, yh, ny, o->precision);
+    cl_mem bgc = to_device(ctx, c, smnn_problem_c_count(&p), o->precision);
+    cl_mem bgd = to_device(ctx, d, smnn_problem_d_count(&p), o->precision);
+    cl_mem bgu = to_device(ctx, u, smnn_problem_u_count(&p), o->precision);
+    cl_mem bgs = to_device(ctx, s, smnn_problem_s_count(&p), o->precision);
+    cl_command_queue q = smnn_context_cl_queue(ctx);
+    double steps = (double)sh.B * (double)sh.T;
+    double rec = (double)(n * (n + 1) / 2 + n * n + n);
+    /* Bytes each phase must move, per system-step, by our count. */
+    double in_b = (double)(sh.Q * n + sh.Q + 1) * es, y_b = (double)n * es;
+    double bytes_step[3] = {
+        in_b + 2 * rec * es + y_b,                        /* inputs, workspace out + in, y */
+        (double)(sh.Q * n + sh.Q) * es + 2 * rec * es + y_b, /* c, d; factors twice; y */
+        in_b + 2 * rec * es + y_b                          /* forward ... */
+            + y_b + 2 * rec * es + y_b                     /* lambda substitution: g, factors, lambda */
+            + (in_b + 2 * y_b) + (sh.Q * n + sh.Q + 1) * es, /* adjoint: inputs, y, lambda; grads */
+    };
+    for (int ph = 0; ph < 3; ph++) {
+        int total = o->warmup + o->repeats;
+        double *dev = malloc((size_t)total * sizeof *dev), *wall = malloc((size_t)total * sizeof *wall);
+        if (ph == PH_FROZEN) check(smnn_solve_async(plan, NULL, bc, bd, bu, bs, by, 0, NULL, NULL), "solve");
+        clFinish(q);
+        for (int r = 0; r < total; r++) {
+            cl_event m0, m1;
+            clFinish(q);
+            double w0 = now_ms();
+            clEnqueueMarkerWithWaitList(q, 0, NULL, &m0);
+            if (ph == PH_FROZEN)
+                check(smnn_solve_frozen_async(plan, NULL, bc, bd, bu, by, 0, NULL, NULL), "frozen");
+            else
+                check(smnn_solve_async(plan, NULL, bc, bd, bu, bs, by, 0, NULL, NULL), "solve");
+            if (ph == PH_FB)
+                check(smnn_backward_async(plan, NULL, bc, bd, bs, by, bgy, bgc, bgd, bgu, bgs, 0,
+                                          NULL, NULL),
+                      "backward");
+            clEnqueueMarkerWithWaitList(q, 0, NULL, &m1);
+            clFinish(q);
+            wall[r] = now_ms() - w0;
+            dev[r] = event_ms(m0, m1);
+            clReleaseEvent(m0);
+            clReleaseEvent(m1);
+        }
+        record rc = {0};
+        rc.s = sh;
+        rc.precision = o->precision == SMNN_PRECISION_DOUBLE ? "double" : "single";
+        rc.variant = smnn_variant_name(smnn_plan_variant(plan));
+        rc.phase = phase_names[ph];
+        double *dv = dev + o->warmup, *wv = wall + o->warmup;
+        rc.median_ms = median(dv, o->repeats);
+        rc.min_ms = dv[0];
+        rc.max_ms = dv[o->repeats - 1];
+        rc.wall_ms = median(wv, o->repeats);
+        rc.ns_per_step = rc.median_ms * 1e6 / steps;
+        rc.bytes_per_step = bytes_step[ph];
+        rc.gbps = bytes_step[ph] * steps / (rc.median_ms * 1e-3) * 1e-9;
+        rc.floor_ratio = copy_gbps > 0 ? rc.gbps > 0 ? copy_gbps / rc.gbps : 0 : 0;
+        rc.workspace_per_step = (size_t)((double)smnn_plan_workspace_bytes(plan) / steps);
+        add(rc);
+        free(dev);
+        free(wall);
+    }
+    if (o->peers && o->precision == SMNN_PRECISION_DOUBLE) {
+        /* LAPACK banded Cholesky over the batch, when the band storage fits in 4 GiB. */
+        double band_bytes = steps * (double)n * 2.0 * (double)n * 8.0 * 2.0;
+        if (band_bytes < 4e9) {
+            peer_lapack pl;
+            if (peer_lapack_prepare(&p, c, d, u, s, &pl) == 0) {
+                int total = o->warmup + o->repeats;
+                double *t = malloc((size_t)total * sizeof *t);
+                for (int r = 0; r < total; r++) {
+                    double t0 = now_ms();
+                    peer_lapack_run(&pl);
+                    t[r] = now_ms() - t0;
+                }
+                record rc = {0};
+                rc.s = sh;
+                rc.precision = "double";
+                rc.variant = "-";
+                rc.phase = "lapack_pbsv";
+                rc.median_ms = median(t + o->warmup, o->repeats);
+                rc.min_ms = t[o->warmup];
+                rc.max_ms = t[total - 1];
+                rc.wall_ms = rc.median_ms;
+                rc.ns_per_step = rc.median_ms * 1e6 / steps;
+                add(rc);
+                /* Same matrices: the solutions must agree. */
+                double *y = malloc(ny * sizeof *y), err = 0, ref = 0;
+                check(smnn_solve(plan, c, d, u, s, y), "solve");
+                for (size_t i = 0; i < ny; i++) {
+                    err = fmax(err, fabs(y[i] - pl.x[i]));
+                    ref = fmax(ref, fabs(pl.x[i]));
+                }
+                if (err > 1e-6 * ref)
+                    fprintf(stderr, "smnn-bench: warning: smnn and LAPACK differ by %.1e (B=%zu T=%zu)\n",
+                            err / ref, sh.B, sh.T);
+                free(y);
+                free(t);
+            }
+            peer_lapack_free(&pl);
+        }
+        /* The dense reference, for one system, where its O(T^2) matrix stays small. */
+        if (sh.T * n <= 1500) {
+            smnn_problem one = p;
+            one.batch = 1;
+            double *y = malloc(sh.T * n * sizeof *y), t[3];
+            for (int r = 0; r < 3; r++) {
+                double t0 = now_ms();
+                check(smnn_reference_solve(&one, c, d, u, s, y, 0), "reference");
+                t[r] = now_ms() - t0;
+            }
+            record rc = {0};
+            rc.s = sh;
+            rc.precision = "double";
+            rc.variant = "-";
+            rc.phase = "dense_reference";
+            rc.median_ms = median(t, 3) * (double)sh.B; /* per batch: B single-system solves */
+            rc.min_ms = t[0] * (double)sh.B;
+            rc.max_ms = t[2] * (double)sh.B;
+            rc.wall_ms = rc.median_ms;
+            rc.ns_per_step = rc.median_ms * 1e6 / steps;
+            add(rc);
+            free(y);
+        }
+    }
+    cl_mem all[] = {bc, bd, bu, bs, by, bgy, bgc, bgd, bgu, bgs};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clReleaseMemObject(all[i]);
+    smnn_plan_free(plan);
+    free(c);
+    free(d);
+    free(u);
+    free(s);
+    free(yh);
+}
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: smnn-bench [--suite paper|scaling|blocks|quick] [shape options] [options]\n"
+            "\n"
+            "  --batch B --steps T --dims V --orders n_orders --equations Q   one shape\n"
+            "  --suite NAME      paper: the paper's Table 1 Lorenz shapes (n = 3; B = 192, 1536,\n"
+            "                    12288; T = 5, 50, 500); scaling: T = 1e2..1e6 at B = 1 and\n"
+            "                    T = 1e2..1e4 at B = 1536; blocks: n = 2..64 at B = 1024, T = 100;\n"
+            "                    quick: a few small shapes\n"
+            "  --precision P     double (default) or single\n"
+            "  --variant V       auto (default), private or local\n"
+            "  --repeats N       timed runs per phase (default 7), after --warmup N (default 2)\n"
+            "  --no-peers        skip LAPACK and the dense reference\n"
+            "  --format F        text (default), csv or json\n"
+            "  --device SPEC     as everywhere (default $SMNN_DEVICE, else first GPU/device)\n");
+}
+
+static void print_records(const char *format, double copy_gbps, const char *device) {
+    if (!strcmp(format, "json")) {
+        printf("{\"device\": \"%s\", \"copy_gbps\": %.3f, \"records\": [\n", device, copy_gbps);
+        for (size_t i = 0; i < nrecords; i++) {
+            record *r = &records[i];
+            printf("  {\"batch\": %zu, \"steps\": %zu, \"dims\": %zu, \"orders\": %zu, "
+                   "\"equations\": %zu, \"precision\": \"%s\", \"variant\": \"%s\", "
+                   "\"phase\": \"%s\", \"median_ms\": %.6g, \"min_ms\": %.6g, \"max_ms\": %.6g, "
+                   "\"wall_ms\": %.6g, \"ns_per_system_step\": %.6g",
+                   r->s.B, r->s.T, r->s.V, r->s.R1, r->s.Q, r->precision, r->variant, r->phase,
+                   r->median_ms, r->min_ms, r->max_ms, r->wall_ms, r->ns_per_step);
+            if (r->bytes_per_step > 0)
+                printf(", \"bytes_per_system_step\": %.1f, \"gbps\": %.4g, \"floor_ratio\": %.4g, "
+                       "\"workspace_bytes_per_system_step\": %zu",
+                       r->bytes_per_step, r->gbps, r->floor_ratio, r->workspace_per_step);
+            printf("}%s\n", i + 1 < nrecords ? "," : "");
+        }
+        printf("]}\n");
+        return;
+    }
+    int csv = !strcmp(format, "csv");
+    if (csv)
+        printf("batch,steps,dims,orders,equations,n,precision,variant,phase,median_ms,min_ms,"
+               "max_ms,wall_ms,ns_per_system_step,bytes_per_system_step,gbps,floor_ratio,"
+               "ratio_to_lapack\n");
+    else
+        printf("device: %s, copy bandwidth %.2f GB/s\n\n%6s %7s %3s %-7s %-16s %10s %10s %9s %8s "
+               "%7s %9s\n",
+               device, copy_gbps, "B", "T", "n", "variant", "phase", "median ms", "wall ms",
+               "ns/sys-st", "B/sys-st", "xfloor", "/lapack");
+    for (size_t i = 0; i < nrecords; i++) {
+        record *r = &records[i];
+        double lap = 0;
+        for (size_t j = 0; j < nrecords; j++)
+            if (!strcmp(records[j].phase, "lapack_pbsv") && records[j].s.B == r->s.B &&
+                records[j].s.T == r->s.T && records[j].s.V == r->s.V && records[j].s.R1 == r->s.R1)
+                lap = records[j].median_ms;
+        double ratio = lap > 0 ? r->median_ms / lap : 0;
+        if (csv)
+            printf("%zu,%zu,%zu,%zu,%zu,%zu,%s,%s,%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.1f,%.4g,%.4g,%.4g\n",
+                   r->s.B, r->s.T, r->s.V, r->s.R1, r->s.Q, r->s.V * r->s.R1, r->precision,
+                   r->variant, r->phase, r->median_ms, r->min_ms, r->max_ms, r->wall_ms,
+                   r->ns_per_step, r->bytes_per_step, r->gbps, r->floor_ratio, ratio);
+        else
+            printf("%6zu %7zu %3zu %-7s %-16s %10.3f %10.3f %9.1f %8.0f %7.2f %9.3f\n", r->s.B,
+                   r->s.T, r->s.V * r->s.R1, r->variant, r->phase, r->median_ms, r->wall_ms,
+                   r->ns_per_step, r->bytes_per_step, r->floor_ratio, ratio);
+    }
+}
+
+int main(int argc, char **argv) {
+    options o = {NULL, NULL, "text", SMNN_PRECISION_DOUBLE, SMNN_VARIANT_AUTO, 7, 2, 1,
+                 {1536, 50, 1, 3, 1}};
+    static const struct option opts[] = {
+        {"batch", required_argument, 0, 'B'},    {"steps", required_argument, 0, 'T'},
+        {"dims", required_argument, 0, 'V'},     {"orders", required_argument, 0, 'R'},
+        {"equations", required_argument, 0, 'Q'}, {"precision", required_argument, 0, 'p'},
+        {"variant", required_argument, 0, 'v'},  {"suite", required_argument, 0, 's'},
+        {"repeats", required_argument, 0, 'r'},  {"warmup", required_argument, 0, 'w'},
+        {"no-peers", no_argument, 0, 'n'},       {"format", required_argument, 0, 'f'},
+        {"device", required_argument, 0, 'd'},   {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        long v = optarg ? strtol(optarg, NULL, 10) : 0;
+        switch (c) {
+        case 'B': o.one.B = (size_t)v; break;
+        case 'T': o.one.T = (size_t)v; break;
+        case 'V': o.one.V = (size_t)v; break;
+        case 'R': o.one.R1 = (size_t)v; break;
+        case 'Q': o.one.Q = (size_t)v; break;
+        case 'p':
+            if (!strcmp(optarg, "single")) o.precision = SMNN_PRECISION_SINGLE;
+            else if (strcmp(optarg, "double")) { usage(stderr); return 2; }
+            break;
+        case 'v':
+            if (!strcmp(optarg, "private")) o.variant = SMNN_VARIANT_PRIVATE;
+            else if (!strcmp(optarg, "local")) o.variant = SMNN_VARIANT_LOCAL;
+            else if (strcmp(optarg, "auto")) { usage(stderr); return 2; }
+            break;
+        case 's': o.suite = optarg; break;
+        case 'r': o.repeats = (int)v; break;
+        case 'w': o.warmup = (int)v; break;
+        case 'n': o.peers = 0; break;
+        case 'f': o.format = optarg; break;
+        case 'd': o.device = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (o.repeats < 1 || o.warmup < 0 || !o.one.B || o.one.T < 2 || !o.one.V || !o.one.R1 ||
+        !o.one.Q || (strcmp(o.format, "text") && strcmp(o.format, "csv") && strcmp(o.format, "json"))) {
+        usage(stderr);
+        return 2;
+    }
+    if (openblas_set_num_threads) openblas_set_num_threads(1); /* parallel over the batch instead */
+    shape list[64];
+    size_t nl = 0;
+    if (!o.suite) {
+        list[nl++] = o.one;
+    } else if (!strcmp(o.suite, "paper")) {
+        size_t Bs[] = {192, 1536, 12288}, Ts[] = {5, 50, 500};
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++) list[nl++] = (shape){Bs[i], Ts[j], 1, 3, 1};
+    } else if (!strcmp(o.suite, "scaling")) {
+        for (size_t T = 100; T <= 1000000; T *= 10) list[nl++] = (shape){1, T, 1, 3, 1};
+        for (size_t T = 100; T <= 10000; T *= 10) list[nl++] = (shape){1536, T, 1, 3, 1};
+    } else if (!strcmp(o.suite, "blocks")) {
+        shape b[] = {{1024, 100, 1, 2, 1}, {1024, 100, 1, 3, 1}, {1024, 100, 1, 4, 1},
+                     {1024, 100, 2, 4, 2}, {1024, 100, 4, 4, 4}, {1024, 100, 8, 4, 8},
+                     {1024, 100, 16, 4, 16}};
+        for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) list[nl++] = b[i];
+    } else if (!strcmp(o.suite, "quick")) {
+        list[nl++] = (shape){192, 50, 1, 3, 1};
+        list[nl++] = (shape){1, 1000, 1, 3, 1};
+        list[nl++] = (shape){64, 20, 4, 4, 4};
+    } else {
+        fprintf(stderr, "smnn-bench: unknown suite '%s'\n", o.suite);
+        return 2;
+    }
+    smnn_context *ctx = NULL;
+    check(smnn_context_create(o.device, &ctx), "context");
+    const smnn_device_info *di = smnn_context_device(ctx);
+    double copy_gbps = copy_bandwidth(ctx);
+    fprintf(stderr, "smnn-bench: %s, copy bandwidth %.2f GB/s, %zu shape(s)\n", di->device_name,
+            copy_gbps, nl);
+    for (size_t i = 0; i < nl; i++) {
+        fprintf(stderr, "smnn-bench: [%zu/%zu] B=%zu T=%zu n=%zu\n", i + 1, nl, list[i].B,
+                list[i].T, list[i].V * list[i].R1);
+        bench_shape(ctx, &o, list[i], copy_gbps);
+    }
+    print_records(o.format, copy_gbps, di->device_name);
+    smnn_context_free(ctx);
+    free(records);
+    return 0;
+}
