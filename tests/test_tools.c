@@ -246,6 +246,52 @@ static void test_info(void **state) {
     assert_non_null(strstr(slurp("stderr.txt"), "no platform"));
 }
 
+/* smnn-validate: the paper's accuracy on this device in JSON, the figure, and usage errors. */
+static void test_validate(void **state) {
+    (void)state;
+    const char *exe = getenv("SMNN_VALIDATE");
+    if (!exe || !*exe) skip(); /* built only with GSL */
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s --format json --repeats 1 --plot %s/fig.png", exe, dir);
+    assert_int_equal(run(cmd), 0);
+    char *out = slurp("stdout.txt");
+    assert_non_null(strstr(out, "\"problems\": ["));
+    int count = 0;
+    for (char *p = strstr(out, "\"smnn\": {\"rel_mse_y\": "); p;
+         p = strstr(p + 1, "\"smnn\": {\"rel_mse_y\": ")) {
+        double e = strtod(p + strlen("\"smnn\": {\"rel_mse_y\": "), NULL);
+        if (!(e <= 1e-6)) fail_msg("problem %d: relative MSE of y %g > 1e-6", count, e);
+        count++;
+    }
+    assert_int_equal(count, 6);
+    assert_non_null(strstr(out, "\"gsl_rkf45\""));
+    assert_non_null(strstr(out, "\"gsl_msbdf\""));
+    assert_non_null(strstr(out, "first-order system"));
+    free(out);
+    char png[256];
+    snprintf(png, sizeof png, "%s/fig.png", dir);
+    FILE *f = fopen(png, "rb");
+    assert_non_null(f);
+    unsigned char magic[8];
+    assert_int_equal(fread(magic, 1, 8, f), 8);
+    fclose(f);
+    assert_memory_equal(magic, "\x89PNG\r\n\x1a\n", 8);
+    /* Text table, batched copies, single precision (errors reported, not bounded). */
+    snprintf(cmd, sizeof cmd, "%s --repeats 1 --batch 3 --format csv", exe);
+    assert_int_equal(run(cmd), 0);
+    assert_non_null(strstr(slurp("stdout.txt"), "problem,formulation,method"));
+    snprintf(cmd, sizeof cmd, "%s --repeats 1 --precision single --steps 200 --step-size 0.05", exe);
+    assert_int_equal(run(cmd), 0);
+    const char *bad[] = {"--steps 1", "--step-size 0", "--step-size -1", "--format xml",
+                         "--precision half", "--batch 0", "--formulation weird", "--bogus", "extra"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(cmd, sizeof cmd, "%s %s", exe, bad[i]);
+        if (run(cmd) != 2) fail_msg("'%s' did not exit with 2", bad[i]);
+    }
+    snprintf(cmd, sizeof cmd, "%s --device 42:42", exe);
+    assert_int_equal(run(cmd), 1);
+}
+
 static int setup(void **state) {
     (void)state;
     if (!getenv("SMNN_SOLVE") || !getenv("SMNN_INFO")) {
@@ -271,6 +317,7 @@ int main(void) {
         cmocka_unit_test(test_solve_gradients),
         cmocka_unit_test(test_solve_errors),
         cmocka_unit_test(test_info),
+        cmocka_unit_test(test_validate),
     };
     return cmocka_run_group_tests_name("tools", tests, setup, teardown);
 }

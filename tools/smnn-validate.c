@@ -1,0 +1,505 @@
+/* smnn-validate: the paper's standalone validation (Section 5.1, Appendix B.1, Table 3) on any
+ * OpenCL device, side by side with GSL's classic integrators.
+ *
+ * Solves the six linear ODEs on T points of step h through the library and compares y, y', y''
+ * with the closed forms (relative MSE = MSE / variance of the exact values). The same problems
+ * go through GSL's explicit Runge-Kutta-Fehlberg 4(5) (rkf45) and its implicit multistep BDF
+ * (msbdf), with their errors and times. Times are medians over repeated runs after a warm-up;
+ * for smnn the device time (OpenCL profiling markers) and the wall time are shown separately.
+ * --plot writes a PNG like the paper's Figure 2 through gnuplot. Exit codes: 0 success (and, in
+ * double precision, every relative MSE of y <= 1e-6), 1 failure, 2 bad usage. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_odeiv2.h>
+#include <smnn/smnn.h>
+
+#include "odes.h"
+
+#define NMETHODS 3
+static const char *method_names[NMETHODS] = {"smnn", "gsl_rkf45", "gsl_msbdf"};
+
+typedef struct result {
+    double mse[3];       /* relative MSE of y, y', y''; NAN where not applicable */
+    double time_ms;      /* wall time per solve (median) */
+    double device_ms;    /* smnn only: device time (median) */
+} result;
+
+typedef struct options {
+    const char *device, *format, *plot, *form;
+    smnn_precision precision;
+    size_t T, batch;
+    double h;
+    int repeats;
+} options;
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static double rel_mse(const ode_def *o, int k, const double *x, size_t T, double h) {
+    double mean = 0, mse = 0, var = 0;
+    for (size_t t = 0; t < T; t++) mean += ode_exact(o, k, (double)t * h);
+    mean /= (double)T;
+    for (size_t t = 0; t < T; t++) {
+        double e = ode_exact(o, k, (double)t * h);
+        mse += (x[t] - e) * (x[t] - e);
+        var += (e - mean) * (e - mean);
+    }
+    return mse / var;
+}
+
+/* ---- GSL ------------------------------------------------------------------------------- */
+
+static int ode_func(double t, const double x[], double f[], void *params) {
+    (void)t;
+    const ode_def *o = params;
+    int m = o->order;
+    for (int i = 0; i < m - 1; i++) f[i] = x[i + 1];
+    double acc = o->rhs;
+    for (int k = 0; k < m; k++) acc -= o->coef[k] * x[k];
+    f[m - 1] = acc / o->coef[m];
+    return GSL_SUCCESS;
+}
+
+static int ode_jac(double t, const double x[], double *dfdx, double dfdt[], void *params) {
+    (void)t;
+    (void)x;
+    const ode_def *o = params;
+    int m = o->order;
+    memset(dfdx, 0, (size_t)(m * m) * sizeof *dfdx);
+    for (int i = 0; i < m - 1; i++) dfdx[i * m + i + 1] = 1;
+    for (int k = 0; k < m; k++) dfdx[(m - 1) * m + k] = -o->coef[k] / o->coef[m];
+    for (int i = 0; i < m; i++) dfdt[i] = 0;
+    return GSL_SUCCESS;
+}
+
+/* Integrates from 0 through every output time; out[k][t] receives y^(k) for k < order. */
+static int gsl_solve(const ode_def *o, const gsl_odeiv2_step_type *type, size_t T, double h,
+                     double *out[3]) {
+    gsl_odeiv2_system sys = {ode_func, ode_jac, (size_t)o->order, (void *)o};
+    gsl_odeiv2_driver *drv = gsl_odeiv2_driver_alloc_y_new(&sys, type, 1e-4, 1e-12, 1e-12);
+    if (!drv) return -1;
+    double x[3] = {o->init[0], o->init[1], o->init[2]}, t = 0;
+    int rc = 0;
+    for (size_t i = 0; i < T && rc == 0; i++) {
+        double ti = (double)i * h;
+        if (i > 0 && gsl_odeiv2_driver_apply(drv, &t, ti, x) != GSL_SUCCESS) rc = -1;
+        for (int k = 0; k < o->order && k < 3; k++) out[k][i] = x[k];
+    }
+    gsl_odeiv2_driver_free(drv);
+    return rc;
+}
+
+static int run_gsl(const ode_def *o, const gsl_odeiv2_step_type *type, const options *opt,
+                   result *r) {
+    double *out[3];
+    for (int k = 0; k < 3; k++) out[k] = malloc(opt->T * sizeof(double));
+    double *t = malloc((size_t)(opt->repeats + 1) * sizeof *t);
+    int rc = 0;
+    for (int rep = 0; rep <= opt->repeats && rc == 0; rep++) {
+        double t0 = now_ms();
+        rc = gsl_solve(o, type, opt->T, opt->h, out);
+        t[rep] = now_ms() - t0;
+    }
+    r->time_ms = median(t + 1, opt->repeats);
+    r->device_ms = NAN;
+    for (int k = 0; k < 3; k++)
+        r->mse[k] = k < o->order ? rel_mse(o, k, out[k], opt->T, opt->h) : NAN;
+    for (int k = 0; k < 3; k++) free(out[k]);
+    free(t);
+    return rc;
+}
+
+/* ---- smnn -------------------------------------------------------------------------------- */
+
+static ode_form form_for(const ode_def *o, const options *opt) {
+    if (!strcmp(opt->form, "single")) return ODE_SINGLE;
+    if (!strcmp(opt->form, "system")) return o->order > 1 ? ODE_SYSTEM : ODE_SINGLE;
+    return o->order > 1 ? ODE_SYSTEM : ODE_SINGLE; /* paper: system form for order >= 2 */
+}
+
+static size_t orders_for(const ode_def *o, ode_form f) {
+    return f == ODE_SINGLE ? (size_t)(o->order + 2 > 3 ? o->order + 2 : 3) : 3;
+}
+
+static cl_mem upload(smnn_context *ctx, const double *x, size_t n, smnn_precision prec) {
+    size_t es = prec == SMNN_PRECISION_DOUBLE ? 8 : 4;
+    void *tmp = (void *)x;
+    if (es == 4) {
+        float *f = malloc(n * sizeof *f);
+        for (size_t i = 0; i < n; i++) f[i] = (float)x[i];
+        tmp = f;
+    }
+    cl_int err;
+    cl_mem m = clCreateBuffer(smnn_context_cl_context(ctx), CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
+                              n * es, tmp, &err);
+    if (es == 4) free(tmp);
+    return m;
+}
+
+static int run_smnn(smnn_context *ctx, const ode_def *o, const options *opt, result *r,
+                    double **yplot, smnn_problem *pout) {
+    ode_form f = form_for(o, opt);
+    smnn_problem p;
+    double *c, *d, *u, *s;
+    if (ode_problem(o, f, opt->T, opt->h, orders_for(o, f), opt->batch, &p, &c, &d, &u, &s) != 0)
+        return -1;
+    p.precision = opt->precision;
+    size_t ny = smnn_problem_y_count(&p);
+    double *y = malloc(ny * sizeof *y);
+    smnn_plan *plan = NULL;
+    int rc = -1;
+    cl_mem bc = NULL, bd = NULL, bu = NULL, bs = NULL, by = NULL;
+    double *dev = malloc((size_t)(opt->repeats + 1) * sizeof *dev);
+    double *wall = malloc((size_t)(opt->repeats + 1) * sizeof *wall);
+    if (smnn_plan_create(ctx, &p, &plan) != SMNN_SUCCESS) goto out;
+    /* Correctness through the blocking call (it checks for failing systems). */
+    if (smnn_solve(plan, c, d, u, s, y) != SMNN_SUCCESS) goto out;
+    /* Timing through the asynchronous call on buffers already on the device. */
+    bc = upload(ctx, c, smnn_problem_c_count(&p), p.precision);
+    bd = upload(ctx, d, smnn_problem_d_count(&p), p.precision);
+    bu = upload(ctx, u, smnn_problem_u_count(&p), p.precision);
+    bs = upload(ctx, s, smnn_problem_s_count(&p), p.precision);
+    cl_int err;
+    by = clCreateBuffer(smnn_context_cl_context(ctx), CL_MEM_READ_WRITE,
+                        ny * (p.precision == SMNN_PRECISION_DOUBLE ? 8 : 4), NULL, &err);
+    if (!bc || !bd || !bu || !bs || !by) goto out;
+    cl_command_queue q = smnn_context_cl_queue(ctx);
+    for (int rep = 0; rep <= opt->repeats; rep++) {
+        cl_event m0, m1;
+        clFinish(q);
+        double t0 = now_ms();
+        clEnqueueMarkerWithWaitList(q, 0, NULL, &m0);
+        if (smnn_solve_async(plan, NULL, bc, bd, bu, bs, by, 0, NULL, NULL) != SMNN_SUCCESS)
+            goto out;
+        clEnqueueMarkerWithWaitList(q, 0, NULL, &m1);
+        clFinish(q);
+        wall[rep] = now_ms() - t0;
+        cl_ulong a = 0, b = 0;
+        clGetEventProfilingInfo(m0, CL_PROFILING_COMMAND_END, sizeof a, &a, NULL);
+        clGetEventProfilingInfo(m1, CL_PROFILING_COMMAND_END, sizeof b, &b, NULL);
+        dev[rep] = 1e-6 * (double)(b - a);
+        clReleaseEvent(m0);
+        clReleaseEvent(m1);
+    }
+    r->time_ms = median(wall + 1, opt->repeats);
+    r->device_ms = median(dev + 1, opt->repeats);
+    size_t n = p.dims * p.orders;
+    double *col = malloc(opt->T * sizeof *col);
+    for (int k = 0; k < 3; k++) {
+        /* The last copy of the batch: every copy must be equally right. */
+        size_t b = opt->batch - 1;
+        for (size_t t = 0; t < opt->T; t++) col[t] = y[(b * opt->T + t) * n + (size_t)k];
+        r->mse[k] = (size_t)k < p.orders ? rel_mse(o, k, col, opt->T, opt->h) : NAN;
+    }
+    free(col);
+    if (yplot) {
+        *yplot = malloc(3 * opt->T * sizeof **yplot);
+        for (int k = 0; k < 3; k++)
+            for (size_t t = 0; t < opt->T; t++)
+                (*yplot)[k * opt->T + t] = (size_t)k < p.orders ? y[t * n + (size_t)k] : NAN;
+    }
+    *pout = p;
+    rc = 0;
+out:
+    if (rc != 0) fprintf(stderr, "smnn-validate: %s: %s\n", o->name, smnn_last_error());
+    cl_mem all[] = {bc, bd, bu, bs, by};
+    for (int i = 0; i < 5; i++)
+        if (all[i]) clReleaseMemObject(all[i]);
+    smnn_plan_free(plan);
+    free(c);
+    free(d);
+    free(u);
+    free(s);
+    free(y);
+    free(dev);
+    free(wall);
+    return rc;
+}
+
+/* ---- Output ------------------------------------------------------------------------------ */
+
+static void print_num(double x) {
+    if (isnan(x))
+        printf("null");
+    else
+        printf("%.3e", x);
+}
+
+static const char *formulation_text(const ode_def *o, const smnn_problem *p) {
+    static char buf[6][96];
+    static int slot;
+    char *b = buf[slot++ % 6];
+    if (p->dims == 1)
+        snprintf(b, 96, "single equation of order %d, n_orders = %zu", o->order, p->orders);
+    else
+        snprintf(b, 96, "first-order system, V = %zu, n_orders = %zu", p->dims, p->orders);
+    return b;
+}
+
+static void print_results(const options *opt, const smnn_problem *probs, result res[][NMETHODS],
+                          const char *device) {
+    if (!strcmp(opt->format, "json")) {
+        printf("{\"device\": \"%s\", \"precision\": \"%s\", \"steps\": %zu, \"step_size\": %g, "
+               "\"batch\": %zu, \"problems\": [\n",
+               device, opt->precision == SMNN_PRECISION_DOUBLE ? "double" : "single", opt->T,
+               opt->h, opt->batch);
+        for (int i = 0; i < ODE_COUNT; i++) {
+            printf("  {\"name\": \"%s\", \"formulation\": \"%s\", \"methods\": {", ode_table[i].name,
+                   formulation_text(&ode_table[i], &probs[i]));
+            for (int m = 0; m < NMETHODS; m++) {
+                result *r = &res[i][m];
+                printf("%s\"%s\": {\"rel_mse_y\": ", m ? ", " : "", method_names[m]);
+                print_num(r->mse[0]);
+                printf(", \"rel_mse_dy\": ");
+                print_num(r->mse[1]);
+                printf(", \"rel_mse_d2y\": ");
+                print_num(r->mse[2]);
+                printf(", \"time_ms\": %.4f", r->time_ms);
+                if (m == 0) printf(", \"device_time_ms\": %.4f", r->device_ms);
+                printf("}");
+            }
+            printf("}}%s\n", i + 1 < ODE_COUNT ? "," : "");
+        }
+        printf("]}\n");
+        return;
+    }
+    if (!strcmp(opt->format, "csv")) {
+        printf("problem,formulation,method,rel_mse_y,rel_mse_dy,rel_mse_d2y,time_ms,device_time_ms\n");
+        for (int i = 0; i < ODE_COUNT; i++)
+            for (int m = 0; m < NMETHODS; m++) {
+                result *r = &res[i][m];
+                printf("%s,%s,%s,%.3e,%.3e,%.3e,%.4f,%.4f\n", ode_table[i].name,
+                       formulation_text(&ode_table[i], &probs[i]), method_names[m], r->mse[0],
+                       r->mse[1], r->mse[2], r->time_ms, r->device_ms);
+            }
+        return;
+    }
+    printf("Standalone validation (paper Table 3) on %s, %s precision, T = %zu, step %g, "
+           "batch %zu\n\n",
+           device, opt->precision == SMNN_PRECISION_DOUBLE ? "double" : "single", opt->T, opt->h,
+           opt->batch);
+    printf("%-27s %-10s %10s %10s %10s %11s %11s\n", "problem", "method", "relMSE y", "relMSE y'",
+           "relMSE y''", "wall ms", "device ms");
+    for (int i = 0; i < ODE_COUNT; i++) {
+        for (int m = 0; m < NMETHODS; m++) {
+            result *r = &res[i][m];
+            printf("%-27s %-10s", m == 0 ? ode_table[i].name : "", method_names[m]);
+            for (int k = 0; k < 3; k++) {
+                if (isnan(r->mse[k]))
+                    printf(" %10s", "-");
+                else
+                    printf(" %10.1e", r->mse[k]);
+            }
+            printf(" %11.3f", r->time_ms);
+            if (m == 0)
+                printf(" %11.3f", r->device_ms);
+            else
+                printf(" %11s", "-");
+            printf("\n");
+        }
+        printf("%-27s (smnn: %s)\n", "", formulation_text(&ode_table[i], &probs[i]));
+    }
+    printf("\nRelative MSE = MSE / variance of the closed-form values. GSL: rkf45 and msbdf with "
+           "absolute and relative tolerance 1e-12. Times: median of %d runs after one warm-up; "
+           "smnn's wall time covers enqueue to completion of %zu batched system(s) per problem.\n",
+           opt->repeats, opt->batch);
+}
+
+/* Figure 2 of the paper: for each ODE, y, y' and y'' of smnn against the closed form. */
+static int plot(const options *opt, double *ys[ODE_COUNT], const smnn_problem *probs) {
+    char data[] = "/tmp/smnn-validate-XXXXXX";
+    int fd = mkstemp(data);
+    if (fd < 0) return -1;
+    FILE *f = fdopen(fd, "w");
+    for (int i = 0; i < ODE_COUNT; i++) {
+        for (size_t t = 0; t < opt->T; t++) {
+            double tt = (double)t * opt->h;
+            fprintf(f, "%g", tt);
+            for (int k = 0; k < 3; k++)
+                fprintf(f, " %.10g %.10g", ys[i][k * opt->T + t], ode_exact(&ode_table[i], k, tt));
+            fprintf(f, "\n");
+        }
+        fprintf(f, "\n\n");
+    }
+    fclose(f);
+    FILE *g = popen("gnuplot 2>&1", "w");
+    if (!g) {
+        remove(data);
+        return -1;
+    }
+    fprintf(g, "set terminal pngcairo size 1500,1900 font 'sans,10' noenhanced\n");
+    fprintf(g, "set output '%s'\n", opt->plot);
+    fprintf(g, "set multiplot layout 6,3 title 'smnn standalone validation (paper Fig. 2): solid "
+               "= smnn, dashed = closed form, T = %zu, step %g' font 'sans,13'\n",
+            opt->T, opt->h);
+    fprintf(g, "set key top right box opaque\nset grid\nset xlabel 't'\n");
+    const char *deriv[3] = {"y", "y'", "y''"};
+    for (int i = 0; i < ODE_COUNT; i++) {
+        for (int k = 0; k < 3; k++) {
+            fprintf(g, "set title \"%s: %s  (%s)\"\n", ode_table[i].name, deriv[k],
+                    formulation_text(&ode_table[i], &probs[i]));
+            fprintf(g, "set ylabel \"%s\"\n", deriv[k]);
+            fprintf(g,
+                    "plot '%s' index %d using 1:%d with lines lw 3 lc rgb '#1f77b4' title 'smnn', "
+                    "'' index %d using 1:%d with lines lw 1.5 dt 2 lc rgb '#d62728' title 'exact'\n",
+                    data, i, 2 + 2 * k, i, 3 + 2 * k);
+        }
+    }
+    fprintf(g, "unset multiplot\n");
+    int rc = pclose(g);
+    remove(data);
+    return rc == 0 ? 0 : -1;
+}
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: smnn-validate [options]\n"
+            "\n"
+            "Solves the paper's six standalone linear ODEs (Appendix B.1) with smnn on an OpenCL\n"
+            "device and with GSL's rkf45 and msbdf, and compares y, y', y'' with closed forms.\n"
+            "\n"
+            "  --device SPEC        PLATFORM:DEVICE (default $SMNN_DEVICE, else first GPU/device)\n"
+            "  --precision P        double (default) or single\n"
+            "  --steps N            time points (default 1000)\n"
+            "  --step-size h        step between points (default 0.01)\n"
+            "  --formulation F      paper (default: first-order system for order >= 2),\n"
+            "                       single (one higher-order equation) or system\n"
+            "  --batch K            solve K copies of each problem in one batched call (default 1)\n"
+            "  --repeats N          timed runs after one warm-up (default 5)\n"
+            "  --format F           text (default), csv or json\n"
+            "  --plot FILE.png      write the paper's Figure 2 for these runs (needs gnuplot)\n"
+            "  --help               show this help\n");
+}
+
+static int parse_size(const char *opt, const char *s, size_t min, size_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || s[0] == '-' || v < min) {
+        fprintf(stderr, "smnn-validate: %s expects an integer >= %zu, got '%s'\n", opt, min, s);
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    options opt = {NULL, "text", NULL, "paper", SMNN_PRECISION_DOUBLE, 1000, 1, 0.01, 5};
+    static const struct option lopts[] = {
+        {"device", required_argument, 0, 'd'},     {"precision", required_argument, 0, 'p'},
+        {"steps", required_argument, 0, 'T'},      {"step-size", required_argument, 0, 'h'},
+        {"formulation", required_argument, 0, 'F'}, {"batch", required_argument, 0, 'B'},
+        {"repeats", required_argument, 0, 'r'},    {"format", required_argument, 0, 'f'},
+        {"plot", required_argument, 0, 'P'},       {"help", no_argument, 0, 'H'},
+        {0, 0, 0, 0}};
+    int c;
+    size_t rep = 5;
+    while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': opt.device = optarg; break;
+        case 'p':
+            if (!strcmp(optarg, "double")) opt.precision = SMNN_PRECISION_DOUBLE;
+            else if (!strcmp(optarg, "single")) opt.precision = SMNN_PRECISION_SINGLE;
+            else {
+                fprintf(stderr, "smnn-validate: --precision is double or single, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'T': if (parse_size("--steps", optarg, 2, &opt.T)) return 2; break;
+        case 'h': {
+            char *end;
+            errno = 0;
+            opt.h = strtod(optarg, &end);
+            if (errno || *end || end == optarg || !isfinite(opt.h) || !(opt.h > 0)) {
+                fprintf(stderr, "smnn-validate: --step-size expects a number > 0, got '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        }
+        case 'F':
+            if (strcmp(optarg, "paper") && strcmp(optarg, "single") && strcmp(optarg, "system")) {
+                fprintf(stderr, "smnn-validate: --formulation is paper, single or system\n");
+                return 2;
+            }
+            opt.form = optarg;
+            break;
+        case 'B': if (parse_size("--batch", optarg, 1, &opt.batch)) return 2; break;
+        case 'r': if (parse_size("--repeats", optarg, 1, &rep)) return 2; break;
+        case 'f':
+            if (strcmp(optarg, "text") && strcmp(optarg, "csv") && strcmp(optarg, "json")) {
+                fprintf(stderr, "smnn-validate: --format is text, csv or json\n");
+                return 2;
+            }
+            opt.format = optarg;
+            break;
+        case 'P': opt.plot = optarg; break;
+        case 'H': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "smnn-validate: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    opt.repeats = (int)rep;
+    gsl_set_error_handler_off();
+    smnn_context *ctx = NULL;
+    if (smnn_context_create(opt.device, &ctx) != SMNN_SUCCESS) {
+        fprintf(stderr, "smnn-validate: %s\n", smnn_last_error());
+        return 1;
+    }
+    result res[ODE_COUNT][NMETHODS];
+    smnn_problem probs[ODE_COUNT];
+    double *ys[ODE_COUNT] = {NULL};
+    int ok = 1;
+    for (int i = 0; i < ODE_COUNT && ok; i++) {
+        fprintf(stderr, "smnn-validate: %s\n", ode_table[i].name);
+        ok &= run_smnn(ctx, &ode_table[i], &opt, &res[i][0], &ys[i], &probs[i]) == 0;
+        ok &= run_gsl(&ode_table[i], gsl_odeiv2_step_rkf45, &opt, &res[i][1]) == 0;
+        ok &= run_gsl(&ode_table[i], gsl_odeiv2_step_msbdf, &opt, &res[i][2]) == 0;
+    }
+    int rc = 1;
+    if (ok) {
+        print_results(&opt, probs, res, smnn_context_device(ctx)->device_name);
+        rc = 0;
+        if (opt.plot && plot(&opt, ys, probs) != 0) {
+            fprintf(stderr, "smnn-validate: could not write %s with gnuplot (is gnuplot with the "
+                            "pngcairo terminal installed? apt-get install gnuplot-nox)\n",
+                    opt.plot);
+            rc = 1;
+        }
+        if (opt.precision == SMNN_PRECISION_DOUBLE && opt.T == 1000 && opt.h == 0.01) {
+            for (int i = 0; i < ODE_COUNT; i++) {
+                if (!(res[i][0].mse[0] <= 1e-6)) {
+                    fprintf(stderr, "smnn-validate: %s: relative MSE of y %.2e exceeds 1e-6\n",
+                            ode_table[i].name, res[i][0].mse[0]);
+                    rc = 1;
+                }
+            }
+        }
+    }
+    for (int i = 0; i < ODE_COUNT; i++) free(ys[i]);
+    smnn_context_free(ctx);
+    return rc;
+}
