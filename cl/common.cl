@@ -21,9 +21,11 @@
 #pragma OPENCL EXTENSION cl_khr_fp64 : enable
 typedef double real;
 typedef double4 real4;
+#define SMNN_REAL_NAME double
 #else
 typedef float real;
 typedef float4 real4;
+#define SMNN_REAL_NAME float
 #endif
 
 #ifndef NMAX
@@ -31,6 +33,11 @@ typedef float4 real4;
 #endif
 #ifndef WG
 #define WG 64
+#endif
+/* Systems per work-item of the private variant: 1 (factor.cl, substitute.cl; GPUs) or a vector
+ * width 2, 4, 8, 16 (simd.cl; CPUs). */
+#ifndef VW
+#define VW 1
 #endif
 /* Which variant's kernels to compile: 1 private, 2 local, 0 both. */
 #ifndef SMNN_VARIANT

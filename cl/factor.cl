@@ -21,7 +21,7 @@
  * SMNN_VARIANT (1 = private, 2 = local, 0 = both) selects which kernels a program holds.
  * with_rhs = 0 skips the right-hand side (factorization only). */
 
-#if SMNN_VARIANT != 2
+#if SMNN_VARIANT != 2 && VW == 1
 __kernel void smnn_factor_private(int4 dims, int4 init, real4 w, long8 str,
                                   __global const real *c, __global const real *d,
                                   __global const real *u, __global const real *s,

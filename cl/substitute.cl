@@ -8,7 +8,7 @@
  * A system that failed (info[b] > 0: factorization; info[b] < 0: this solve, -(t+1)) gets NaN in
  * all its y. Workspace layouts as in factor.cl. */
 
-#if SMNN_VARIANT != 2
+#if SMNN_VARIANT != 2 && VW == 1
 __kernel void smnn_forward_private(int4 dims, int4 init, real4 w, long8 str,
                                    __global const real *c, __global const real *d,
                                    __global const real *u, __global real *ws, long bofs,

@@ -82,23 +82,38 @@ static double case_error(const solve_case *k, smnn_precision prec, uint64_t seed
     return err;
 }
 
+/* Every case runs with one system per work-item (the GPU layout) and with vector lanes of 8
+ * systems (the CPU layout); the local variant ignores the setting. */
+static const char *per_item[2] = {"1", "8"};
+
 static void test_cases_double(void **state) {
     (void)state;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        double err = case_error(&cases[i], SMNN_PRECISION_DOUBLE, 1000 + i);
-        fprintf(stderr, "# case %2zu double: rel err %.3e\n", i, err);
-        if (!(err <= 1e-9)) fail_msg("case %zu: relative error %g > 1e-9", i, err);
+    for (int k = 0; k < 2; k++) {
+        setenv("SMNN_SYSTEMS_PER_ITEM", per_item[k], 1);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            double err = case_error(&cases[i], SMNN_PRECISION_DOUBLE, 1000 + i);
+            fprintf(stderr, "# case %2zu double, %s per work-item: rel err %.3e\n", i,
+                    per_item[k], err);
+            if (!(err <= 1e-9)) fail_msg("case %zu: relative error %g > 1e-9", i, err);
+        }
     }
+    unsetenv("SMNN_SYSTEMS_PER_ITEM");
 }
 
 static void test_cases_single(void **state) {
     (void)state;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        double err = case_error(&cases[i], SMNN_PRECISION_SINGLE, 1000 + i);
-        fprintf(stderr, "# case %2zu single: rel err %.3e\n", i, err);
-        /* float has 7 digits; losing at most 3 of them leaves 1e-4. */
-        if (!(err <= 1e-4)) fail_msg("case %zu: single-precision relative error %g > 1e-4", i, err);
+    for (int k = 0; k < 2; k++) {
+        setenv("SMNN_SYSTEMS_PER_ITEM", per_item[k], 1);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            double err = case_error(&cases[i], SMNN_PRECISION_SINGLE, 1000 + i);
+            fprintf(stderr, "# case %2zu single, %s per work-item: rel err %.3e\n", i,
+                    per_item[k], err);
+            /* float has 7 digits; losing at most 3 of them leaves 1e-4. */
+            if (!(err <= 1e-4))
+                fail_msg("case %zu: single-precision relative error %g > 1e-4", i, err);
+        }
     }
+    unsetenv("SMNN_SYSTEMS_PER_ITEM");
 }
 
 
@@ -180,45 +195,52 @@ static void test_frozen(void **state) {
     }
 }
 
-/* A workspace larger than one allocation is split into batch chunks with identical results. */
+/* A workspace larger than one allocation is split into batch chunks with identical results,
+ * for one system per work-item (5 systems per chunk) and for vector lanes (two lane groups per
+ * chunk). */
 static void test_chunking(void **state) {
     (void)state;
-    for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++) {
-        smnn_problem p;
-        small_problem(&p, 37, (smnn_variant)v);
-        test_rng r = test_rng_make(5);
-        test_inputs in;
-        test_inputs_make(&p, &r, 0.3, 1.2, &in);
-        size_t ny = smnn_problem_y_count(&p);
-        double *y1 = malloc(ny * sizeof *y1), *y2 = malloc(ny * sizeof *y2);
-        smnn_plan *whole = NULL, *chunked = NULL;
-        assert_status(smnn_plan_create(test_context(), &p, &whole), SMNN_SUCCESS);
-        assert_int_equal(smnn_plan_chunks(whole), 1);
-        /* Room for 5 systems per allocation: 8 chunks, the last one partial. */
-        size_t n = 6, per_system = p.steps * (n * (n + 1) / 2 + n * n + n) * sizeof(double);
-        char lim[32];
-        snprintf(lim, sizeof lim, "%zu", 5 * per_system + 3);
-        setenv("SMNN_MAX_ALLOC_BYTES", lim, 1);
-        assert_status(smnn_plan_create(test_context(), &p, &chunked), SMNN_SUCCESS);
-        snprintf(lim, sizeof lim, "%zu", per_system - 1);
-        smnn_plan *none = NULL;
-        setenv("SMNN_MAX_ALLOC_BYTES", lim, 1);
-        assert_status(smnn_plan_create(test_context(), &p, &none), SMNN_ERROR_TOO_LARGE);
-        assert_null(none);
-        unsetenv("SMNN_MAX_ALLOC_BYTES");
-        assert_int_equal(smnn_plan_chunks(chunked), 8);
-        assert_status(smnn_solve(whole, in.c, in.d, in.u, in.s, y1), SMNN_SUCCESS);
-        assert_status(smnn_solve(chunked, in.c, in.d, in.u, in.s, y2), SMNN_SUCCESS);
-        assert_memory_equal(y1, y2, ny * sizeof *y1);
-        /* Frozen solves run per chunk as well. */
-        assert_status(smnn_solve_frozen(chunked, in.c, in.d, in.u, y2), SMNN_SUCCESS);
-        assert_memory_equal(y1, y2, ny * sizeof *y1);
-        smnn_plan_free(whole);
-        smnn_plan_free(chunked);
-        free(y1);
-        free(y2);
-        test_inputs_free(&in);
+    const char *per_item[2] = {"1", "8"};
+    for (int cfg = 0; cfg < 2; cfg++) {
+        for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++) {
+            setenv("SMNN_SYSTEMS_PER_ITEM", per_item[cfg], 1);
+            smnn_problem p;
+            small_problem(&p, 37, (smnn_variant)v);
+            test_rng r = test_rng_make(5);
+            test_inputs in;
+            test_inputs_make(&p, &r, 0.3, 1.2, &in);
+            size_t ny = smnn_problem_y_count(&p);
+            double *y1 = malloc(ny * sizeof *y1), *y2 = malloc(ny * sizeof *y2);
+            smnn_plan *whole = NULL, *chunked = NULL;
+            assert_status(smnn_plan_create(test_context(), &p, &whole), SMNN_SUCCESS);
+            assert_int_equal(smnn_plan_chunks(whole), 1);
+            size_t n = 6, per_system = p.steps * (n * (n + 1) / 2 + n * n + n) * sizeof(double);
+            size_t fit = cfg == 0 || v == SMNN_VARIANT_LOCAL ? 5 : 16;
+            char lim[32];
+            snprintf(lim, sizeof lim, "%zu", fit * per_system + 3);
+            setenv("SMNN_MAX_ALLOC_BYTES", lim, 1);
+            assert_status(smnn_plan_create(test_context(), &p, &chunked), SMNN_SUCCESS);
+            snprintf(lim, sizeof lim, "%zu", per_system - 1);
+            smnn_plan *none = NULL;
+            setenv("SMNN_MAX_ALLOC_BYTES", lim, 1);
+            assert_status(smnn_plan_create(test_context(), &p, &none), SMNN_ERROR_TOO_LARGE);
+            assert_null(none);
+            unsetenv("SMNN_MAX_ALLOC_BYTES");
+            assert_int_equal(smnn_plan_chunks(chunked), (37 + fit - 1) / fit);
+            assert_status(smnn_solve(whole, in.c, in.d, in.u, in.s, y1), SMNN_SUCCESS);
+            assert_status(smnn_solve(chunked, in.c, in.d, in.u, in.s, y2), SMNN_SUCCESS);
+            assert_memory_equal(y1, y2, ny * sizeof *y1);
+            /* Frozen solves run per chunk as well. */
+            assert_status(smnn_solve_frozen(chunked, in.c, in.d, in.u, y2), SMNN_SUCCESS);
+            assert_memory_equal(y1, y2, ny * sizeof *y1);
+            smnn_plan_free(whole);
+            smnn_plan_free(chunked);
+            free(y1);
+            free(y2);
+            test_inputs_free(&in);
+        }
     }
+    unsetenv("SMNN_SYSTEMS_PER_ITEM");
 }
 
 static cl_mem device_copy(const double *x, size_t n) {

@@ -85,7 +85,7 @@ cl_int smnn__set_chunk_args(smnn_plan *plan, cl_kernel k, cl_uint a, size_t chun
     cl_long bofs = (cl_long)(chunk * plan->chunk_cap);
     size_t left = plan->p.batch - chunk * plan->chunk_cap;
     cl_int bcount = (cl_int)(left < plan->chunk_cap ? left : plan->chunk_cap);
-    cl_int bcap = (cl_int)plan->chunk_cap;
+    cl_int bcap = (cl_int)plan->bcap;
     cl_int err = clSetKernelArg(k, a, sizeof(cl_mem), &plan->ws[chunk]);
     err |= clSetKernelArg(k, a + 1, sizeof bofs, &bofs);
     err |= clSetKernelArg(k, a + 2, sizeof bcount, &bcount);
@@ -105,9 +105,10 @@ smnn_status smnn__launch(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_
         local = (size_t)plan->shape.wg;
         global = count * local;
     } else {
+        size_t items = (count + (size_t)plan->shape.vw - 1) / (size_t)plan->shape.vw;
         local = plan->ctx->info.max_work_group_size < 64 ? plan->ctx->info.max_work_group_size
                                                           : 64;
-        global = (count + local - 1) / local * local;
+        global = (items + local - 1) / local * local;
     }
     cl_event ev = NULL;
     cl_int err;

@@ -62,16 +62,6 @@ smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p, smnn_plan
     plan->n = n;
     plan->elem = p->precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
     st = smnn__kernel_shape_for(ctx, p->variant, n, p->precision, &plan->shape);
-    cl_program prog = NULL;
-    if (st == SMNN_SUCCESS) st = smnn__shape_program(ctx, p->precision, &plan->shape, &prog);
-    if (st == SMNN_SUCCESS) st = make_kernel(plan, prog, "smnn_factor", &plan->k_factor);
-    if (st == SMNN_SUCCESS) st = make_kernel(plan, prog, "smnn_forward", &plan->k_forward);
-    if (st == SMNN_SUCCESS) st = make_kernel(plan, prog, "smnn_backward", &plan->k_backward);
-    cl_int kerr = CL_SUCCESS;
-    if (st == SMNN_SUCCESS && !(plan->k_gradient = clCreateKernel(prog, "smnn_gradient", &kerr)))
-        st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_gradient)");
-    if (st == SMNN_SUCCESS && !(plan->k_reduce = clCreateKernel(prog, "smnn_reduce", &kerr)))
-        st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_reduce)");
     if (st != SMNN_SUCCESS) {
         smnn_plan_free(plan);
         return st;
@@ -86,8 +76,30 @@ smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p, smnn_plan
                     "one system's workspace (%zu bytes for T = %zu, n = %zu) exceeds the device's "
                     "largest allocation (%zu bytes)", per_system, p->steps, n, lim);
     }
-    plan->chunk_cap = lim / per_system;
-    if (plan->chunk_cap > p->batch) plan->chunk_cap = p->batch;
+    /* Chunks hold whole lane groups of vw systems (the layout is padded to one); when not even
+     * one group fits in an allocation, fall back to one system per work-item. */
+    size_t groups = lim / (per_system * (size_t)plan->shape.vw);
+    if (groups == 0) {
+        plan->shape.vw = 1;
+        groups = lim / per_system;
+    }
+    size_t vw = (size_t)plan->shape.vw;
+    plan->chunk_cap = groups * vw < p->batch ? groups * vw : p->batch;
+    plan->bcap = (plan->chunk_cap + vw - 1) / vw * vw;
+    cl_program prog = NULL;
+    st = smnn__shape_program(ctx, p->precision, &plan->shape, &prog);
+    if (st == SMNN_SUCCESS) st = make_kernel(plan, prog, "smnn_factor", &plan->k_factor);
+    if (st == SMNN_SUCCESS) st = make_kernel(plan, prog, "smnn_forward", &plan->k_forward);
+    if (st == SMNN_SUCCESS) st = make_kernel(plan, prog, "smnn_backward", &plan->k_backward);
+    cl_int kerr = CL_SUCCESS;
+    if (st == SMNN_SUCCESS && !(plan->k_gradient = clCreateKernel(prog, "smnn_gradient", &kerr)))
+        st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_gradient)");
+    if (st == SMNN_SUCCESS && !(plan->k_reduce = clCreateKernel(prog, "smnn_reduce", &kerr)))
+        st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_reduce)");
+    if (st != SMNN_SUCCESS) {
+        smnn_plan_free(plan);
+        return st;
+    }
     plan->nchunks = (p->batch + plan->chunk_cap - 1) / plan->chunk_cap;
     plan->ws = calloc(plan->nchunks, sizeof *plan->ws);
     if (!plan->ws) {
@@ -96,7 +108,7 @@ smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p, smnn_plan
     }
     cl_int err;
     for (size_t k = 0; k < plan->nchunks; k++) {
-        size_t bytes = plan->chunk_cap * per_system;
+        size_t bytes = plan->bcap * per_system;
         plan->ws[k] = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, bytes, NULL, &err);
         if (!plan->ws[k]) {
             smnn_plan_free(plan);

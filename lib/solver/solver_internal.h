@@ -10,6 +10,7 @@ typedef struct smnn__kernel_shape {
     smnn_variant variant;
     int nmax;
     int wg;
+    int vw; /* systems per work-item of the private variant (1 or a vector width) */
 } smnn__kernel_shape;
 
 /* Picks the program shape for block size n and variant v on the context's device; fails with
@@ -27,7 +28,8 @@ struct smnn_plan {
     size_t n;          /* block size V * n_orders */
     size_t elem;       /* bytes per real: 8 or 4 */
     cl_kernel k_factor, k_forward, k_backward, k_gradient, k_reduce;
-    size_t chunk_cap;  /* systems per workspace chunk */
+    size_t chunk_cap;  /* systems per workspace chunk (a multiple of shape.vw unless B is less) */
+    size_t bcap;       /* systems the chunk's workspace layout is laid out for (>= chunk_cap) */
     size_t nchunks;
     cl_mem *ws;        /* one workspace buffer per chunk */
     cl_mem info;       /* int per system: 0 ok, t+1 factor failure, -(t+1) solve failure */

@@ -6,6 +6,7 @@
  * compiled for a block capacity NMAX from a short ladder (private 4, 8, 16; local 16, 32, 64) so
  * that few programs serve every shape. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "solver_internal.h"
 
@@ -27,6 +28,20 @@ const char *smnn_variant_name(smnn_variant v) {
         return "local";
     }
     return "unknown";
+}
+
+/* The tuning table: systems per work-item of the private variant, by device kind. CPU drivers
+ * do not vectorise across work-items, so there each work-item takes one vector of systems
+ * (double8 measured 7.7x faster than scalar on PoCL, see bench/RESULTS.md); GPUs keep one system
+ * per work-item. SMNN_SYSTEMS_PER_ITEM (1, 2, 4, 8 or 16) overrides it. */
+static int systems_per_item(const smnn_device_info *dev) {
+    const char *env = getenv("SMNN_SYSTEMS_PER_ITEM");
+    if (env && *env) {
+        int v = atoi(env);
+        if (v == 1 || v == 2 || v == 4 || v == 8 || v == 16) return v;
+    }
+    if (dev->is_cpu) return 8;
+    return 1;
 }
 
 static const int private_ladder[] = {4, 8, 16};
@@ -61,14 +76,15 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, smnn_variant v, size_t n,
     shape->variant = v;
     shape->nmax = nmax;
     shape->wg = wg;
+    shape->vw = v == SMNN_VARIANT_PRIVATE ? systems_per_item(&ctx->info) : 1;
     return SMNN_SUCCESS;
 }
 
 smnn_status smnn__shape_program(smnn_context *ctx, smnn_precision precision,
                                 const smnn__kernel_shape *shape, cl_program *program) {
     char extra[96];
-    snprintf(extra, sizeof extra, "-DSMNN_VARIANT=%d -DNMAX=%d -DWG=%d", (int)shape->variant,
-             shape->nmax, shape->wg);
+    snprintf(extra, sizeof extra, "-DSMNN_VARIANT=%d -DNMAX=%d -DWG=%d -DVW=%d",
+             (int)shape->variant, shape->nmax, shape->wg, shape->vw);
     return smnn__kernels_program(ctx, precision, extra, program);
 }
 
