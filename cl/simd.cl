@@ -3,8 +3,7 @@
  * PoCL and other CPU drivers do not vectorise a work-item's inner loops across work-items, so on
  * CPUs each work-item handles VW neighbouring systems at once in OpenCL vector types (double8,
  * float8, ...), one system per lane: the same algorithm as factor.cl / substitute.cl, with every
- * block entry a vector. The workspace layout is the private variant's (system index fastest), so
- * a lane group's values load with one vloadVW. Inputs are gathered per lane (or broadcast when
+ * block entry a vector, loaded and stored with one vloadVW / vstoreVW. Inputs are gathered per lane (or broadcast when
  * shared). Lanes past the end of the batch repeat the last system and are never written back.
  * Failures are tracked per lane. */
 #if SMNN_VARIANT != 2 && VW > 1
@@ -35,7 +34,10 @@ inline realv smnn_gather(__global const real *base, long stride_b, const smnn_la
     return v;
 }
 
-#define WSV(t, k) (ws + ((long)(t) * SZ + (k)) * bcap + lb0)
+/* Workspace of the lane group starting at lb0: group-major ([group][t][k][lane]), so that one
+ * work-item streams through contiguous memory over the whole time loop. (The one-system-per-
+ * work-item kernels interleave all systems instead, which coalesces on GPUs.) */
+#define WSV(t, k) (ws + (((long)(lb0 / VW) * T + (t)) * SZ + (k)) * VW)
 
 /* M_t's smoothness and initial-value part into A (lower triangle), for step vectors a (to t+1)
  * and p (from t-1); the governing part is added row by row of C afterwards. */
