@@ -34,6 +34,14 @@ typedef float4 real4;
 #ifndef WG
 #define WG 64
 #endif
+/* NFIX, VFIX, R1FIX, QFIX: when defined, the program is specialised for one block shape (the
+ * host always does this); the runtime arguments must then agree with them. */
+#ifdef NFIX
+#define SMNN_N(runtime) NFIX
+#else
+#define SMNN_N(runtime) (runtime)
+#endif
+
 /* Systems per work-item of the private variant: 1 (factor.cl, substitute.cl; GPUs) or a vector
  * width 2, 4, 8, 16 (simd.cl; CPUs). */
 #ifndef VW
@@ -60,6 +68,13 @@ inline smnn_prob smnn_make_prob(int4 dims, int4 init, real4 w, long8 str) {
     P.Tinit = init.s0;
     P.Rinit1 = init.s1;
     P.n = init.s2;
+#ifdef NFIX
+    /* Shape fixed at compile time: constants let the compiler unroll the block loops. */
+    P.V = VFIX;
+    P.R1 = R1FIX;
+    P.Q = QFIX;
+    P.n = NFIX;
+#endif
     P.wg2 = w.s0;
     P.wi2 = w.s1;
     P.ws2 = w.s2;

@@ -234,7 +234,7 @@ __kernel void smnn_backward_private(int4 dims, int4 init, __global real *ws, lon
                                     __global real *y) {
     const int lb0 = (int)get_global_id(0) * VW;
     if (lb0 >= bcount) return;
-    const int T = dims.s0, n = init.s2;
+    const int T = dims.s0, n = SMNN_N(init.s2);
     const long SZ = REC(n);
     realv yn[NMAX], yc[NMAX];
     int ok[VW];

@@ -48,7 +48,7 @@ __kernel void smnn_backward_private(int4 dims, int4 init, __global real *ws, lon
                                     __global real *y) {
     int lb = (int)get_global_id(0);
     if (lb >= bcount) return;
-    const int T = dims.s0, n = init.s2;
+    const int T = dims.s0, n = SMNN_N(init.s2);
     const long b = bofs + lb;
     const long SZ = REC(n);
     __global real *Y = y + b * (long)T * n;
@@ -129,7 +129,7 @@ __kernel void smnn_backward_local(int4 dims, int4 init, __global real *ws, long 
     int lb = (int)get_group_id(0);
     if (lb >= bcount) return;
     (void)bcap;
-    const int T = dims.s0, n = init.s2, lid = (int)get_local_id(0);
+    const int T = dims.s0, n = SMNN_N(init.s2), lid = (int)get_local_id(0);
     const long b = bofs + lb;
     const long SZ = REC(n);
     __global real *Y = y + b * (long)T * n;

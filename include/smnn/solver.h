@@ -7,12 +7,16 @@
  * after one solve (or factor) the same matrices can be reused for new right-hand sides.
  *
  * Kernel variants and the rule behind SMNN_VARIANT_AUTO, for block size n = V * n_orders:
- *  - PRIVATE: one work-item per system, whole time loop in one kernel, blocks in private memory,
- *    workspace interleaved by system so neighbouring work-items touch neighbouring addresses.
+ *  - PRIVATE: whole time loop in one kernel, blocks in private memory. On GPUs one system per
+ *    work-item, workspace interleaved by system so neighbouring work-items touch neighbouring
+ *    addresses; on CPU devices with B >= 8, eight systems per work-item in vector types (one per
+ *    lane), workspace grouped by lane group (SMNN_SYSTEMS_PER_ITEM = 1, 2, 4, 8, 16 overrides).
  *    Chosen when n <= 8, or when n <= 16 on a CPU device (where private memory is cache).
  *  - LOCAL: one work-group per system, blocks in local memory, rows of each block operation spread
  *    over the work-items. Chosen otherwise (n <= 64).
- * Blocks larger than 64 return SMNN_ERROR_UNSUPPORTED.
+ * Blocks larger than 64 return SMNN_ERROR_UNSUPPORTED. Each plan's program is specialised for its
+ * block shape (V, n_orders, Q) so the block loops unroll; programs are cached per shape in memory
+ * and on disk (SMNN_GENERIC_KERNELS=1 compiles shape-generic programs instead).
  *
  * Failures of single systems: a system whose pivot block is not positive definite, or whose
  * values become NaN or Inf, gets NaN in all of its y; all other systems are solved normally. The

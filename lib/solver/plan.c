@@ -61,7 +61,7 @@ smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p, smnn_plan
     plan->p = *p;
     plan->n = n;
     plan->elem = p->precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
-    st = smnn__kernel_shape_for(ctx, p->variant, n, p->precision, &plan->shape);
+    st = smnn__kernel_shape_for(ctx, p->variant, n, p->batch, p->precision, &plan->shape);
     if (st != SMNN_SUCCESS) {
         smnn_plan_free(plan);
         return st;
@@ -86,6 +86,15 @@ smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p, smnn_plan
     size_t vw = (size_t)plan->shape.vw;
     plan->chunk_cap = groups * vw < p->batch ? groups * vw : p->batch;
     plan->bcap = (plan->chunk_cap + vw - 1) / vw * vw;
+    /* Specialise the program for this block shape: the loops over the block unroll. Programs are
+     * cached per shape in memory and on disk. */
+    const char *generic = getenv("SMNN_GENERIC_KERNELS");
+    if (!generic || !*generic || !strcmp(generic, "0")) {
+        plan->shape.dims = (int)p->dims;
+        plan->shape.orders = (int)p->orders;
+        plan->shape.equations = (int)p->equations;
+        if (plan->shape.variant == SMNN_VARIANT_PRIVATE) plan->shape.nmax = (int)n;
+    }
     cl_program prog = NULL;
     st = smnn__shape_program(ctx, p->precision, &plan->shape, &prog);
     if (st == SMNN_SUCCESS) st = make_kernel(plan, prog, "smnn_factor", &plan->k_factor);

@@ -11,11 +11,13 @@ typedef struct smnn__kernel_shape {
     int nmax;
     int wg;
     int vw; /* systems per work-item of the private variant (1 or a vector width) */
+    /* The block shape the program is specialised for (0: generic, sizes at run time). */
+    int dims, orders, equations;
 } smnn__kernel_shape;
 
-/* Picks the program shape for block size n and variant v on the context's device; fails with
- * SMNN_ERROR_UNSUPPORTED when the block does not fit. */
-smnn_status smnn__kernel_shape_for(smnn_context *ctx, smnn_variant v, size_t n,
+/* Picks the program shape for block size n, batch size and variant v on the context's device
+ * (generic in the block shape); fails with SMNN_ERROR_UNSUPPORTED when the block does not fit. */
+smnn_status smnn__kernel_shape_for(smnn_context *ctx, smnn_variant v, size_t n, size_t batch,
                                    smnn_precision precision, smnn__kernel_shape *shape);
 /* Builds (or fetches) the program for a shape. */
 smnn_status smnn__shape_program(smnn_context *ctx, smnn_precision precision,
