@@ -175,7 +175,10 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
         c[row * n + ((row % sh.Q) % sh.V) * sh.R1 + sh.R1 - 1] += 1.5;
     double *d = random_array(smnn_problem_d_count(&p), -1, 1, &st);
     double *u = random_array(smnn_problem_u_count(&p), -1, 1, &st);
-    double *s = random_array(smnn_problem_s_count(&p), 0.005, 0.02, &st);
+    /* Steps of order 0.1 keep the normal matrices well conditioned for every n_orders used
+     * here, so that the comparison with LAPACK below is meaningful (timings do not depend on
+     * the values). */
+    double *s = random_array(smnn_problem_s_count(&p), 0.05, 0.15, &st);
     smnn_plan *plan = NULL;
     check(smnn_plan_create(ctx, &p, &plan), "plan");
     cl_mem bc = to_device(ctx, c, smnn_problem_c_count(&p), o->precision);
@@ -335,6 +338,43 @@ static void usage(FILE *f) {
             "  --device SPEC     as everywhere (default $SMNN_DEVICE, else first GPU/device)\n");
 }
 
+/* Least-squares slope of log(median time) against log(T) for every (B, n, phase) series with
+ * three or more lengths: time ~ T^k. */
+static void print_slopes(FILE *f) {
+    int header = 0;
+    for (size_t i = 0; i < nrecords; i++) {
+        record *r = &records[i];
+        int seen = 0;
+        for (size_t j = 0; j < i; j++)
+            if (records[j].s.B == r->s.B && records[j].s.V == r->s.V &&
+                records[j].s.R1 == r->s.R1 && !strcmp(records[j].phase, r->phase))
+                seen = 1;
+        if (seen) continue;
+        double sx = 0, sy = 0, sxx = 0, sxy = 0, tmin = 1e300, tmax = 0;
+        int m = 0;
+        for (size_t j = i; j < nrecords; j++) {
+            record *q = &records[j];
+            if (q->s.B != r->s.B || q->s.V != r->s.V || q->s.R1 != r->s.R1 ||
+                strcmp(q->phase, r->phase) || q->median_ms <= 0)
+                continue;
+            double x = log((double)q->s.T), y = log(q->median_ms);
+            sx += x;
+            sy += y;
+            sxx += x * x;
+            sxy += x * y;
+            tmin = fmin(tmin, (double)q->s.T);
+            tmax = fmax(tmax, (double)q->s.T);
+            m++;
+        }
+        if (m < 3) continue;
+        double k = (m * sxy - sx * sy) / (m * sxx - sx * sx);
+        if (!header) fprintf(f, "\nfitted time ~ T^k:\n");
+        header = 1;
+        fprintf(f, "  B = %zu, n = %zu, %-16s k = %.3f  (T = %.0f .. %.0f, %d lengths)\n", r->s.B,
+                r->s.V * r->s.R1, r->phase, k, tmin, tmax, m);
+    }
+}
+
 static void print_records(const char *format, double copy_gbps, const char *device) {
     if (!strcmp(format, "json")) {
         printf("{\"device\": \"%s\", \"copy_gbps\": %.3f, \"records\": [\n", device, copy_gbps);
@@ -467,6 +507,7 @@ int main(int argc, char **argv) {
         bench_shape(ctx, &o, list[i], copy_gbps);
     }
     print_records(o.format, copy_gbps, di->device_name);
+    print_slopes(strcmp(o.format, "text") ? stderr : stdout);
     smnn_context_free(ctx);
     free(records);
     return 0;

@@ -39,6 +39,8 @@ static const solve_case cases[] = {
     {2, 5, 8, 4, 3, 1, 0, 0, SMNN_VARIANT_LOCAL},  /* n = 32 */
     {2, 5, 16, 4, 16, 2, 1, 0, SMNN_VARIANT_LOCAL}, /* n = 64 */
     {1, 17, 4, 4, 2, 1, 0, 0, SMNN_VARIANT_AUTO},  /* n = 16 */
+    {16, 5, 8, 4, 8, 1, 0, 0, SMNN_VARIANT_PRIVATE},                 /* n = 32, two lane groups */
+    {9, 4, 16, 4, 16, 2, 0, SC(C_TIME), SMNN_VARIANT_AUTO},           /* n = 64, partial group */
 };
 
 static void problem_of(const solve_case *k, smnn_precision prec, smnn_problem *p) {
@@ -343,7 +345,7 @@ static void test_invalid_plans(void **state) {
         case 9: p.variant = (smnn_variant)9; break;
         case 10: p.precision = (smnn_precision)5; break;
         case 11: p.shared = 0x100; break;
-        case 12: p.dims = 8; p.orders = 4; p.variant = SMNN_VARIANT_PRIVATE; break;
+        case 12: p.dims = 16; p.orders = 5; p.variant = SMNN_VARIANT_PRIVATE; break;
         case 13: p.dims = 13; p.orders = 5; break; /* n = 65 */
         }
         smnn_plan *plan = (smnn_plan *)&p; /* must be reset to NULL */

@@ -148,12 +148,16 @@ int main(int argc, char **argv) {
            smnn_device_list_at(list, def)->device_index, def_why);
     printf("Chosen device:  %u:%u %s (%s)\n", cd->platform_index, cd->device_index,
            cd->device_name, why);
-    printf("\nKernel variant the rule picks on the chosen device (B = 1536):\n");
+    printf("\nKernel variant the rule picks on the chosen device:\n");
+    printf("  %-30s %-10s %-10s\n", "block", "B = 1536", "B = 1");
     const size_t shapes[][2] = {{1, 3}, {3, 3}, {4, 4}, {8, 4}, {16, 4}};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
         size_t n = shapes[i][0] * shapes[i][1];
-        printf("  n = %2zu (V = %2zu, n_orders = %zu): %s\n", n, shapes[i][0], shapes[i][1],
-               smnn_variant_name(smnn_variant_choose(cd, n, 1536)));
+        char what[64];
+        snprintf(what, sizeof what, "n = %2zu (V = %2zu, n_orders = %zu)", n, shapes[i][0],
+                 shapes[i][1]);
+        printf("  %-30s %-10s %-10s\n", what, smnn_variant_name(smnn_variant_choose(cd, n, 1536)),
+               smnn_variant_name(smnn_variant_choose(cd, n, 1)));
     }
     char spec[32];
     snprintf(spec, sizeof spec, "%u:%u", cd->platform_index, cd->device_index);

@@ -43,7 +43,7 @@ enum {
 /* Kernel variant (see solver.h for the rule that AUTO applies). */
 typedef enum smnn_variant {
     SMNN_VARIANT_AUTO = 0,
-    SMNN_VARIANT_PRIVATE = 1, /* one work-item per system, blocks in private memory, n <= 16 */
+    SMNN_VARIANT_PRIVATE = 1, /* whole blocks per work-item in private memory, n <= 64 */
     SMNN_VARIANT_LOCAL = 2,   /* one work-group per system, blocks in local memory, n <= 64 */
 } smnn_variant;
 

@@ -11,9 +11,9 @@
  *    work-item, workspace interleaved by system so neighbouring work-items touch neighbouring
  *    addresses; on CPU devices with B >= 8, eight systems per work-item in vector types (one per
  *    lane), workspace grouped by lane group (SMNN_SYSTEMS_PER_ITEM = 1, 2, 4, 8, 16 overrides).
- *    Chosen when n <= 8, or when n <= 16 on a CPU device (where private memory is cache).
+ *    Chosen when n <= 8; on a CPU device also for n <= 16, and for n <= 64 when B >= 8.
  *  - LOCAL: one work-group per system, blocks in local memory, rows of each block operation spread
- *    over the work-items. Chosen otherwise (n <= 64).
+ *    over the work-items. Chosen otherwise (n <= 64): GPUs with n > 8, CPUs with n > 16 and B < 8.
  * Blocks larger than 64 return SMNN_ERROR_UNSUPPORTED. Each plan's program is specialised for its
  * block shape (V, n_orders, Q) so the block loops unroll; programs are cached per shape in memory
  * and on disk (SMNN_GENERIC_KERNELS=1 compiles shape-generic programs instead).

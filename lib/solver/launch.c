@@ -108,6 +108,9 @@ smnn_status smnn__launch(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_
         size_t items = (count + (size_t)plan->shape.vw - 1) / (size_t)plan->shape.vw;
         local = plan->ctx->info.max_work_group_size < 64 ? plan->ctx->info.max_work_group_size
                                                           : 64;
+        /* Blocks above 16 hold tens of KiB of private arrays per work-item; CPU drivers may keep
+         * a whole work-group's private memory on one thread's stack, so run them one per group. */
+        if (plan->shape.nmax > 16) local = 1;
         global = (items + local - 1) / local * local;
     }
     cl_event ev = NULL;
