@@ -14,7 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 awk -F, -v d="$tmp" 'NR > 1 { f = d "/s_" $1 "_" $9 ".dat"; print $2, $10 > f }' "$scaling"
 plots=""
 for f in "$tmp"/s_*.dat; do
-    name=$(basename "$f" .dat | sed 's/^s_//; s/_/ B, /; s/^/B=/')
+    name=$(basename "$f" .dat | sed 's/^s_//; s/_/, /; s/^/B=/')
     k=$(awk '{x=log($1); y=log($2); sx+=x; sy+=y; sxx+=x*x; sxy+=x*y; n++}
              END {if (n > 2) printf "%.2f", (n*sxy-sx*sy)/(n*sxx-sx*sx); else print "-"}' "$f")
     plots="$plots '$f' using 1:2 with linespoints title '$name (k = $k)',"

@@ -255,7 +255,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
         double band_per_system = (double)sh.T * (double)n * 2.0 * (double)n * 8.0 * 2.0;
         size_t sub = sh.B;
         if (band_per_system * (double)sub > 2e9) sub = (size_t)(2e9 / band_per_system) / 2 * 2;
-        if (sub >= 2) {
+        if (sub >= 1) {
             smnn_problem ps = p;
             ps.batch = sub;
             double scale = (double)sh.B / (double)sub;
