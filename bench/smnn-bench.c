@@ -16,6 +16,7 @@
 
 #include <smnn/smnn.h>
 
+#include "hostutil.h"
 #include "peer_lapack.h"
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
@@ -42,21 +43,8 @@ static void add(record r) {
     records[nrecords++] = r;
 }
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
-}
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static void check(smnn_status st, const char *what) {
     if (st != SMNN_SUCCESS) {
@@ -111,7 +99,7 @@ static double copy_bandwidth(smnn_context *ctx) {
         t[r] = 1e-9 * (double)(t1 - t0);
         clReleaseEvent(ev);
     }
-    double sec = median(t + 1, 5); /* the first run is warm-up */
+    double sec = hu_median(t + 1, 5); /* the first run is warm-up */
     clReleaseMemObject(a);
     clReleaseMemObject(b);
     clReleaseKernel(k);
@@ -127,6 +115,13 @@ typedef struct options {
     shape one;
 } options;
 
+static cl_mem device_copy(smnn_context *ctx, const double *x, size_t n, smnn_precision prec) {
+    cl_int err;
+    cl_mem m = hu_to_device(ctx, x, n, prec, &err);
+    check_cl(err, "clCreateBuffer");
+    return m;
+}
+
 static double rnd(unsigned long long *st) {
     *st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
     return (double)(*st >> 11) / 9007199254740992.0;
@@ -138,21 +133,6 @@ static double *random_array(size_t n, double lo, double hi, unsigned long long *
     return x;
 }
 
-static cl_mem to_device(smnn_context *ctx, const double *x, size_t n, smnn_precision prec) {
-    size_t es = prec == SMNN_PRECISION_DOUBLE ? 8 : 4;
-    void *tmp = (void *)x;
-    if (es == 4) {
-        float *f = malloc(n * sizeof *f);
-        for (size_t i = 0; i < n; i++) f[i] = (float)x[i];
-        tmp = f;
-    }
-    cl_int err;
-    cl_mem m = clCreateBuffer(smnn_context_cl_context(ctx), CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR,
-                              n * es, tmp, &err);
-    if (es == 4) free(tmp);
-    check_cl(err, "clCreateBuffer");
-    return m;
-}
 
 enum { PH_FORWARD, PH_FROZEN, PH_FB };
 static const char *phase_names[] = {"forward", "frozen_solve", "forward_backward"};
@@ -181,17 +161,17 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
     double *s = random_array(smnn_problem_s_count(&p), 0.05, 0.15, &st);
     smnn_plan *plan = NULL;
     check(smnn_plan_create(ctx, &p, &plan), "plan");
-    cl_mem bc = to_device(ctx, c, smnn_problem_c_count(&p), o->precision);
-    cl_mem bd = to_device(ctx, d, smnn_problem_d_count(&p), o->precision);
-    cl_mem bu = to_device(ctx, u, smnn_problem_u_count(&p), o->precision);
-    cl_mem bs = to_device(ctx, s, smnn_problem_s_count(&p), o->precision);
+    cl_mem bc = device_copy(ctx, c, smnn_problem_c_count(&p), o->precision);
+    cl_mem bd = device_copy(ctx, d, smnn_problem_d_count(&p), o->precision);
+    cl_mem bu = device_copy(ctx, u, smnn_problem_u_count(&p), o->precision);
+    cl_mem bs = device_copy(ctx, s, smnn_problem_s_count(&p), o->precision);
     size_t ny = smnn_problem_y_count(&p);
     double *yh = calloc(ny, sizeof *yh);
-    cl_mem by = to_device(ctx, yh, ny, o->precision), bgy = to_device(ctx, yh, ny, o->precision);
-    cl_mem bgc = to_device(ctx, c, smnn_problem_c_count(&p), o->precision);
-    cl_mem bgd = to_device(ctx, d, smnn_problem_d_count(&p), o->precision);
-    cl_mem bgu = to_device(ctx, u, smnn_problem_u_count(&p), o->precision);
-    cl_mem bgs = to_device(ctx, s, smnn_problem_s_count(&p), o->precision);
+    cl_mem by = device_copy(ctx, yh, ny, o->precision), bgy = device_copy(ctx, yh, ny, o->precision);
+    cl_mem bgc = device_copy(ctx, c, smnn_problem_c_count(&p), o->precision);
+    cl_mem bgd = device_copy(ctx, d, smnn_problem_d_count(&p), o->precision);
+    cl_mem bgu = device_copy(ctx, u, smnn_problem_u_count(&p), o->precision);
+    cl_mem bgs = device_copy(ctx, s, smnn_problem_s_count(&p), o->precision);
     cl_command_queue q = smnn_context_cl_queue(ctx);
     double steps = (double)sh.B * (double)sh.T;
     double rec = (double)(n * (n + 1) / 2 + n * n + n);
@@ -212,7 +192,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
         for (int r = 0; r < total; r++) {
             cl_event m0, m1;
             clFinish(q);
-            double w0 = now_ms();
+            double w0 = hu_now_ms();
             clEnqueueMarkerWithWaitList(q, 0, NULL, &m0);
             if (ph == PH_FROZEN)
                 check(smnn_solve_frozen_async(plan, NULL, bc, bd, bu, by, 0, NULL, NULL), "frozen");
@@ -224,7 +204,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
                       "backward");
             clEnqueueMarkerWithWaitList(q, 0, NULL, &m1);
             clFinish(q);
-            wall[r] = now_ms() - w0;
+            wall[r] = hu_now_ms() - w0;
             dev[r] = event_ms(m0, m1);
             clReleaseEvent(m0);
             clReleaseEvent(m1);
@@ -235,10 +215,10 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
         rc.variant = smnn_variant_name(smnn_plan_variant(plan));
         rc.phase = phase_names[ph];
         double *dv = dev + o->warmup, *wv = wall + o->warmup;
-        rc.median_ms = median(dv, o->repeats);
+        rc.median_ms = hu_median(dv, o->repeats);
         rc.min_ms = dv[0];
         rc.max_ms = dv[o->repeats - 1];
-        rc.wall_ms = median(wv, o->repeats);
+        rc.wall_ms = hu_median(wv, o->repeats);
         rc.ns_per_step = rc.median_ms * 1e6 / steps;
         rc.bytes_per_step = bytes_step[ph];
         rc.gbps = bytes_step[ph] * steps / (rc.median_ms * 1e-3) * 1e-9;
@@ -264,16 +244,16 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
                 int total = o->warmup + o->repeats;
                 double *t = malloc((size_t)total * sizeof *t);
                 for (int r = 0; r < total; r++) {
-                    double t0 = now_ms();
+                    double t0 = hu_now_ms();
                     peer_lapack_run(&pl);
-                    t[r] = now_ms() - t0;
+                    t[r] = hu_now_ms() - t0;
                 }
                 record rc = {0};
                 rc.s = sh;
                 rc.precision = "double";
                 rc.variant = "-";
                 rc.phase = "lapack_pbsv";
-                rc.median_ms = median(t + o->warmup, o->repeats) * scale;
+                rc.median_ms = hu_median(t + o->warmup, o->repeats) * scale;
                 rc.min_ms = t[o->warmup] * scale;
                 rc.max_ms = t[total - 1] * scale;
                 rc.wall_ms = rc.median_ms;
@@ -303,16 +283,16 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
             one.batch = 1;
             double *y = malloc(sh.T * n * sizeof *y), t[3];
             for (int r = 0; r < 3; r++) {
-                double t0 = now_ms();
+                double t0 = hu_now_ms();
                 check(smnn_reference_solve(&one, c, d, u, s, y, 0), "reference");
-                t[r] = now_ms() - t0;
+                t[r] = hu_now_ms() - t0;
             }
             record rc = {0};
             rc.s = sh;
             rc.precision = "double";
             rc.variant = "-";
             rc.phase = "dense_reference";
-            rc.median_ms = median(t, 3) * (double)sh.B; /* per batch: B single-system solves */
+            rc.median_ms = hu_median(t, 3) * (double)sh.B; /* per batch: B single-system solves */
             rc.min_ms = t[0] * (double)sh.B;
             rc.max_ms = t[2] * (double)sh.B;
             rc.wall_ms = rc.median_ms;

@@ -10,11 +10,7 @@
 
 #include "testutil.h"
 
-typedef struct grad_case {
-    size_t B, T, V, R1, Q, Ti, Ri1; /* Ri1 = 0: n_orders */
-    unsigned shared;
-    smnn_variant variant;
-} grad_case;
+typedef test_case grad_case;
 
 #define SC(x) SMNN_SHARE_##x
 static const grad_case cases[] = {
@@ -29,20 +25,7 @@ static const grad_case cases[] = {
 };
 
 static void problem_of(const grad_case *k, smnn_precision prec, smnn_problem *p) {
-    smnn_problem_init(p);
-    p->batch = k->B;
-    p->steps = k->T;
-    p->dims = k->V;
-    p->orders = k->R1;
-    p->equations = k->Q;
-    p->init_steps = k->Ti;
-    p->init_orders = k->Ri1 ? k->Ri1 : k->R1;
-    p->shared = k->shared;
-    p->variant = k->variant;
-    p->precision = prec;
-    p->w_gov = 1.3;
-    p->w_init = 2.0;
-    p->w_smooth = 0.8;
+    test_problem_of(k, prec, 1.3, 2.0, 0.8, p);
 }
 
 typedef struct grads {

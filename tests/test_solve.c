@@ -13,11 +13,7 @@
 #include "odes.h"
 #include "testutil.h"
 
-typedef struct solve_case {
-    size_t B, T, V, R1, Q, Ti, Ri1; /* Ri1 = 0 means n_orders */
-    unsigned shared;
-    smnn_variant variant;
-} solve_case;
+typedef test_case solve_case;
 
 #define SC(x) SMNN_SHARE_##x
 static const solve_case cases[] = {
@@ -44,20 +40,7 @@ static const solve_case cases[] = {
 };
 
 static void problem_of(const solve_case *k, smnn_precision prec, smnn_problem *p) {
-    smnn_problem_init(p);
-    p->batch = k->B;
-    p->steps = k->T;
-    p->dims = k->V;
-    p->orders = k->R1;
-    p->equations = k->Q;
-    p->init_steps = k->Ti;
-    p->init_orders = k->Ri1 ? k->Ri1 : k->R1;
-    p->shared = k->shared;
-    p->variant = k->variant;
-    p->precision = prec;
-    p->w_gov = 1.0;
-    p->w_init = 2.0;
-    p->w_smooth = 0.7;
+    test_problem_of(k, prec, 1.0, 2.0, 0.7, p);
 }
 
 /* Solves case k on the device and with the reference; returns the normwise relative error. */

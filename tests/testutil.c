@@ -102,6 +102,24 @@ void test_inputs_free(test_inputs *in) {
     memset(in, 0, sizeof *in);
 }
 
+void test_problem_of(const test_case *k, smnn_precision prec, double w_gov, double w_init,
+                     double w_smooth, smnn_problem *p) {
+    smnn_problem_init(p);
+    p->batch = k->B;
+    p->steps = k->T;
+    p->dims = k->V;
+    p->orders = k->R1;
+    p->equations = k->Q;
+    p->init_steps = k->Ti;
+    p->init_orders = k->Ri1 ? k->Ri1 : k->R1;
+    p->shared = k->shared;
+    p->variant = k->variant;
+    p->precision = prec;
+    p->w_gov = w_gov;
+    p->w_init = w_init;
+    p->w_smooth = w_smooth;
+}
+
 #define CANARY 64
 static const double canary_value = -12345.678901;
 

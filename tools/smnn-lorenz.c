@@ -28,6 +28,8 @@
 #include <gsl/gsl_odeiv2.h>
 #include <smnn/smnn.h>
 
+#include "hostutil.h"
+
 #define NTERMS 10
 static const char *term_names[NTERMS] = {"1", "x", "y", "z", "x*x", "x*y", "x*z", "y*y", "y*z", "z*z"};
 static const char *var_names[3] = {"x", "y", "z"};
@@ -40,11 +42,6 @@ typedef struct options {
     int progress_every;
 } options;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* splitmix64 and Box-Muller for the data noise and chunk sampling. */
 static unsigned long long rng_state;
@@ -340,7 +337,7 @@ int main(int argc, char **argv) {
     }
     gsl_set_error_handler_off();
     rng_state = o.seed;
-    double t_start = now_s();
+    double t_start = (1e-3 * hu_now_ms());
 
     /* ---- Data and library --------------------------------------------------------------- */
     size_t npts = o.steps + 1;
@@ -418,11 +415,11 @@ int main(int argc, char **argv) {
     double *gy = calloc(B * T * R1, sizeof *gy);
     size_t *start = malloc(o.batch * sizeof *start);
     double loss = NAN, first_loss = NAN, t_solver = 0, t_blas = 0, t_host = 0;
-    double t_loop = now_s();
+    double t_loop = (1e-3 * hu_now_ms());
     size_t thresholds[3] = {o.iterations * 3 / 10, o.iterations * 4 / 10, o.iterations / 2};
     const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
     for (size_t it = 1; it <= o.iterations; it++) {
-        double h0 = now_s();
+        double h0 = (1e-3 * hu_now_ms());
         for (size_t j = 0; j < o.batch; j++) start[j] = (size_t)(urand() * (double)(npts - T));
         for (size_t j = 0; j < o.batch; j++) {
             for (size_t t = 0; t < T; t++) {
@@ -437,17 +434,17 @@ int main(int argc, char **argv) {
         for (int v = 0; v < 3; v++) to_xi(&wh[v], theta[v], xi + v, 3);
         clEnqueueWriteBuffer(q, btheta, CL_FALSE, 0, sizeof xi, xi, 0, NULL, NULL);
         clFinish(q);
-        double h1 = now_s();
+        double h1 = (1e-3 * hu_now_ms());
         /* d (3 x rows, variable-major: exactly the (B, T, 1) layout) = xi^T Phi^T. */
         gemm(CLBlastTransposeYes, CLBlastTransposeYes, 3, rows, NTERMS, btheta, 3, bphi, NTERMS,
              bd, rows, q);
         clFinish(q);
-        double h2 = now_s();
+        double h2 = (1e-3 * hu_now_ms());
         if (smnn_solve_frozen_async(plan, NULL, bc, bd, bu, by, 0, NULL, NULL) != SMNN_SUCCESS)
             die_smnn("frozen solve");
         err = clEnqueueReadBuffer(q, by, CL_TRUE, 0, B * T * R1 * sizeof(double), y, 0, NULL, NULL);
         if (err != CL_SUCCESS) die_cl("clEnqueueReadBuffer(y)", err);
-        double h3 = now_s();
+        double h3 = (1e-3 * hu_now_ms());
         /* loss = mean over systems and points of (y - data)^2; dl/dy on order 0 only. */
         loss = 0;
         double inv = 1.0 / (double)(B * T);
@@ -462,18 +459,18 @@ int main(int argc, char **argv) {
         }
         if (it == 1) first_loss = loss;
         clEnqueueWriteBuffer(q, bgy, CL_TRUE, 0, B * T * R1 * sizeof(double), gy, 0, NULL, NULL);
-        double h4 = now_s();
+        double h4 = (1e-3 * hu_now_ms());
         if (smnn_backward_async(plan, NULL, bc, NULL, NULL, NULL, bgy, NULL, bgd, NULL, NULL, 0,
                                 NULL, NULL) != SMNN_SUCCESS)
             die_smnn("backward");
         clFinish(q);
-        double h5 = now_s();
+        double h5 = (1e-3 * hu_now_ms());
         /* dl/dxi (terms x 3) = Phi^T dl/dd^T. */
         gemm(CLBlastTransposeYes, CLBlastTransposeYes, NTERMS, 3, rows, bphi, NTERMS, bgd, rows,
              bgt, 3, q);
         err = clEnqueueReadBuffer(q, bgt, CL_TRUE, 0, sizeof grad, grad, 0, NULL, NULL);
         if (err != CL_SUCCESS) die_cl("clEnqueueReadBuffer(grad)", err);
-        double h6 = now_s();
+        double h6 = (1e-3 * hu_now_ms());
         /* Exponential decay to lr / 1000 over the run: large steps to cross the scale of the
          * coefficients, small ones to settle them. */
         double lr_now = o.lr * pow(1e-3, (double)(it - 1) / (double)o.iterations);
@@ -507,16 +504,16 @@ int main(int argc, char **argv) {
                 adam_t[v] = 0;
             }
         }
-        double h7 = now_s();
+        double h7 = (1e-3 * hu_now_ms());
         t_solver += (h3 - h2) + (h5 - h4);
         t_blas += (h2 - h1) + (h6 - h5);
         t_host += (h1 - h0) + (h4 - h3) + (h7 - h6);
         if (o.progress_every && (it % (size_t)o.progress_every == 0 || it == 1))
             fprintf(stderr, "smnn-lorenz: step %5zu/%zu  loss %.6e  %.2f ms/step\n", it,
-                    o.iterations, loss, 1e3 * (now_s() - t_loop) / (double)it);
+                    o.iterations, loss, 1e3 * ((1e-3 * hu_now_ms()) - t_loop) / (double)it);
     }
     for (int v = 0; v < 3; v++) to_xi(&wh[v], theta[v], xi + v, 3);
-    double seconds = now_s() - t_start, per_step = (now_s() - t_loop) / (double)o.iterations;
+    double seconds = (1e-3 * hu_now_ms()) - t_start, per_step = ((1e-3 * hu_now_ms()) - t_loop) / (double)o.iterations;
     if (!strcmp(o.format, "json")) {
         printf("{\"terms\": [");
         for (int k = 0; k < NTERMS; k++) printf("%s\"%s\"", k ? ", " : "", term_names[k]);

@@ -21,6 +21,7 @@
 #include <gsl/gsl_odeiv2.h>
 #include <smnn/smnn.h>
 
+#include "hostutil.h"
 #include "odes.h"
 
 #define NMETHODS 3
@@ -40,21 +41,8 @@ typedef struct options {
     int repeats;
 } options;
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return 1e3 * (double)ts.tv_sec + 1e-6 * (double)ts.tv_nsec;
-}
 
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static double rel_mse(const ode_def *o, int k, const double *x, size_t T, double h) {
     double mean = 0, mse = 0, var = 0;
@@ -117,11 +105,11 @@ static int run_gsl(const ode_def *o, const gsl_odeiv2_step_type *type, const opt
     double *t = malloc((size_t)(opt->repeats + 1) * sizeof *t);
     int rc = 0;
     for (int rep = 0; rep <= opt->repeats && rc == 0; rep++) {
-        double t0 = now_ms();
+        double t0 = hu_now_ms();
         rc = gsl_solve(o, type, opt->T, opt->h, out);
-        t[rep] = now_ms() - t0;
+        t[rep] = hu_now_ms() - t0;
     }
-    r->time_ms = median(t + 1, opt->repeats);
+    r->time_ms = hu_median(t + 1, opt->repeats);
     r->device_ms = NAN;
     for (int k = 0; k < 3; k++)
         r->mse[k] = k < o->order ? rel_mse(o, k, out[k], opt->T, opt->h) : NAN;
@@ -142,20 +130,6 @@ static size_t orders_for(const ode_def *o, ode_form f) {
     return f == ODE_SINGLE ? (size_t)(o->order + 2 > 3 ? o->order + 2 : 3) : 3;
 }
 
-static cl_mem upload(smnn_context *ctx, const double *x, size_t n, smnn_precision prec) {
-    size_t es = prec == SMNN_PRECISION_DOUBLE ? 8 : 4;
-    void *tmp = (void *)x;
-    if (es == 4) {
-        float *f = malloc(n * sizeof *f);
-        for (size_t i = 0; i < n; i++) f[i] = (float)x[i];
-        tmp = f;
-    }
-    cl_int err;
-    cl_mem m = clCreateBuffer(smnn_context_cl_context(ctx), CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR,
-                              n * es, tmp, &err);
-    if (es == 4) free(tmp);
-    return m;
-}
 
 static int run_smnn(smnn_context *ctx, const ode_def *o, const options *opt, result *r,
                     double **yplot, smnn_problem *pout) {
@@ -176,11 +150,11 @@ static int run_smnn(smnn_context *ctx, const ode_def *o, const options *opt, res
     /* Correctness through the blocking call (it checks for failing systems). */
     if (smnn_solve(plan, c, d, u, s, y) != SMNN_SUCCESS) goto out;
     /* Timing through the asynchronous call on buffers already on the device. */
-    bc = upload(ctx, c, smnn_problem_c_count(&p), p.precision);
-    bd = upload(ctx, d, smnn_problem_d_count(&p), p.precision);
-    bu = upload(ctx, u, smnn_problem_u_count(&p), p.precision);
-    bs = upload(ctx, s, smnn_problem_s_count(&p), p.precision);
     cl_int err;
+    bc = hu_to_device(ctx, c, smnn_problem_c_count(&p), p.precision, &err);
+    bd = hu_to_device(ctx, d, smnn_problem_d_count(&p), p.precision, &err);
+    bu = hu_to_device(ctx, u, smnn_problem_u_count(&p), p.precision, &err);
+    bs = hu_to_device(ctx, s, smnn_problem_s_count(&p), p.precision, &err);
     by = clCreateBuffer(smnn_context_cl_context(ctx), CL_MEM_READ_WRITE,
                         ny * (p.precision == SMNN_PRECISION_DOUBLE ? 8 : 4), NULL, &err);
     if (!bc || !bd || !bu || !bs || !by) goto out;
@@ -188,13 +162,13 @@ static int run_smnn(smnn_context *ctx, const ode_def *o, const options *opt, res
     for (int rep = 0; rep <= opt->repeats; rep++) {
         cl_event m0, m1;
         clFinish(q);
-        double t0 = now_ms();
+        double t0 = hu_now_ms();
         clEnqueueMarkerWithWaitList(q, 0, NULL, &m0);
         if (smnn_solve_async(plan, NULL, bc, bd, bu, bs, by, 0, NULL, NULL) != SMNN_SUCCESS)
             goto out;
         clEnqueueMarkerWithWaitList(q, 0, NULL, &m1);
         clFinish(q);
-        wall[rep] = now_ms() - t0;
+        wall[rep] = hu_now_ms() - t0;
         cl_ulong a = 0, b = 0;
         clGetEventProfilingInfo(m0, CL_PROFILING_COMMAND_END, sizeof a, &a, NULL);
         clGetEventProfilingInfo(m1, CL_PROFILING_COMMAND_END, sizeof b, &b, NULL);
@@ -202,8 +176,8 @@ static int run_smnn(smnn_context *ctx, const ode_def *o, const options *opt, res
         clReleaseEvent(m0);
         clReleaseEvent(m1);
     }
-    r->time_ms = median(wall + 1, opt->repeats);
-    r->device_ms = median(dev + 1, opt->repeats);
+    r->time_ms = hu_median(wall + 1, opt->repeats);
+    r->device_ms = hu_median(dev + 1, opt->repeats);
     size_t n = p.dims * p.orders;
     double *col = malloc(opt->T * sizeof *col);
     for (int k = 0; k < 3; k++) {

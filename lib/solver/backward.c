@@ -106,31 +106,9 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
     cl_event last = NULL;
     smnn_status st = SMNN_SUCCESS;
     /* 1. lambda = M^-1 dl/dy, chunk by chunk. */
-    for (size_t ch = 0; ch < plan->nchunks && st == SMNN_SUCCESS; ch++) {
-        cl_kernel k = plan->k_forward;
-        cl_int from_rhs = 1;
-        cl_int err = smnn__set_problem_args(plan, k, 1);
-        err |= clSetKernelArg(k, 4, sizeof(cl_mem), &grad_y); /* c, d, u: not read */
-        err |= clSetKernelArg(k, 5, sizeof(cl_mem), &grad_y);
-        err |= clSetKernelArg(k, 6, sizeof(cl_mem), &grad_y);
-        err |= smnn__set_chunk_args(plan, k, 7, ch);
-        err |= clSetKernelArg(k, 12, sizeof(cl_mem), &grad_y);
-        err |= clSetKernelArg(k, 13, sizeof from_rhs, &from_rhs);
-        if (err != CL_SUCCESS) {
-            st = FAIL_CL(plan->ctx, err, "clSetKernelArg(smnn_forward)");
-            break;
-        }
-        st = smnn__launch(plan, queue, k, ch, num_wait, wait_list, &last);
-        if (st != SMNN_SUCCESS) break;
-        k = plan->k_backward;
-        err = smnn__set_problem_args(plan, k, 0);
-        err |= smnn__set_chunk_args(plan, k, 2, ch);
-        err |= clSetKernelArg(k, 7, sizeof(cl_mem), &plan->lambda);
-        if (err != CL_SUCCESS)
-            st = FAIL_CL(plan->ctx, err, "clSetKernelArg(smnn_backward)");
-        else
-            st = smnn__launch(plan, queue, k, ch, num_wait, wait_list, &last);
-    }
+    for (size_t ch = 0; ch < plan->nchunks && st == SMNN_SUCCESS; ch++)
+        st = smnn__enqueue_substitution(plan, queue, ch, grad_y, grad_y, grad_y, grad_y,
+                                        plan->lambda, num_wait, wait_list, &last);
     /* 2. The adjoint of the assembly, one work-item per (system, time point). */
     if (st == SMNN_SUCCESS && want) {
         cl_kernel k = plan->k_gradient;

@@ -96,6 +96,23 @@ cl_int smnn__set_chunk_args(smnn_plan *plan, cl_kernel k, cl_uint a, size_t chun
 
 /* Enqueues kernel k over one chunk, after *prev (or the caller's wait list when *prev is NULL);
  * *prev becomes this launch's event. */
+/* Enqueues k after *prev (or after the caller's wait list when *prev is NULL); *prev becomes
+ * this launch's event. */
+static smnn_status enqueue_nd(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t global,
+                              size_t local, cl_uint num_wait, const cl_event *wait_list,
+                              cl_event *prev) {
+    cl_event ev = NULL;
+    cl_int err;
+    if (*prev)
+        err = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, 1, prev, &ev);
+    else
+        err = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, num_wait, wait_list, &ev);
+    if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clEnqueueNDRangeKernel");
+    if (*prev) clReleaseEvent(*prev);
+    *prev = ev;
+    return SMNN_SUCCESS;
+}
+
 smnn_status smnn__launch(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t chunk,
                           cl_uint num_wait, const cl_event *wait_list, cl_event *prev) {
     size_t left = plan->p.batch - chunk * plan->chunk_cap;
@@ -113,16 +130,7 @@ smnn_status smnn__launch(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_
         if (plan->shape.nmax > 16) local = 1;
         global = (items + local - 1) / local * local;
     }
-    cl_event ev = NULL;
-    cl_int err;
-    if (*prev)
-        err = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, 1, prev, &ev);
-    else
-        err = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, num_wait, wait_list, &ev);
-    if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clEnqueueNDRangeKernel");
-    if (*prev) clReleaseEvent(*prev);
-    *prev = ev;
-    return SMNN_SUCCESS;
+    return enqueue_nd(plan, q, k, global, local, num_wait, wait_list, prev);
 }
 
 smnn_status smnn__launch_flat(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t items,
@@ -130,16 +138,38 @@ smnn_status smnn__launch_flat(smnn_plan *plan, cl_command_queue q, cl_kernel k, 
     size_t local = plan->ctx->info.max_work_group_size < 64 ? plan->ctx->info.max_work_group_size
                                                              : 64;
     size_t global = (items + local - 1) / local * local;
-    cl_event ev = NULL;
-    cl_int err;
-    if (*prev)
-        err = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, 1, prev, &ev);
-    else
-        err = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, num_wait, wait_list, &ev);
-    if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clEnqueueNDRangeKernel");
-    if (*prev) clReleaseEvent(*prev);
-    *prev = ev;
-    return SMNN_SUCCESS;
+    return enqueue_nd(plan, q, k, global, local, num_wait, wait_list, prev);
+}
+
+/* Back substitution of one chunk into out (y or lambda, laid out (B, T, n)). */
+static smnn_status enqueue_back_substitution(smnn_plan *plan, cl_command_queue q, size_t ch,
+                                             cl_mem out, cl_uint num_wait,
+                                             const cl_event *wait_list, cl_event *last) {
+    cl_kernel k = plan->k_backward;
+    cl_int err = smnn__set_problem_args(plan, k, 0);
+    err |= smnn__set_chunk_args(plan, k, 2, ch);
+    err |= clSetKernelArg(k, 7, sizeof(cl_mem), &out);
+    if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clSetKernelArg(smnn_backward)");
+    return smnn__launch(plan, q, k, ch, num_wait, wait_list, last);
+}
+
+smnn_status smnn__enqueue_substitution(smnn_plan *plan, cl_command_queue q, size_t ch, cl_mem c,
+                                       cl_mem d, cl_mem u, cl_mem rhs, cl_mem out,
+                                       cl_uint num_wait, const cl_event *wait_list,
+                                       cl_event *last) {
+    cl_kernel k = plan->k_forward;
+    cl_int from_rhs = rhs != NULL;
+    cl_mem r = rhs ? rhs : c; /* not read when assembling beta */
+    cl_int err = smnn__set_problem_args(plan, k, 1);
+    err |= clSetKernelArg(k, 4, sizeof(cl_mem), &c);
+    err |= clSetKernelArg(k, 5, sizeof(cl_mem), &d);
+    err |= clSetKernelArg(k, 6, sizeof(cl_mem), &u);
+    err |= smnn__set_chunk_args(plan, k, 7, ch);
+    err |= clSetKernelArg(k, 12, sizeof(cl_mem), &r);
+    err |= clSetKernelArg(k, 13, sizeof from_rhs, &from_rhs);
+    if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clSetKernelArg(smnn_forward)");
+    FORWARD_IF_ERROR(smnn__launch(plan, q, k, ch, num_wait, wait_list, last));
+    return enqueue_back_substitution(plan, q, ch, out, num_wait, wait_list, last);
 }
 
 static smnn_status finish_events(smnn_plan *plan, cl_event last, cl_event *event,
@@ -174,16 +204,8 @@ static smnn_status run_factor(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_
             break;
         }
         st = smnn__launch(plan, q, k, ch, num_wait, wait_list, &last);
-        if (st == SMNN_SUCCESS && y) {
-            k = plan->k_backward;
-            err = smnn__set_problem_args(plan, k, 0);
-            err |= smnn__set_chunk_args(plan, k, 2, ch);
-            err |= clSetKernelArg(k, 7, sizeof(cl_mem), &y);
-            if (err != CL_SUCCESS)
-                st = FAIL_CL(plan->ctx, err, "clSetKernelArg(smnn_backward)");
-            else
-                st = smnn__launch(plan, q, k, ch, num_wait, wait_list, &last);
-        }
+        if (st == SMNN_SUCCESS && y)
+            st = enqueue_back_substitution(plan, q, ch, y, num_wait, wait_list, &last);
     }
     if (st == SMNN_SUCCESS) plan->factored = 1;
     return finish_events(plan, last, event, st);
@@ -237,31 +259,9 @@ smnn_status smnn_solve_frozen_async(smnn_plan *plan, cl_command_queue queue, cl_
     FORWARD_IF_ERROR(smnn__check_buffer(plan, "y", y, smnn_problem_y_count(p)));
     cl_event last = NULL;
     smnn_status st = SMNN_SUCCESS;
-    for (size_t ch = 0; ch < plan->nchunks && st == SMNN_SUCCESS; ch++) {
-        cl_kernel k = plan->k_forward;
-        cl_int err = smnn__set_problem_args(plan, k, 1);
-        err |= clSetKernelArg(k, 4, sizeof(cl_mem), &c);
-        err |= clSetKernelArg(k, 5, sizeof(cl_mem), &d);
-        err |= clSetKernelArg(k, 6, sizeof(cl_mem), &u);
-        err |= smnn__set_chunk_args(plan, k, 7, ch);
-        cl_int from_rhs = 0;
-        err |= clSetKernelArg(k, 12, sizeof(cl_mem), &c); /* rhs: not read */
-        err |= clSetKernelArg(k, 13, sizeof from_rhs, &from_rhs);
-        if (err != CL_SUCCESS) {
-            st = FAIL_CL(plan->ctx, err, "clSetKernelArg(smnn_forward)");
-            break;
-        }
-        st = smnn__launch(plan, queue, k, ch, num_wait, wait_list, &last);
-        if (st != SMNN_SUCCESS) break;
-        k = plan->k_backward;
-        err = smnn__set_problem_args(plan, k, 0);
-        err |= smnn__set_chunk_args(plan, k, 2, ch);
-        err |= clSetKernelArg(k, 7, sizeof(cl_mem), &y);
-        if (err != CL_SUCCESS)
-            st = FAIL_CL(plan->ctx, err, "clSetKernelArg(smnn_backward)");
-        else
-            st = smnn__launch(plan, queue, k, ch, num_wait, wait_list, &last);
-    }
+    for (size_t ch = 0; ch < plan->nchunks && st == SMNN_SUCCESS; ch++)
+        st = smnn__enqueue_substitution(plan, queue, ch, c, d, u, NULL, y, num_wait, wait_list,
+                                        &last);
     return finish_events(plan, last, event, st);
 }
 

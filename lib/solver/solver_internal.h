@@ -54,6 +54,12 @@ cl_int smnn__set_chunk_args(smnn_plan *plan, cl_kernel k, cl_uint a, size_t chun
  * event. */
 smnn_status smnn__launch(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t chunk,
                          cl_uint num_wait, const cl_event *wait_list, cl_event *prev);
+/* Forward then back substitution of one chunk with the stored factors: beta assembled from c, d,
+ * u (rhs NULL) or read from rhs (B, T, n); the result goes to out (B, T, n). */
+smnn_status smnn__enqueue_substitution(smnn_plan *plan, cl_command_queue q, size_t ch, cl_mem c,
+                                       cl_mem d, cl_mem u, cl_mem rhs, cl_mem out,
+                                       cl_uint num_wait, const cl_event *wait_list,
+                                       cl_event *last);
 /* Enqueues a one-dimensional kernel over `items` work-items (one per item) after *prev or the
  * wait list; *prev becomes its event. */
 smnn_status smnn__launch_flat(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t items,
