@@ -1,6 +1,7 @@
 #!/bin/sh
-# API hygiene: every public header compiles alone as strict C11 and as C++, and the shared
-# library exports only smnn_-prefixed symbols. Arguments: BUILD_DIR SOURCE_DIR.
+# API hygiene: every public header compiles alone as strict C11 and as C++, the shared library
+# exports only smnn_-prefixed symbols, and exactly those listed in tests/exported-symbols.txt.
+# Arguments: BUILD_DIR SOURCE_DIR.
 set -eu
 build=$1
 src=$2
@@ -21,6 +22,11 @@ bad=$(nm -D --defined-only "$build/lib/libsmnn.so" | awk '$2 ~ /[TDBR]/ {print $
 if [ -n "$bad" ]; then
     echo "FAIL: symbols exported outside the smnn_ prefix:"; echo "$bad"; fails=$((fails + 1))
 fi
+# The exported list is part of the ABI: a symbol appears or disappears only with this file.
+if ! nm -D --defined-only "$build/lib/libsmnn.so" | awk '$2 ~ /[TDBR]/ {print $3}' |
+     sed 's/@.*//' | sort | diff -u "$src/tests/exported-symbols.txt" -; then
+    echo "FAIL: exported symbols differ from tests/exported-symbols.txt"; fails=$((fails + 1))
+fi
 n=$(ls "$src"/include/smnn/*.h | wc -l)
-echo "$((n * 2 + 1 - fails)) passed, $fails failed"
+echo "$((n * 2 + 2 - fails)) passed, $fails failed"
 [ "$fails" -eq 0 ]
