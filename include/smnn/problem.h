@@ -64,10 +64,15 @@ typedef struct smnn_problem {
     smnn_precision precision; /* default SMNN_PRECISION_DOUBLE */
     unsigned shared;          /* SMNN_SHARE_* bits, default 0 */
     smnn_variant variant;     /* default SMNN_VARIANT_AUTO */
+    /* Iterative refinement steps after each solve, on the corrected semi-normal equations (the
+     * residual is formed from the rows of A, never from M = A^T W A, and corrected with the
+     * existing factors). -1 (default): automatic, 0 for double and 2 for single precision;
+     * 0: off; 1..10: that many steps. Each step costs about half a forward pass. */
+    int refine_steps;
 } smnn_problem;
 
 /* Sets every field to its default (sizes 1 except steps = 2; weights 1; double; nothing shared;
- * automatic variant). */
+ * automatic variant; automatic refinement). */
 void smnn_problem_init(smnn_problem *p);
 
 /* Checks the sizes, weights and flags. Returns SMNN_SUCCESS or SMNN_ERROR_INVALID_ARGUMENT with

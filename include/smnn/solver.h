@@ -24,6 +24,11 @@
  * failing system and time point in the message; after the asynchronous calls, ask
  * smnn_plan_failures().
  *
+ * Single precision: the factorization of M = A^T W A squares cond(A), so single-precision plans
+ * refine every solve (smnn_problem.refine_steps, default 2 steps): the residual is formed from
+ * the rows of A and corrected with the stored factors. A plan that refines keeps a reference to
+ * the steps buffer of its last factorization (released with the plan).
+ *
  * Thread safety: a plan is used by one thread at a time; different plans on one context may be
  * used concurrently. */
 #ifndef SMNN_SOLVER_H

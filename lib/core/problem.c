@@ -19,6 +19,7 @@ void smnn_problem_init(smnn_problem *p) {
     p->precision = SMNN_PRECISION_DOUBLE;
     p->shared = 0;
     p->variant = SMNN_VARIANT_AUTO;
+    p->refine_steps = -1;
 }
 
 /* Largest value of each size: keeps every index computation well inside 64 bits and the kernels'
@@ -72,6 +73,9 @@ smnn_status smnn_problem_validate(const smnn_problem *p) {
         p->variant != SMNN_VARIANT_LOCAL)
         return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "problem.variant = %d is not a "
                     "smnn_variant", (int)p->variant);
+    if (p->refine_steps < -1 || p->refine_steps > 10)
+        return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT,
+                    "problem.refine_steps = %d, must be -1 (automatic) or 0..10", p->refine_steps);
     if (p->shared & ~0xffu)
         return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT,
                     "problem.shared = 0x%x has bits that are not SMNN_SHARE_* flags", p->shared);

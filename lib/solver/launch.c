@@ -207,7 +207,16 @@ static smnn_status run_factor(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_
         if (st == SMNN_SUCCESS && y)
             st = enqueue_back_substitution(plan, q, ch, y, num_wait, wait_list, &last);
     }
-    if (st == SMNN_SUCCESS) plan->factored = 1;
+    if (st == SMNN_SUCCESS) {
+        plan->factored = 1;
+        if (plan->refine > 0 && plan->refine_s != s) {
+            /* Refinement needs the steps of this factorization for its residuals. */
+            clRetainMemObject(s);
+            if (plan->refine_s) clReleaseMemObject(plan->refine_s);
+            plan->refine_s = s;
+        }
+        if (y) st = smnn__refine(plan, q, c, d, u, y, num_wait, wait_list, &last);
+    }
     return finish_events(plan, last, event, st);
 }
 
@@ -262,6 +271,7 @@ smnn_status smnn_solve_frozen_async(smnn_plan *plan, cl_command_queue queue, cl_
     for (size_t ch = 0; ch < plan->nchunks && st == SMNN_SUCCESS; ch++)
         st = smnn__enqueue_substitution(plan, queue, ch, c, d, u, NULL, y, num_wait, wait_list,
                                         &last);
+    if (st == SMNN_SUCCESS) st = smnn__refine(plan, queue, c, d, u, y, num_wait, wait_list, &last);
     return finish_events(plan, last, event, st);
 }
 

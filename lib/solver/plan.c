@@ -105,6 +105,14 @@ smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p, smnn_plan
         st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_gradient)");
     if (st == SMNN_SUCCESS && !(plan->k_reduce = clCreateKernel(prog, "smnn_reduce", &kerr)))
         st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_reduce)");
+    plan->refine = p->refine_steps >= 0 ? p->refine_steps
+                                        : (p->precision == SMNN_PRECISION_SINGLE ? 2 : 0);
+    if (st == SMNN_SUCCESS && plan->refine > 0) {
+        if (!(plan->k_residual = clCreateKernel(prog, "smnn_residual", &kerr)))
+            st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_residual)");
+        else if (!(plan->k_add = clCreateKernel(prog, "smnn_add", &kerr)))
+            st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_add)");
+    }
     if (st != SMNN_SUCCESS) {
         smnn_plan_free(plan);
         return st;
@@ -143,6 +151,11 @@ void smnn_plan_free(smnn_plan *plan) {
     if (plan->k_backward) clReleaseKernel(plan->k_backward);
     if (plan->k_gradient) clReleaseKernel(plan->k_gradient);
     if (plan->k_reduce) clReleaseKernel(plan->k_reduce);
+    if (plan->k_residual) clReleaseKernel(plan->k_residual);
+    if (plan->k_add) clReleaseKernel(plan->k_add);
+    if (plan->refine_s) clReleaseMemObject(plan->refine_s);
+    if (plan->refine_r) clReleaseMemObject(plan->refine_r);
+    if (plan->refine_delta) clReleaseMemObject(plan->refine_delta);
     if (plan->lambda) clReleaseMemObject(plan->lambda);
     for (int i = 0; i < 4; i++)
         if (plan->scratch[i]) clReleaseMemObject(plan->scratch[i]);

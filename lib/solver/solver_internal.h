@@ -29,7 +29,7 @@ struct smnn_plan {
     smnn__kernel_shape shape;
     size_t n;          /* block size V * n_orders */
     size_t elem;       /* bytes per real: 8 or 4 */
-    cl_kernel k_factor, k_forward, k_backward, k_gradient, k_reduce;
+    cl_kernel k_factor, k_forward, k_backward, k_gradient, k_reduce, k_residual, k_add;
     size_t chunk_cap;  /* systems per workspace chunk (a multiple of shape.vw unless B is less) */
     size_t bcap;       /* systems the chunk's workspace layout is laid out for (>= chunk_cap) */
     size_t nchunks;
@@ -40,7 +40,15 @@ struct smnn_plan {
     cl_mem lambda;     /* dl/dbeta (B, T, n), allocated by the first backward call */
     cl_mem scratch[4]; /* full-layout gradients of shared c, d, u, s before their reduction */
     size_t scratch_bytes[4];
+    int refine;        /* refinement steps per solve (resolved from problem.refine_steps) */
+    cl_mem refine_s;   /* the steps of the last factorization, retained for refinement */
+    cl_mem refine_r, refine_delta; /* residual and correction, (B, T, n) each */
 };
+
+/* Refines y (B, T, n) in place by plan->refine steps of the corrected semi-normal equations,
+ * using c, d, u and the steps kept from the last factorization (no-op when refine is 0). */
+smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d, cl_mem u,
+                         cl_mem y, cl_uint num_wait, const cl_event *wait_list, cl_event *last);
 
 /* Shared by launch.c and backward.c. */
 smnn_status smnn__check_buffer(smnn_plan *plan, const char *name, cl_mem mem, size_t count);
