@@ -105,15 +105,8 @@ static void test_zero_and_negative_steps_on_device(void **state) {
     in.s[0 * 5 + 2] = 0;    /* system 0 */
     in.s[1 * 5 + 1] = -0.5; /* system 1 */
     size_t ny = smnn_problem_y_count(&p);
-    cl_int err;
-    cl_context cc = smnn_context_cl_context(ctx);
     cl_mem b[5];
-    double *src[4] = {in.c, in.d, in.u, in.s};
-    size_t n[4] = {smnn_problem_c_count(&p), smnn_problem_d_count(&p), smnn_problem_u_count(&p),
-                   smnn_problem_s_count(&p)};
-    for (int i = 0; i < 4; i++)
-        b[i] = clCreateBuffer(cc, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n[i] * 8, src[i], &err);
-    b[4] = clCreateBuffer(cc, CL_MEM_READ_WRITE, ny * 8, NULL, &err);
+    test_device_inputs(&p, &in, b);
     smnn_plan *plan = NULL;
     assert_status(smnn_plan_create(ctx, &p, &plan), SMNN_SUCCESS);
     assert_status(smnn_solve_async(plan, NULL, b[0], b[1], b[2], b[3], b[4], 0, NULL, NULL),
@@ -144,7 +137,7 @@ static void test_zero_and_negative_steps_on_device(void **state) {
     assert_allclose(y + 2 * per, ref, per, 1e-10, 1e-12);
     assert_true(rep.count <= 2);
     smnn_plan_free(plan);
-    for (int i = 0; i < 5; i++) clReleaseMemObject(b[i]);
+    test_release_buffers(b, 5);
     free(y);
     test_inputs_free(&in);
 }
@@ -167,20 +160,13 @@ static void test_nonfinite_each_input(void **state) {
     double *src[4] = {in.c, in.d, in.u, in.s};
     size_t per_sys[4] = {7 * 3, 7, 2, 6};
     const double bad[2] = {NAN, INFINITY};
-    cl_context cc = smnn_context_cl_context(ctx);
     for (int which = 0; which < 4; which++) {
         for (int kind = 0; kind < 2; kind++) {
             size_t victim = (size_t)(which + kind) % 4, at = per_sys[which] / 2;
             double keep = src[which][victim * per_sys[which] + at];
             src[which][victim * per_sys[which] + at] = bad[kind];
-            cl_int err;
             cl_mem b[5];
-            size_t n[4] = {smnn_problem_c_count(&p), smnn_problem_d_count(&p),
-                           smnn_problem_u_count(&p), smnn_problem_s_count(&p)};
-            for (int i = 0; i < 4; i++)
-                b[i] = clCreateBuffer(cc, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n[i] * 8,
-                                      src[i], &err);
-            b[4] = clCreateBuffer(cc, CL_MEM_READ_WRITE, ny * 8, NULL, &err);
+            test_device_inputs(&p, &in, b);
             assert_status(smnn_solve_async(plan, NULL, b[0], b[1], b[2], b[3], b[4], 0, NULL, NULL),
                           SMNN_SUCCESS);
             smnn_failure_report rep;
@@ -196,7 +182,7 @@ static void test_nonfinite_each_input(void **state) {
                 else
                     assert_memory_equal(y + sys * per, clean + sys * per, per * sizeof *y);
             }
-            for (int i = 0; i < 5; i++) clReleaseMemObject(b[i]);
+            test_release_buffers(b, 5);
             src[which][victim * per_sys[which] + at] = keep;
         }
     }
@@ -259,12 +245,6 @@ static void test_threads_and_repeatability(void **state) {
     }
 }
 
-static int teardown(void **state) {
-    (void)state;
-    test_context_release();
-    return 0;
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_step_range_and_high_order),
@@ -273,5 +253,5 @@ int main(void) {
         cmocka_unit_test(test_nonfinite_each_input),
         cmocka_unit_test(test_threads_and_repeatability),
     };
-    return cmocka_run_group_tests_name("edges", tests, NULL, teardown);
+    return cmocka_run_group_tests_name("edges", tests, NULL, test_teardown_context);
 }

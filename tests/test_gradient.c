@@ -296,12 +296,6 @@ static void test_single_precision(void **state) {
     }
 }
 
-static int teardown(void **state) {
-    (void)state;
-    test_context_release();
-    return 0;
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_finite_differences),
@@ -310,5 +304,5 @@ int main(void) {
         cmocka_unit_test(test_loss_decreases),
         cmocka_unit_test(test_single_precision),
     };
-    return cmocka_run_group_tests_name("gradient", tests, NULL, teardown);
+    return cmocka_run_group_tests_name("gradient", tests, NULL, test_teardown_context);
 }

@@ -273,12 +273,6 @@ static void test_status_strings(void **state) {
     assert_string_equal(smnn_version(), SMNN_VERSION_STRING);
 }
 
-static int teardown(void **state) {
-    (void)state;
-    test_context_release();
-    return 0;
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_strings), cmocka_unit_test(test_enumerate),
@@ -286,5 +280,5 @@ int main(void) {
         cmocka_unit_test(test_build_all),      cmocka_unit_test(test_broken_source),
         cmocka_unit_test(test_disk_cache),
     };
-    return cmocka_run_group_tests_name("runtime", tests, NULL, teardown);
+    return cmocka_run_group_tests_name("runtime", tests, NULL, test_teardown_context);
 }

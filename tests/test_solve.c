@@ -301,14 +301,6 @@ static void test_chunking(void **state) {
     unsetenv("SMNN_SYSTEMS_PER_ITEM");
 }
 
-static cl_mem device_copy(const double *x, size_t n) {
-    cl_int err;
-    cl_mem m = clCreateBuffer(smnn_context_cl_context(test_context()),
-                              CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, n * sizeof *x, (void *)x,
-                              &err);
-    assert_non_null(m);
-    return m;
-}
 
 static void read_back(cl_mem m, double *x, size_t n) {
     assert_int_equal(clEnqueueReadBuffer(smnn_context_cl_queue(test_context()), m, CL_TRUE, 0,
@@ -333,11 +325,11 @@ static void test_failure_isolation(void **state) {
         in.s[3 * (T - 1) + 2] = INFINITY;         /* system 3, step 2: blocks 2 and 3 */
         in.c[(4 * T + 6) * Q * n + 0] = 1e300;    /* system 4, time 6: C^T C overflows */
         in.d[5 * T * Q + 7 * Q] = NAN;            /* system 5, time 7: only the rhs */
-        cl_mem bc = device_copy(in.c, smnn_problem_c_count(&p));
-        cl_mem bd = device_copy(in.d, smnn_problem_d_count(&p));
-        cl_mem bu = device_copy(in.u, smnn_problem_u_count(&p));
-        cl_mem bs = device_copy(in.s, smnn_problem_s_count(&p));
-        cl_mem by = device_copy(ref, ny);
+        cl_mem bc = test_device_copy(in.c, smnn_problem_c_count(&p));
+        cl_mem bd = test_device_copy(in.d, smnn_problem_d_count(&p));
+        cl_mem bu = test_device_copy(in.u, smnn_problem_u_count(&p));
+        cl_mem bs = test_device_copy(in.s, smnn_problem_s_count(&p));
+        cl_mem by = test_device_copy(ref, ny);
         smnn_plan *plan = NULL;
         assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
         cl_event ev = NULL;
@@ -436,12 +428,12 @@ static void test_invalid_buffers(void **state) {
     size_t ny = smnn_problem_y_count(&p);
     double *sentinel = malloc(ny * sizeof *sentinel), *y = malloc(ny * sizeof *y);
     for (size_t i = 0; i < ny; i++) sentinel[i] = 1234.5;
-    cl_mem bc = device_copy(in.c, smnn_problem_c_count(&p));
-    cl_mem bd = device_copy(in.d, smnn_problem_d_count(&p));
-    cl_mem bu = device_copy(in.u, smnn_problem_u_count(&p));
-    cl_mem bs = device_copy(in.s, smnn_problem_s_count(&p));
-    cl_mem small = device_copy(in.s, 1);
-    cl_mem by = device_copy(sentinel, ny);
+    cl_mem bc = test_device_copy(in.c, smnn_problem_c_count(&p));
+    cl_mem bd = test_device_copy(in.d, smnn_problem_d_count(&p));
+    cl_mem bu = test_device_copy(in.u, smnn_problem_u_count(&p));
+    cl_mem bs = test_device_copy(in.s, smnn_problem_s_count(&p));
+    cl_mem small = test_device_copy(in.s, 1);
+    cl_mem by = test_device_copy(sentinel, ny);
     smnn_plan *plan = NULL;
     assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
     cl_mem args[5] = {bc, bd, bu, bs, by};
@@ -513,11 +505,11 @@ static void test_async_interop(void **state) {
     size_t ny = smnn_problem_y_count(&p);
     double *ref = malloc(ny * sizeof *ref), *y = malloc(ny * sizeof *y);
     assert_status(smnn_reference_solve(&p, in.c, in.d, in.u, in.s, ref, 0), SMNN_SUCCESS);
-    cl_mem bc = device_copy(in.c, smnn_problem_c_count(&p));
-    cl_mem bd = device_copy(in.d, smnn_problem_d_count(&p));
-    cl_mem bu = device_copy(in.u, smnn_problem_u_count(&p));
-    cl_mem bs = device_copy(in.s, smnn_problem_s_count(&p));
-    cl_mem by = device_copy(ref, ny);
+    cl_mem bc = test_device_copy(in.c, smnn_problem_c_count(&p));
+    cl_mem bd = test_device_copy(in.d, smnn_problem_d_count(&p));
+    cl_mem bu = test_device_copy(in.u, smnn_problem_u_count(&p));
+    cl_mem bs = test_device_copy(in.s, smnn_problem_s_count(&p));
+    cl_mem by = test_device_copy(ref, ny);
     smnn_plan *plan = NULL;
     assert_status(smnn_plan_create(ctx, &p, &plan), SMNN_SUCCESS);
     cl_event gate = clCreateUserEvent(clctx, &err);
@@ -549,12 +541,6 @@ static int group_setup(void **state) {
     return test_context() ? 0 : -1;
 }
 
-static int group_teardown(void **state) {
-    (void)state;
-    test_context_release();
-    return 0;
-}
-
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases_double),
@@ -568,5 +554,5 @@ int main(void) {
         cmocka_unit_test(test_invalid_buffers),
         cmocka_unit_test(test_async_interop),
     };
-    return cmocka_run_group_tests_name("solve", tests, group_setup, group_teardown);
+    return cmocka_run_group_tests_name("solve", tests, group_setup, test_teardown_context);
 }

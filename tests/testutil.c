@@ -156,3 +156,31 @@ void test_context_release(void) {
     smnn_context_free(shared_ctx);
     shared_ctx = NULL;
 }
+
+int test_teardown_context(void **state) {
+    (void)state;
+    test_context_release();
+    return 0;
+}
+
+cl_mem test_device_copy(const double *x, size_t n) {
+    cl_int err;
+    cl_mem m = clCreateBuffer(smnn_context_cl_context(test_context()),
+                              CL_MEM_READ_WRITE | (x ? CL_MEM_COPY_HOST_PTR : 0), n * sizeof *x,
+                              (void *)x, &err);
+    assert_non_null(m);
+    return m;
+}
+
+void test_device_inputs(const smnn_problem *p, const test_inputs *in, cl_mem b[5]) {
+    b[0] = test_device_copy(in->c, smnn_problem_c_count(p));
+    b[1] = test_device_copy(in->d, smnn_problem_d_count(p));
+    b[2] = test_device_copy(in->u, smnn_problem_u_count(p));
+    b[3] = test_device_copy(in->s, smnn_problem_s_count(p));
+    b[4] = test_device_copy(NULL, smnn_problem_y_count(p));
+}
+
+void test_release_buffers(cl_mem *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (b[i]) clReleaseMemObject(b[i]);
+}

@@ -58,5 +58,14 @@ void test_canaried_free(double *buf);
 /* The context shared by a test binary (created on first use from SMNN_DEVICE / default). */
 smnn_context *test_context(void);
 void test_context_release(void);
+/* A cmocka group teardown that releases the shared context. */
+int test_teardown_context(void **state);
+
+/* Device buffers (double) on the shared context: a copy of x[0..n), or n uninitialised values
+ * when x is NULL. Fails the test when the allocation fails. */
+cl_mem test_device_copy(const double *x, size_t n);
+/* Copies of c, d, u, s of p into b[0..4) and an output buffer of y's size into b[4]. */
+void test_device_inputs(const smnn_problem *p, const test_inputs *in, cl_mem b[5]);
+void test_release_buffers(cl_mem *b, size_t n);
 
 #endif
