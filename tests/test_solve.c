@@ -354,7 +354,7 @@ static void test_failure_isolation(void **state) {
         }
         smnn_plan_free(plan);
         cl_mem all[] = {bc, bd, bu, bs, by};
-        for (int i = 0; i < 5; i++) clReleaseMemObject(all[i]);
+        test_release_buffers(all, 5);
         free(ref);
         free(y);
         test_inputs_free(&in);
@@ -476,7 +476,7 @@ static void test_invalid_buffers(void **state) {
     assert_memory_equal(y, sentinel, ny * sizeof *y);
     smnn_plan_free(plan);
     cl_mem all[] = {bc, bd, bu, bs, by, small};
-    for (int i = 0; i < 6; i++) clReleaseMemObject(all[i]);
+    test_release_buffers(all, 6);
     free(sentinel);
     free(y);
     test_inputs_free(&in);
@@ -530,7 +530,7 @@ static void test_async_interop(void **state) {
     smnn_context_free(ctx);
     clReleaseCommandQueue(q);
     cl_mem all[] = {bc, bd, bu, bs, by};
-    for (int i = 0; i < 5; i++) clReleaseMemObject(all[i]);
+    test_release_buffers(all, 5);
     free(ref);
     free(y);
     test_inputs_free(&in);

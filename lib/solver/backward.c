@@ -62,17 +62,10 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
                                 cl_mem s, cl_mem y, cl_mem grad_y, cl_mem grad_c, cl_mem grad_d,
                                 cl_mem grad_u, cl_mem grad_s, cl_uint num_wait,
                                 const cl_event *wait_list, cl_event *event) {
-    smnn__clear_error();
-    if (event) *event = NULL;
-    if (!plan) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'plan' is NULL");
-    if (!plan->factored)
-        return FAIL(plan->ctx, SMNN_ERROR_INVALID_STATE,
-                    "the plan holds no factorization: run smnn_solve or smnn_factor first");
+    FORWARD_IF_ERROR(smnn__begin_async(plan, &queue, num_wait, wait_list, event, 1));
     const smnn_problem *p = &plan->p;
     int want = (grad_c ? GRAD_C : 0) | (grad_d ? GRAD_D : 0) | (grad_u ? GRAD_U : 0) |
                (grad_s ? GRAD_S : 0);
-    FORWARD_IF_ERROR(smnn__check_queue(plan, &queue));
-    FORWARD_IF_ERROR(smnn__check_wait(plan, num_wait, wait_list));
     FORWARD_IF_ERROR(smnn__check_buffer(plan, "grad_y", grad_y, smnn_problem_y_count(p)));
     if (want & (GRAD_C | GRAD_D))
         FORWARD_IF_ERROR(smnn__check_buffer(plan, "c", c, smnn_problem_c_count(p)));

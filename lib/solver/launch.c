@@ -220,15 +220,23 @@ static smnn_status run_factor(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_
     return finish_events(plan, last, event, st);
 }
 
-smnn_status smnn_solve_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem d, cl_mem u,
-                             cl_mem s, cl_mem y, cl_uint num_wait, const cl_event *wait_list,
-                             cl_event *event) {
+smnn_status smnn__begin_async(smnn_plan *plan, cl_command_queue *queue, cl_uint num_wait,
+                              const cl_event *wait_list, cl_event *event, int need_factors) {
     smnn__clear_error();
     if (event) *event = NULL;
     if (!plan) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'plan' is NULL");
+    if (need_factors && !plan->factored)
+        return FAIL(plan->ctx, SMNN_ERROR_INVALID_STATE,
+                    "the plan holds no factorization yet: call smnn_factor or smnn_solve first");
+    FORWARD_IF_ERROR(smnn__check_queue(plan, queue));
+    return smnn__check_wait(plan, num_wait, wait_list);
+}
+
+smnn_status smnn_solve_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem d, cl_mem u,
+                             cl_mem s, cl_mem y, cl_uint num_wait, const cl_event *wait_list,
+                             cl_event *event) {
+    FORWARD_IF_ERROR(smnn__begin_async(plan, &queue, num_wait, wait_list, event, 0));
     const smnn_problem *p = &plan->p;
-    FORWARD_IF_ERROR(smnn__check_queue(plan, &queue));
-    FORWARD_IF_ERROR(smnn__check_wait(plan, num_wait, wait_list));
     FORWARD_IF_ERROR(smnn__check_buffer(plan, "c", c, smnn_problem_c_count(p)));
     FORWARD_IF_ERROR(smnn__check_buffer(plan, "d", d, smnn_problem_d_count(p)));
     FORWARD_IF_ERROR(smnn__check_buffer(plan, "u", u, smnn_problem_u_count(p)));
@@ -239,11 +247,7 @@ smnn_status smnn_solve_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, 
 
 smnn_status smnn_factor_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem s,
                               cl_uint num_wait, const cl_event *wait_list, cl_event *event) {
-    smnn__clear_error();
-    if (event) *event = NULL;
-    if (!plan) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'plan' is NULL");
-    FORWARD_IF_ERROR(smnn__check_queue(plan, &queue));
-    FORWARD_IF_ERROR(smnn__check_wait(plan, num_wait, wait_list));
+    FORWARD_IF_ERROR(smnn__begin_async(plan, &queue, num_wait, wait_list, event, 0));
     FORWARD_IF_ERROR(smnn__check_buffer(plan, "c", c, smnn_problem_c_count(&plan->p)));
     FORWARD_IF_ERROR(smnn__check_buffer(plan, "s", s, smnn_problem_s_count(&plan->p)));
     /* d and u are not read without a right-hand side; c stands in for them. */
@@ -253,15 +257,8 @@ smnn_status smnn_factor_async(smnn_plan *plan, cl_command_queue queue, cl_mem c,
 smnn_status smnn_solve_frozen_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem d,
                                     cl_mem u, cl_mem y, cl_uint num_wait,
                                     const cl_event *wait_list, cl_event *event) {
-    smnn__clear_error();
-    if (event) *event = NULL;
-    if (!plan) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'plan' is NULL");
-    if (!plan->factored)
-        return FAIL(plan->ctx, SMNN_ERROR_INVALID_STATE,
-                    "the plan holds no factorization yet: call smnn_factor or smnn_solve first");
+    FORWARD_IF_ERROR(smnn__begin_async(plan, &queue, num_wait, wait_list, event, 1));
     const smnn_problem *p = &plan->p;
-    FORWARD_IF_ERROR(smnn__check_queue(plan, &queue));
-    FORWARD_IF_ERROR(smnn__check_wait(plan, num_wait, wait_list));
     FORWARD_IF_ERROR(smnn__check_buffer(plan, "c", c, smnn_problem_c_count(p)));
     FORWARD_IF_ERROR(smnn__check_buffer(plan, "d", d, smnn_problem_d_count(p)));
     FORWARD_IF_ERROR(smnn__check_buffer(plan, "u", u, smnn_problem_u_count(p)));

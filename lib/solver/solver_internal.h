@@ -51,6 +51,10 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
                          cl_mem y, cl_uint num_wait, const cl_event *wait_list, cl_event *last);
 
 /* Shared by launch.c and backward.c. */
+/* The common start of every asynchronous entry point: clears the error, resets *event, checks
+ * the plan (and, with need_factors, that it was factored), the queue and the wait list. */
+smnn_status smnn__begin_async(smnn_plan *plan, cl_command_queue *queue, cl_uint num_wait,
+                              const cl_event *wait_list, cl_event *event, int need_factors);
 smnn_status smnn__check_buffer(smnn_plan *plan, const char *name, cl_mem mem, size_t count);
 smnn_status smnn__check_queue(smnn_plan *plan, cl_command_queue *queue);
 smnn_status smnn__check_wait(smnn_plan *plan, cl_uint num_wait, const cl_event *wait_list);
