@@ -67,7 +67,9 @@ typedef struct smnn_problem {
     /* Iterative refinement steps after each solve, on the corrected semi-normal equations (the
      * residual is formed from the rows of A, never from M = A^T W A, and corrected with the
      * existing factors). -1 (default): automatic, 0 for double and 2 for single precision;
-     * 0: off; 1..10: that many steps. Each step costs about half a forward pass. */
+     * 0: off; 1..10: that many steps. Each step costs about half a forward pass. Double-precision
+     * plans on long, finely stepped horizons gain from it too (T = 2e4, step 5e-4, y'' = -y:
+     * 8.2e-3 -> 2.9e-6 with 3 steps), as long as the factorization keeps a correct digit. */
     int refine_steps;
 } smnn_problem;
 
