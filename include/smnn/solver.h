@@ -91,8 +91,9 @@ smnn_status smnn_solve_frozen_async(smnn_plan *plan, cl_command_queue queue, cl_
                                     cl_mem u, cl_mem y, cl_uint num_wait,
                                     const cl_event *wait_list, cl_event *event);
 
-/* Per-system failure report of the last factorization or solve (blocking: waits for the plan's
- * work). count = number of failing systems; first_system/first_step = batch index and time point
+/* Per-system failure report of the last factorization or solve (blocking: reads through the
+ * context's queue, so after an asynchronous call on another queue wait for its event first).
+ * count = number of failing systems; first_system/first_step = batch index and time point
  * (0-based) of the failing system with the smallest index; both SIZE_MAX when count is 0. */
 typedef struct smnn_failure_report {
     size_t count;
