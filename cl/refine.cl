@@ -96,3 +96,17 @@ __kernel void smnn_add(__global real *y, __global const real *delta, long count)
     long i = get_global_id(0);
     if (i < count) y[i] += delta[i];
 }
+
+/* out[b] = max |delta| / max |y| over system b (0 when y is all zero): the size of the last
+ * refinement correction, which stays large when the refinement does not converge. */
+__kernel void smnn_refine_check(__global const real *delta, __global const real *y, long per,
+                                int batch, __global real *out) {
+    long b = get_global_id(0);
+    if (b >= batch) return;
+    real dm = (real)0, ym = (real)0;
+    for (long i = b * per; i < (b + 1) * per; i++) {
+        dm = fmax(dm, fabs(delta[i]));
+        ym = fmax(ym, fabs(y[i]));
+    }
+    out[b] = ym > (real)0 ? dm / ym : dm;
+}

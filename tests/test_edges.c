@@ -91,6 +91,49 @@ static void test_very_long_sequence(void **state) {
     }
 }
 
+/* Refinement makes an ill-conditioned long horizon loud: in double with 3 steps, T = 2e4 at step
+ * 5e-4 converges (and is accurate), T = 1e5 at step 1e-3 does not and returns
+ * SMNN_ERROR_NOT_CONVERGED with y written; the asynchronous query says the same. */
+static void test_refinement_convergence_is_reported(void **state) {
+    (void)state;
+    const struct { size_t T; double h; smnn_status want; } runs[] = {
+        {20000, 5e-4, SMNN_SUCCESS}, {100000, 1e-3, SMNN_ERROR_NOT_CONVERGED}};
+    for (size_t i = 0; i < 2; i++) {
+        smnn_problem p = one_var(1, runs[i].T, 3);
+        p.shared = SMNN_SHARE_C_TIME | SMNN_SHARE_D_TIME | SMNN_SHARE_S_TIME;
+        p.refine_steps = 3;
+        double c[3] = {1, 0, 1}, d[1] = {0}, u[2] = {1, 0}, s[1] = {runs[i].h};
+        double *y = malloc(runs[i].T * 3 * sizeof *y);
+        for (size_t k = 0; k < runs[i].T * 3; k++) y[k] = 777;
+        smnn_plan *plan = NULL;
+        assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+        assert_status(smnn_solve(plan, c, d, u, s, y), runs[i].want);
+        smnn_failure_report rep;
+        assert_status(smnn_plan_unconverged(plan, &rep), SMNN_SUCCESS);
+        assert_int_equal(rep.count, runs[i].want == SMNN_SUCCESS ? 0 : 1);
+        double err = 0;
+        for (size_t t = 0; t < runs[i].T; t++) {
+            assert_true(isfinite(y[3 * t])); /* written in both cases */
+            err = fmax(err, fabs(y[3 * t] - cos((double)t * runs[i].h)));
+        }
+        fprintf(stderr, "# T = %zu, step %g, 3 refinement steps: %s, max |y - cos t| = %.2e\n",
+                runs[i].T, runs[i].h, smnn_status_name(runs[i].want), err);
+        if (runs[i].want == SMNN_SUCCESS) assert_true(err < 1e-5);
+        smnn_plan_free(plan);
+        free(y);
+    }
+    /* Plans that do not refine report nothing. */
+    smnn_problem p = one_var(1, 10, 3);
+    p.refine_steps = 0;
+    smnn_plan *plan = NULL;
+    assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+    smnn_failure_report rep;
+    assert_status(smnn_plan_unconverged(plan, &rep), SMNN_SUCCESS);
+    assert_int_equal(rep.count, 0);
+    assert_status(smnn_plan_unconverged(plan, NULL), SMNN_ERROR_INVALID_ARGUMENT);
+    smnn_plan_free(plan);
+}
+
 /* Zero and negative steps reach the device through the asynchronous path (the host API refuses
  * them). A zero step drops every smoothness row of order r >= 1 for that interval; the result is
  * either solved or the system is reported as failed, never silently NaN. A negative step is a
@@ -249,6 +292,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_step_range_and_high_order),
         cmocka_unit_test(test_very_long_sequence),
+        cmocka_unit_test(test_refinement_convergence_is_reported),
         cmocka_unit_test(test_zero_and_negative_steps_on_device),
         cmocka_unit_test(test_nonfinite_each_input),
         cmocka_unit_test(test_threads_and_repeatability),

@@ -264,6 +264,7 @@ static void test_status_strings(void **state) {
     assert_int_equal(SMNN_ERROR_BUILD_FAILED, 6);
     assert_int_equal(SMNN_ERROR_NOT_POSITIVE_DEFINITE, 8);
     assert_int_equal(SMNN_ERROR_INVALID_STATE, 14);
+    assert_int_equal(SMNN_ERROR_NOT_CONVERGED, 15);
     assert_string_equal(smnn_status_name(SMNN_ERROR_BUILD_FAILED), "SMNN_ERROR_BUILD_FAILED");
     assert_string_equal(smnn_status_name((smnn_status)999), "SMNN_STATUS_UNKNOWN");
     assert_non_null(strstr(smnn_status_string(SMNN_ERROR_NO_PLATFORM), "pocl"));

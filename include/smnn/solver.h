@@ -102,12 +102,21 @@ typedef struct smnn_failure_report {
 } smnn_failure_report;
 smnn_status smnn_plan_failures(smnn_plan *plan, smnn_failure_report *report);
 
+/* Refinement report of the last solve of a refining plan (blocking, like smnn_plan_failures):
+ * count = systems whose last refinement step still changed y by more than eps^(1/3) of its size
+ * (4.9e-3 in single, 6.1e-6 in double precision), i.e. whose refinement did not converge;
+ * first_system = the first of them; first_step is SIZE_MAX. Always 0 for plans that do not
+ * refine. */
+smnn_status smnn_plan_unconverged(smnn_plan *plan, smnn_failure_report *report);
+
 /* Blocking forward solve from host memory, in double precision whatever the plan's precision
  * (values are converted for single-precision plans). Pointers as in problem.h; y receives
  * (B, T, V, n_orders). Checks every input for NaN/Inf and every step for > 0 first.
  * Errors: those of smnn_solve_async, SMNN_ERROR_INVALID_ARGUMENT (NULL pointer, non-finite value,
- * non-positive step: message names the input and index; y untouched) and
- * SMNN_ERROR_NOT_POSITIVE_DEFINITE (y is written; failing systems hold NaN). */
+ * non-positive step: message names the input and index; y untouched),
+ * SMNN_ERROR_NOT_POSITIVE_DEFINITE (y is written; failing systems hold NaN) and, for refining
+ * plans, SMNN_ERROR_NOT_CONVERGED (y is written with the last iterate; see
+ * smnn_plan_unconverged). smnn_solve_frozen reports the same way. */
 smnn_status smnn_solve(smnn_plan *plan, const double *c, const double *d, const double *u,
                        const double *s, double *y);
 

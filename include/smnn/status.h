@@ -28,7 +28,9 @@ extern "C" {
     X(SMNN_ERROR_LAPACK, 11, "a LAPACK routine failed")                                            \
     X(SMNN_ERROR_IO, 12, "file input/output failed")                                               \
     X(SMNN_ERROR_DEVICE_OUT_OF_MEMORY, 13, "out of device memory")                                 \
-    X(SMNN_ERROR_INVALID_STATE, 14, "the object is not in a state that allows this call")
+    X(SMNN_ERROR_INVALID_STATE, 14, "the object is not in a state that allows this call")        \
+    X(SMNN_ERROR_NOT_CONVERGED, 15,                                                                \
+      "iterative refinement did not converge: the solution is not accurate")
 
 typedef enum smnn_status {
 #define SMNN_STATUS_ENUM_(name, value, message) name = value,

@@ -88,7 +88,7 @@ static smnn_status run(smnn_plan *plan, int use, const double *c, const double *
     if (st == SMNN_SUCCESS && (use & USE_S)) st = smnn__upload(plan, s, smnn_problem_s_count(p), &bs);
     if (st == SMNN_SUCCESS && (use & USE_Y)) {
         cl_int err;
-        by = clCreateBuffer(plan->ctx->cl_ctx, CL_MEM_WRITE_ONLY,
+        by = clCreateBuffer(plan->ctx->cl_ctx, CL_MEM_READ_WRITE, /* refinement reads y */
                             smnn_problem_y_count(p) * plan->elem, NULL, &err);
         if (!by) st = FAIL_CL(plan->ctx, err, "clCreateBuffer(y)");
     }
@@ -106,6 +106,7 @@ static smnn_status run(smnn_plan *plan, int use, const double *c, const double *
     }
     if (st == SMNN_SUCCESS && by) st = smnn__download(plan, by, smnn_problem_y_count(p), y);
     if (st == SMNN_SUCCESS) st = smnn__report_failures(plan);
+    if (st == SMNN_SUCCESS && by) st = smnn__report_refinement(plan);
     cl_mem bufs[] = {bc, bd, bu, bs, by};
     for (size_t i = 0; i < 5; i++)
         if (bufs[i]) clReleaseMemObject(bufs[i]);

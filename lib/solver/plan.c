@@ -112,6 +112,8 @@ smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p, smnn_plan
             st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_residual)");
         else if (!(plan->k_add = clCreateKernel(prog, "smnn_add", &kerr)))
             st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_add)");
+        else if (!(plan->k_refine_check = clCreateKernel(prog, "smnn_refine_check", &kerr)))
+            st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_refine_check)");
     }
     if (st != SMNN_SUCCESS) {
         smnn_plan_free(plan);
@@ -153,6 +155,8 @@ void smnn_plan_free(smnn_plan *plan) {
     if (plan->k_reduce) clReleaseKernel(plan->k_reduce);
     if (plan->k_residual) clReleaseKernel(plan->k_residual);
     if (plan->k_add) clReleaseKernel(plan->k_add);
+    if (plan->k_refine_check) clReleaseKernel(plan->k_refine_check);
+    if (plan->refine_change) clReleaseMemObject(plan->refine_change);
     if (plan->refine_s) clReleaseMemObject(plan->refine_s);
     if (plan->refine_r) clReleaseMemObject(plan->refine_r);
     if (plan->refine_delta) clReleaseMemObject(plan->refine_delta);

@@ -2,6 +2,8 @@
  * r = A^T W (b - A y) from the rows of A, delta = M^-1 r with the stored factors, y += delta.
  * Single-precision plans do two steps by default: the factorization of M = A^T W A squares the
  * condition number, the residual from A's rows does not. */
+#include <stdlib.h>
+
 #include "solver_internal.h"
 
 static smnn_status ensure(smnn_plan *plan, cl_mem *buf, size_t bytes) {
@@ -48,5 +50,61 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
         if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clSetKernelArg(smnn_add)");
         FORWARD_IF_ERROR(smnn__launch_flat(plan, q, k, ny, num_wait, wait_list, last));
     }
+    /* How much the last step still changed each system. */
+    FORWARD_IF_ERROR(ensure(plan, &plan->refine_change, p->batch * plan->elem));
+    cl_kernel k = plan->k_refine_check;
+    cl_long per = (cl_long)(p->steps * plan->n);
+    cl_int err = clSetKernelArg(k, 0, sizeof(cl_mem), &plan->refine_delta);
+    err |= clSetKernelArg(k, 1, sizeof(cl_mem), &y);
+    err |= clSetKernelArg(k, 2, sizeof per, &per);
+    err |= clSetKernelArg(k, 3, sizeof batch, &batch);
+    err |= clSetKernelArg(k, 4, sizeof(cl_mem), &plan->refine_change);
+    if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clSetKernelArg(smnn_refine_check)");
+    return smnn__launch_flat(plan, q, k, p->batch, num_wait, wait_list, last);
+}
+
+/* The tolerance on the last correction: the cube root of the precision's epsilon (4.9e-3 in
+ * single, 6.1e-6 in double). A converging refinement's last step is far below it; one that
+ * stalls or diverges (the factorization kept no correct digit) stays far above. */
+static double refine_tolerance(const smnn_plan *plan) {
+    return plan->elem == 4 ? 4.9e-3 : 6.1e-6;
+}
+
+smnn_status smnn_plan_unconverged(smnn_plan *plan, smnn_failure_report *report) {
+    smnn__clear_error();
+    if (!plan || !report)
+        return FAIL(plan ? plan->ctx : NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument '%s' is NULL",
+                    !plan ? "plan" : "report");
+    report->count = 0;
+    report->first_system = report->first_step = SIZE_MAX;
+    if (plan->refine <= 0 || !plan->refine_change) return SMNN_SUCCESS;
+    size_t B = plan->p.batch;
+    void *buf = malloc(B * plan->elem);
+    if (!buf) return FAIL(plan->ctx, SMNN_ERROR_OUT_OF_HOST_MEMORY, "refinement report");
+    cl_int err = clEnqueueReadBuffer(plan->ctx->queue, plan->refine_change, CL_TRUE, 0,
+                                     B * plan->elem, buf, 0, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        free(buf);
+        return FAIL_CL(plan->ctx, err, "clEnqueueReadBuffer(refinement)");
+    }
+    double tol = refine_tolerance(plan);
+    for (size_t b = 0; b < B; b++) {
+        double ch = plan->elem == 8 ? ((double *)buf)[b] : ((float *)buf)[b];
+        /* NaN marks a failed system, reported by smnn_plan_failures instead. */
+        if (ch > tol && report->count++ == 0) report->first_system = b;
+    }
+    free(buf);
     return SMNN_SUCCESS;
+}
+
+smnn_status smnn__report_refinement(smnn_plan *plan) {
+    smnn_failure_report r;
+    FORWARD_IF_ERROR(smnn_plan_unconverged(plan, &r));
+    if (r.count == 0) return SMNN_SUCCESS;
+    return FAIL(plan->ctx, SMNN_ERROR_NOT_CONVERGED,
+                "%zu of %zu systems: the last of %d refinement steps still changed y by more than "
+                "%.1e of its size (first: system %zu); the factorization of the normal equations "
+                "is too ill-conditioned in this precision. y holds the last iterate; use double "
+                "precision, more refinement steps or larger steps",
+                r.count, plan->p.batch, plan->refine, refine_tolerance(plan), r.first_system);
 }

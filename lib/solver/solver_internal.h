@@ -43,12 +43,17 @@ struct smnn_plan {
     int refine;        /* refinement steps per solve (resolved from problem.refine_steps) */
     cl_mem refine_s;   /* the steps of the last factorization, retained for refinement */
     cl_mem refine_r, refine_delta; /* residual and correction, (B, T, n) each */
+    cl_mem refine_change;          /* per system: last correction relative to y */
+    cl_kernel k_refine_check;
 };
 
 /* Refines y (B, T, n) in place by plan->refine steps of the corrected semi-normal equations,
  * using c, d, u and the steps kept from the last factorization (no-op when refine is 0). */
 smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d, cl_mem u,
                          cl_mem y, cl_uint num_wait, const cl_event *wait_list, cl_event *last);
+/* After a refined blocking solve: SMNN_ERROR_NOT_CONVERGED (naming the systems) when a system's
+ * last correction exceeded the tolerance, else success. */
+smnn_status smnn__report_refinement(smnn_plan *plan);
 
 /* Shared by launch.c and backward.c. */
 /* The common start of every asynchronous entry point: clears the error, resets *event, checks
