@@ -48,7 +48,7 @@ smnn_status smnn__download(smnn_plan *plan, cl_mem buf, size_t count, double *y)
     if (err == CL_SUCCESS && plan->elem == 4)
         for (size_t i = 0; i < count; i++) y[i] = ((float *)tmp)[i];
     if (plan->elem == 4) free(tmp);
-    if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clEnqueueReadBuffer(y)");
+    if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clEnqueueReadBuffer(result)");
     return SMNN_SUCCESS;
 }
 

@@ -272,13 +272,18 @@ smnn_status smnn_solve_frozen_async(smnn_plan *plan, cl_command_queue queue, cl_
     return finish_events(plan, last, event, st);
 }
 
-smnn_status smnn_plan_failures(smnn_plan *plan, smnn_failure_report *report) {
+smnn_status smnn__begin_report(smnn_plan *plan, smnn_failure_report *report) {
     smnn__clear_error();
     if (!plan || !report)
         return FAIL(plan ? plan->ctx : NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument '%s' is NULL",
                     !plan ? "plan" : "report");
     report->count = 0;
     report->first_system = report->first_step = SIZE_MAX;
+    return SMNN_SUCCESS;
+}
+
+smnn_status smnn_plan_failures(smnn_plan *plan, smnn_failure_report *report) {
+    FORWARD_IF_ERROR(smnn__begin_report(plan, report));
     size_t B = plan->p.batch;
     cl_int *info = malloc(B * sizeof *info);
     if (!info) return FAIL(plan->ctx, SMNN_ERROR_OUT_OF_HOST_MEMORY, "failure report");

@@ -71,30 +71,18 @@ static double refine_tolerance(const smnn_plan *plan) {
 }
 
 smnn_status smnn_plan_unconverged(smnn_plan *plan, smnn_failure_report *report) {
-    smnn__clear_error();
-    if (!plan || !report)
-        return FAIL(plan ? plan->ctx : NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument '%s' is NULL",
-                    !plan ? "plan" : "report");
-    report->count = 0;
-    report->first_system = report->first_step = SIZE_MAX;
+    FORWARD_IF_ERROR(smnn__begin_report(plan, report));
     if (plan->refine <= 0 || !plan->refine_change) return SMNN_SUCCESS;
     size_t B = plan->p.batch;
-    void *buf = malloc(B * plan->elem);
-    if (!buf) return FAIL(plan->ctx, SMNN_ERROR_OUT_OF_HOST_MEMORY, "refinement report");
-    cl_int err = clEnqueueReadBuffer(plan->ctx->queue, plan->refine_change, CL_TRUE, 0,
-                                     B * plan->elem, buf, 0, NULL, NULL);
-    if (err != CL_SUCCESS) {
-        free(buf);
-        return FAIL_CL(plan->ctx, err, "clEnqueueReadBuffer(refinement)");
-    }
+    double *change = malloc(B * sizeof *change);
+    if (!change) return FAIL(plan->ctx, SMNN_ERROR_OUT_OF_HOST_MEMORY, "refinement report");
+    smnn_status st = smnn__download(plan, plan->refine_change, B, change);
     double tol = refine_tolerance(plan);
-    for (size_t b = 0; b < B; b++) {
-        double ch = plan->elem == 8 ? ((double *)buf)[b] : ((float *)buf)[b];
+    for (size_t b = 0; st == SMNN_SUCCESS && b < B; b++)
         /* NaN marks a failed system, reported by smnn_plan_failures instead. */
-        if (ch > tol && report->count++ == 0) report->first_system = b;
-    }
-    free(buf);
-    return SMNN_SUCCESS;
+        if (change[b] > tol && report->count++ == 0) report->first_system = b;
+    free(change);
+    return st;
 }
 
 smnn_status smnn__report_refinement(smnn_plan *plan) {

@@ -81,6 +81,8 @@ smnn_status smnn__enqueue_substitution(smnn_plan *plan, cl_command_queue q, size
  * wait list; *prev becomes its event. */
 smnn_status smnn__launch_flat(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t items,
                               cl_uint num_wait, const cl_event *wait_list, cl_event *prev);
+/* The common start of the report queries: checks the arguments and empties *report. */
+smnn_status smnn__begin_report(smnn_plan *plan, smnn_failure_report *report);
 /* Host <-> device copies in the plan's precision (host side always double). */
 smnn_status smnn__upload(smnn_plan *plan, const double *x, size_t count, cl_mem *out);
 smnn_status smnn__download(smnn_plan *plan, cl_mem buf, size_t count, double *y);
