@@ -15,19 +15,11 @@ test_rng test_rng_make(uint64_t fallback) {
                 (unsigned long long)seed, (unsigned long long)seed);
         printed = 1;
     }
-    test_rng r = {seed};
-    return r;
-}
-
-static uint64_t next(test_rng *r) {
-    uint64_t z = (r->state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
+    return rp_rng_make(seed);
 }
 
 double test_uniform(test_rng *r, double lo, double hi) {
-    return lo + (hi - lo) * ((double)(next(r) >> 11) / 9007199254740992.0);
+    return rp_uniform(r, lo, hi);
 }
 
 void test_assert_status(smnn_status st, smnn_status expected, const char *expr, const char *file,
@@ -72,34 +64,13 @@ void test_assert_allclose(const double *a, const double *b, size_t n, double rto
     }
 }
 
-static double *fill(size_t n, test_rng *r, double lo, double hi) {
-    double *x = malloc((n ? n : 1) * sizeof *x);
-    for (size_t i = 0; i < n; i++) x[i] = test_uniform(r, lo, hi);
-    return x;
-}
-
 void test_inputs_make(const smnn_problem *p, test_rng *r, double slo, double shi,
                       test_inputs *in) {
-    size_t nc = smnn_problem_c_count(p);
-    in->c = fill(nc, r, -1, 1);
-    /* Give each equation q a dominant highest-order term of variable q mod V, so that the
-     * governing equations keep every variable's top derivative well determined. */
-    size_t n = p->dims * p->orders, Q = p->equations;
-    for (size_t row = 0; row < nc / n; row++) {
-        size_t q = row % Q, v = q % p->dims;
-        in->c[row * n + v * p->orders + p->orders - 1] += 1.5;
-    }
-    in->d = fill(smnn_problem_d_count(p), r, -1, 1);
-    in->u = fill(smnn_problem_u_count(p), r, -1, 1);
-    in->s = fill(smnn_problem_s_count(p), r, slo, shi);
+    assert_int_equal(rp_inputs_make(p, r, slo, shi, in), 0);
 }
 
 void test_inputs_free(test_inputs *in) {
-    free(in->c);
-    free(in->d);
-    free(in->u);
-    free(in->s);
-    memset(in, 0, sizeof *in);
+    rp_inputs_free(in);
 }
 
 void test_problem_of(const test_case *k, smnn_precision prec, double w_gov, double w_init,

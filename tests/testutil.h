@@ -12,10 +12,10 @@
 
 #include <smnn/smnn.h>
 
-/* Deterministic generator (splitmix64). */
-typedef struct test_rng {
-    uint64_t state;
-} test_rng;
+#include "randprob.h"
+
+/* The shared generator (splitmix64, tools/common/randprob.h) under the tests' names. */
+typedef rp_rng test_rng;
 /* Seeds from SMNN_TEST_SEED if set, else from `fallback`; prints the seed once per binary. */
 test_rng test_rng_make(uint64_t fallback);
 double test_uniform(test_rng *r, double lo, double hi);
@@ -33,11 +33,10 @@ double test_rel_err(const double *a, const double *b, size_t n);
 void test_assert_allclose(const double *a, const double *b, size_t n, double rtol, double atol,
                           const char *what, const char *file, int line);
 
-/* Random inputs for p (sharing honoured): coefficients in [-1, 1] with the highest order of
- * variable q (mod V) in equation q raised by 1.5, rhs and init in [-1, 1], steps in [slo, shi]. */
-typedef struct test_inputs {
-    double *c, *d, *u, *s;
-} test_inputs;
+/* Random inputs for p from the shared maker (rp_inputs_make): coefficients in [-1, 1) with the
+ * highest order of variable q (mod V) in equation q raised by 1.5, rhs and init in [-1, 1),
+ * steps in [slo, shi). Fails the test when memory runs out. */
+typedef rp_inputs test_inputs;
 void test_inputs_make(const smnn_problem *p, test_rng *r, double slo, double shi, test_inputs *in);
 void test_inputs_free(test_inputs *in);
 
