@@ -47,7 +47,7 @@ typedef struct size_case {
     const char *text;
     size_t min, max;
     int ok;
-    size_t value;   /* when ok */
+    size_t value;    /* when ok */
     const char *why; /* part of the message when not ok */
 } size_case;
 
@@ -139,8 +139,8 @@ static void test_double(void **state) {
     const struct {
         const char *text;
         double value;
-    } good[] = {{"1", 1}, {"0.01", 0.01}, {"2.5e-3", 2.5e-3}, {"1E6", 1e6}, {".5", 0.5},
-                {"5.", 5}, {"+2", 2}, {"1e300", 1e300}};
+    } good[] = {{"1", 1},    {"0.01", 0.01}, {"2.5e-3", 2.5e-3}, {"1E6", 1e6},
+                {".5", 0.5}, {"5.", 5},      {"+2", 2},          {"1e300", 1e300}};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         double out = -1;
         if (cli_double("--w-gov", good[i].text, 0, INFINITY, CLI_ABOVE_LO, &out) != 0)
@@ -163,9 +163,9 @@ static void test_double(void **state) {
         {".", "is not a number"},
         {"1e", "is not a number"},
         {"1-2", "is not a number"},
-        {"1e400", "'1e400' is out of range (> 0)"},
-        {"-1e400", "is out of range (> 0)"},
-        {"1e-400", "is out of range (> 0)"}, /* underflow: not a value the user wrote */
+        {"1e400", "'1e400' is too large"},
+        {"-1e400", "'-1e400' is too large"},
+        {"1e-400", "'1e-400' is too close to 0"}, /* it would underflow to another value */
         {"0", "'0' is out of range (> 0)"},
         {"-1", "'-1' is out of range (> 0)"},
     };
@@ -179,8 +179,14 @@ static void test_double(void **state) {
         assert_message(msg, "smnn-solve: --w-gov: ");
         assert_message(msg, bad[i].why);
     }
-    /* Inclusive and exclusive bounds on both sides. */
+    /* cli_positive is the common case of the same. */
     double out = 0;
+    assert_int_equal(cli_positive("--step-size", "0.01", &out), 0);
+    assert_true(out == 0.01);
+    capture_begin();
+    assert_int_equal(cli_positive("--step-size", "0", &out), -1);
+    assert_message(capture_end(), "--step-size: '0' is out of range (> 0)");
+    /* Inclusive and exclusive bounds on both sides. */
     assert_int_equal(cli_double("--noise", "0", 0, INFINITY, 0, &out), 0);
     assert_int_equal(cli_double("--frac", "1", 0, 1, 0, &out), 0);
     assert_true(out == 1);
@@ -195,7 +201,7 @@ static void test_double(void **state) {
     assert_message(capture_end(), "'inf' is not a number");
     capture_begin();
     assert_int_equal(cli_double("--x", "1e999", -INFINITY, INFINITY, 0, &out), -1);
-    assert_message(capture_end(), "'1e999' is out of range (finite)");
+    assert_message(capture_end(), "'1e999' is too large");
 }
 
 static void test_choice(void **state) {

@@ -14,9 +14,10 @@
  * thresholding zeroes coefficients below --threshold (and keeps them zero) at 50%, 65% and 80% of
  * the iterations. The optimiser works on whitened coefficients (the library's Gram matrix
  * factored per variable, see `whitening`); reported coefficients are the plain xi. Exit codes: 0 success, 1 failure, 2 bad usage. */
-#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 #include <gsl/gsl_odeiv2.h>
 #include <smnn/smnn.h>
 
+#include "cli.h"
 #include "hostutil.h"
 
 #define NTERMS 10
@@ -262,30 +264,6 @@ static void usage(FILE *f) {
             "  --progress N     progress line on stderr every N steps (default 100, 0 = none)\n");
 }
 
-static int parse_size(const char *opt, const char *s, size_t min, size_t *out) {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || s[0] == '-' || v < min) {
-        fprintf(stderr, "smnn-lorenz: %s expects an integer >= %zu, got '%s'\n", opt, min, s);
-        return -1;
-    }
-    *out = (size_t)v;
-    return 0;
-}
-
-static int parse_double(const char *opt, const char *s, double lo, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || *end || end == s || !isfinite(v) || v < lo) {
-        fprintf(stderr, "smnn-lorenz: %s expects a number >= %g, got '%s'\n", opt, lo, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 int main(int argc, char **argv) {
     options o = {NULL, "text", NULL, 1, 3000, 512, 50, 10000, 4, 0, 2.0, 0.1, 0.01, 1, 1, 1, 100};
     static const struct option lopts[] = {
@@ -298,31 +276,36 @@ int main(int argc, char **argv) {
         {"w-gov", required_argument, 0, 'G'},      {"w-init", required_argument, 0, 'I'},
         {"w-smooth", required_argument, 0, 'S'},   {"orders", required_argument, 0, 'O'},
         {0, 0, 0, 0}};
-    int ch;
-    size_t tmp;
+    static const char *const formats[] = {"text", "json", NULL};
+    int ch, pick;
+    size_t seed;
+    cli_set_program(argv[0]);
     while ((ch = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (ch) {
-        case 'i': if (parse_size("--iterations", optarg, 1, &o.iterations)) return 2; break;
-        case 'b': if (parse_size("--batch", optarg, 1, &o.batch)) return 2; break;
-        case 'c': if (parse_size("--chunk", optarg, 2, &o.chunk)) return 2; break;
-        case 'n': if (parse_double("--noise", optarg, 0, &o.noise)) return 2; break;
-        case 'l': if (parse_double("--lr", optarg, 1e-12, &o.lr)) return 2; break;
-        case 't': if (parse_double("--threshold", optarg, 0, &o.threshold)) return 2; break;
-        case 's': if (parse_size("--seed", optarg, 0, &tmp)) return 2; o.seed = tmp; break;
+        case 'i': if (cli_size("--iterations", optarg, 1, SIZE_MAX, &o.iterations)) return 2; break;
+        case 'b': if (cli_size("--batch", optarg, 1, SIZE_MAX, &o.batch)) return 2; break;
+        case 'c': if (cli_size("--chunk", optarg, 2, SIZE_MAX, &o.chunk)) return 2; break;
+        case 'n': if (cli_double("--noise", optarg, 0, INFINITY, 0, &o.noise)) return 2; break;
+        case 'l': if (cli_double("--lr", optarg, 1e-12, INFINITY, 0, &o.lr)) return 2; break;
+        case 't':
+            if (cli_double("--threshold", optarg, 0, INFINITY, 0, &o.threshold)) return 2;
+            break;
+        case 's':
+            if (cli_size("--seed", optarg, 0, SIZE_MAX, &seed)) return 2;
+            o.seed = seed;
+            break;
         case 'd': o.device = optarg; break;
         case 'f':
-            if (strcmp(optarg, "text") && strcmp(optarg, "json")) {
-                fprintf(stderr, "smnn-lorenz: --format is text or json\n");
-                return 2;
-            }
-            o.format = optarg;
+            if (cli_choice("--format", optarg, formats, &pick)) return 2;
+            o.format = formats[pick];
             break;
         case 'p': o.plot = optarg; break;
-        case 'P': if (parse_size("--progress", optarg, 0, &tmp)) return 2; o.progress_every = (int)tmp; break;
-        case 'G': if (parse_double("--w-gov", optarg, 1e-300, &o.w_gov)) return 2; break;
-        case 'I': if (parse_double("--w-init", optarg, 1e-300, &o.w_init)) return 2; break;
-        case 'S': if (parse_double("--w-smooth", optarg, 1e-300, &o.w_smooth)) return 2; break;
-        case 'O': if (parse_size("--orders", optarg, 2, &o.orders)) return 2; break;
+        case 'P': if (cli_int("--progress", optarg, 0, INT_MAX, &o.progress_every)) return 2; break;
+        case 'G': if (cli_positive("--w-gov", optarg, &o.w_gov)) return 2; break;
+        case 'I': if (cli_positive("--w-init", optarg, &o.w_init)) return 2; break;
+        case 'S': if (cli_positive("--w-smooth", optarg, &o.w_smooth)) return 2; break;
+        /* c_host below holds at most 16 orders. */
+        case 'O': if (cli_size("--orders", optarg, 2, 16, &o.orders)) return 2; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -374,10 +357,6 @@ int main(int argc, char **argv) {
     smnn_plan *plan = NULL;
     if (smnn_plan_create(ctx, &p, &plan) != SMNN_SUCCESS) die_smnn("plan");
     double c_host[16] = {0, 1}, s_host[1] = {o.step};
-    if (o.orders > 16) {
-        fprintf(stderr, "smnn-lorenz: --orders is at most 16\n");
-        return 2;
-    }
     cl_int err;
     cl_mem bc = clCreateBuffer(cc, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, o.orders * sizeof(double),
                                c_host, &err);

@@ -8,15 +8,15 @@
  * l = sum(gy * y): PREFIX-coefficients.npy, PREFIX-rhs.npy, PREFIX-init.npy, PREFIX-steps.npy,
  * each shaped as its input was given.
  * Exit codes: 0 success, 1 failure (bad data, solver error), 2 bad usage. */
-#include <errno.h>
 #include <getopt.h>
-#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <smnn/smnn.h>
 
+#include "cli.h"
 #include "npy.h"
 
 static void usage(FILE *f) {
@@ -47,18 +47,6 @@ static void usage(FILE *f) {
             "                       PREFIX-init.npy, PREFIX-steps.npy (shapes of the inputs)\n"
             "  --help               show this help\n"
             "A size-1 leading dimension means the input is shared by every system.\n");
-}
-
-static int parse_double(const char *opt, const char *s, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v) || !(v > 0)) {
-        fprintf(stderr, "smnn-solve: %s expects a finite number > 0, got '%s'\n", opt, s);
-        return -1;
-    }
-    *out = v;
-    return 0;
 }
 
 static char shape_text[8][128];
@@ -99,26 +87,16 @@ int main(int argc, char **argv) {
         {"help", no_argument, 0, O_HELP},            {"grad-y", required_argument, 0, O_GY},
         {"grad-out", required_argument, 0, O_GO},    {0, 0, 0, 0}};
     int o;
+    cli_set_program(argv[0]);
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
         case O_C: case O_D: case O_U: case O_S: case O_OUT:
             files[o - O_C] = optarg;
             break;
-        case O_T: {
-            char *end;
-            errno = 0;
-            unsigned long long v = strtoull(optarg, &end, 10);
-            if (errno || *end || v < 2 || optarg[0] == '-') {
-                fprintf(stderr, "smnn-solve: --n-steps expects an integer >= 2, got '%s'\n",
-                        optarg);
-                return 2;
-            }
-            n_steps = (size_t)v;
-            break;
-        }
-        case O_WG: if (parse_double("--w-gov", optarg, &p.w_gov)) return 2; break;
-        case O_WI: if (parse_double("--w-init", optarg, &p.w_init)) return 2; break;
-        case O_WS: if (parse_double("--w-smooth", optarg, &p.w_smooth)) return 2; break;
+        case O_T: if (cli_size("--n-steps", optarg, 2, SIZE_MAX, &n_steps)) return 2; break;
+        case O_WG: if (cli_positive("--w-gov", optarg, &p.w_gov)) return 2; break;
+        case O_WI: if (cli_positive("--w-init", optarg, &p.w_init)) return 2; break;
+        case O_WS: if (cli_positive("--w-smooth", optarg, &p.w_smooth)) return 2; break;
         case O_PREC:
             if (!strcmp(optarg, "double")) p.precision = SMNN_PRECISION_DOUBLE;
             else if (!strcmp(optarg, "single")) p.precision = SMNN_PRECISION_SINGLE;

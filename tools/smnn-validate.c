@@ -8,9 +8,10 @@
  * for smnn the device time (OpenCL profiling markers) and the wall time are shown separately.
  * --plot writes a PNG like the paper's Figure 2 through gnuplot. Exit codes: 0 success (and, in
  * double precision, every relative MSE of y <= 1e-6), 1 failure, 2 bad usage. */
-#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <gsl/gsl_odeiv2.h>
 #include <smnn/smnn.h>
 
+#include "cli.h"
 #include "hostutil.h"
 #include "odes.h"
 
@@ -371,18 +373,6 @@ static void usage(FILE *f) {
             "  --help               show this help\n");
 }
 
-static int parse_size(const char *opt, const char *s, size_t min, size_t *out) {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || s[0] == '-' || v < min) {
-        fprintf(stderr, "smnn-validate: %s expects an integer >= %zu, got '%s'\n", opt, min, s);
-        return -1;
-    }
-    *out = (size_t)v;
-    return 0;
-}
-
 int main(int argc, char **argv) {
     options opt = {NULL, "text", NULL, "paper", SMNN_PRECISION_DOUBLE, 1000, 1, 0.01, 5};
     static const struct option lopts[] = {
@@ -392,45 +382,29 @@ int main(int argc, char **argv) {
         {"repeats", required_argument, 0, 'r'},    {"format", required_argument, 0, 'f'},
         {"plot", required_argument, 0, 'P'},       {"help", no_argument, 0, 'H'},
         {0, 0, 0, 0}};
-    int c;
-    size_t rep = 5;
+    static const char *const precisions[] = {"double", "single", NULL};
+    static const char *const forms[] = {"paper", "single", "system", NULL};
+    static const char *const formats[] = {"text", "csv", "json", NULL};
+    int c, pick;
+    cli_set_program(argv[0]);
     while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
         switch (c) {
         case 'd': opt.device = optarg; break;
         case 'p':
-            if (!strcmp(optarg, "double")) opt.precision = SMNN_PRECISION_DOUBLE;
-            else if (!strcmp(optarg, "single")) opt.precision = SMNN_PRECISION_SINGLE;
-            else {
-                fprintf(stderr, "smnn-validate: --precision is double or single, got '%s'\n", optarg);
-                return 2;
-            }
+            if (cli_choice("--precision", optarg, precisions, &pick)) return 2;
+            opt.precision = pick ? SMNN_PRECISION_SINGLE : SMNN_PRECISION_DOUBLE;
             break;
-        case 'T': if (parse_size("--steps", optarg, 2, &opt.T)) return 2; break;
-        case 'h': {
-            char *end;
-            errno = 0;
-            opt.h = strtod(optarg, &end);
-            if (errno || *end || end == optarg || !isfinite(opt.h) || !(opt.h > 0)) {
-                fprintf(stderr, "smnn-validate: --step-size expects a number > 0, got '%s'\n", optarg);
-                return 2;
-            }
-            break;
-        }
+        case 'T': if (cli_size("--steps", optarg, 2, SIZE_MAX, &opt.T)) return 2; break;
+        case 'h': if (cli_positive("--step-size", optarg, &opt.h)) return 2; break;
         case 'F':
-            if (strcmp(optarg, "paper") && strcmp(optarg, "single") && strcmp(optarg, "system")) {
-                fprintf(stderr, "smnn-validate: --formulation is paper, single or system\n");
-                return 2;
-            }
-            opt.form = optarg;
+            if (cli_choice("--formulation", optarg, forms, &pick)) return 2;
+            opt.form = forms[pick];
             break;
-        case 'B': if (parse_size("--batch", optarg, 1, &opt.batch)) return 2; break;
-        case 'r': if (parse_size("--repeats", optarg, 1, &rep)) return 2; break;
+        case 'B': if (cli_size("--batch", optarg, 1, SIZE_MAX, &opt.batch)) return 2; break;
+        case 'r': if (cli_int("--repeats", optarg, 1, INT_MAX, &opt.repeats)) return 2; break;
         case 'f':
-            if (strcmp(optarg, "text") && strcmp(optarg, "csv") && strcmp(optarg, "json")) {
-                fprintf(stderr, "smnn-validate: --format is text, csv or json\n");
-                return 2;
-            }
-            opt.format = optarg;
+            if (cli_choice("--format", optarg, formats, &pick)) return 2;
+            opt.format = formats[pick];
             break;
         case 'P': opt.plot = optarg; break;
         case 'H': usage(stdout); return 0;
@@ -441,7 +415,6 @@ int main(int argc, char **argv) {
         fprintf(stderr, "smnn-validate: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    opt.repeats = (int)rep;
     gsl_set_error_handler_off();
     smnn_context *ctx = NULL;
     if (smnn_context_create(opt.device, &ctx) != SMNN_SUCCESS) {

@@ -37,16 +37,20 @@ static int whole(const char *text, int *negative, uintmax_t *mag, int *overflow)
     for (; *p; p++) {
         if (*p < '0' || *p > '9') return -1;
         unsigned digit = (unsigned)(*p - '0');
-        if (*mag > (UINTMAX_MAX - digit) / 10) *overflow = 1;
-        else *mag = *mag * 10 + digit;
+        if (*mag > (UINTMAX_MAX - digit) / 10)
+            *overflow = 1;
+        else
+            *mag = *mag * 10 + digit;
     }
     return 0;
 }
 
 /* Writes "(at least MIN)", "(at most MAX)" or "(MIN to MAX)" for whole-number ranges. */
 static void whole_range(char *buf, size_t n, intmax_t min, uintmax_t max, uintmax_t no_max) {
-    if (max == no_max) snprintf(buf, n, "is out of range (at least %jd)", min);
-    else snprintf(buf, n, "is out of range (%jd to %ju)", min, max);
+    if (max == no_max)
+        snprintf(buf, n, "is out of range (at least %jd)", min);
+    else
+        snprintf(buf, n, "is out of range (%jd to %ju)", min, max);
 }
 
 int cli_size(const char *opt, const char *text, size_t min, size_t max, size_t *out) {
@@ -90,23 +94,28 @@ int cli_double(const char *opt, const char *text, double lo, double hi, unsigned
     errno = 0;
     double v = strtod(text, &end);
     if (end == text || *end) return refuse(opt, text, "is not a number");
+    if (errno == ERANGE || !isfinite(v))
+        return refuse(opt, text, v > -1 && v < 1 ? "is too close to 0" : "is too large");
     int above = flags & CLI_ABOVE_LO ? v > lo : v >= lo;
     int below = flags & CLI_BELOW_HI ? v < hi : v <= hi;
-    if (errno == ERANGE || !isfinite(v) || !above || !below) {
+    if (!above || !below) {
         char why[128];
         int n = snprintf(why, sizeof why, "is out of range (");
         if (lo > -INFINITY)
-            n += snprintf(why + n, sizeof why - (size_t)n, "%s %g", flags & CLI_ABOVE_LO ? ">" : ">=",
-                          lo);
+            n += snprintf(why + n, sizeof why - (size_t)n, "%s %g",
+                          flags & CLI_ABOVE_LO ? ">" : ">=", lo);
         if (hi < INFINITY)
             n += snprintf(why + n, sizeof why - (size_t)n, "%s%s %g", lo > -INFINITY ? " and " : "",
                           flags & CLI_BELOW_HI ? "<" : "<=", hi);
-        if (lo == -INFINITY && hi == INFINITY) n += snprintf(why + n, sizeof why - (size_t)n, "finite");
         snprintf(why + n, sizeof why - (size_t)n, ")");
         return refuse(opt, text, why);
     }
     *out = v;
     return 0;
+}
+
+int cli_positive(const char *opt, const char *text, double *out) {
+    return cli_double(opt, text, 0, INFINITY, CLI_ABOVE_LO, out);
 }
 
 int cli_choice(const char *opt, const char *text, const char *const *names, int *out) {
@@ -122,6 +131,8 @@ int cli_choice(const char *opt, const char *text, const char *const *names, int 
     size_t n = (size_t)snprintf(why, sizeof why, "is not ");
     for (int i = 0; i < count && n < sizeof why; i++)
         n += (size_t)snprintf(why + n, sizeof why - n, "%s%s", names[i],
-                              i + 2 < count ? ", " : i + 2 == count ? " or " : "");
+                              i + 2 < count    ? ", "
+                              : i + 2 == count ? " or "
+                                               : "");
     return refuse(opt, text, why);
 }

@@ -29,6 +29,8 @@ enum { CLI_ABOVE_LO = 1 /* value > lo rather than >= lo */, CLI_BELOW_HI = 2 /* 
  * option of these tools takes them. */
 int cli_double(const char *opt, const char *text, double lo, double hi, unsigned flags,
                double *out);
+/* A finite number > 0 (weights, step sizes): cli_double(opt, text, 0, INFINITY, CLI_ABOVE_LO). */
+int cli_positive(const char *opt, const char *text, double *out);
 
 /* One of names[] (NULL-terminated), matched exactly; *out is its index. */
 int cli_choice(const char *opt, const char *text, const char *const *names, int *out);
