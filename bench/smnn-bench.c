@@ -9,6 +9,7 @@
  * (bytes / measured copy bandwidth). Output: text (default), csv or json. */
 #include <getopt.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,10 @@
 
 #include <smnn/smnn.h>
 
+#include "cli.h"
 #include "hostutil.h"
 #include "peer_lapack.h"
+#include "randprob.h"
 
 extern void openblas_set_num_threads(int) __attribute__((weak));
 
@@ -122,18 +125,6 @@ static cl_mem device_copy(smnn_context *ctx, const double *x, size_t n, smnn_pre
     return m;
 }
 
-static double rnd(unsigned long long *st) {
-    *st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(*st >> 11) / 9007199254740992.0;
-}
-
-static double *random_array(size_t n, double lo, double hi, unsigned long long *st) {
-    double *x = malloc(n * sizeof *x);
-    for (size_t i = 0; i < n; i++) x[i] = lo + (hi - lo) * rnd(st);
-    return x;
-}
-
-
 enum { PH_FORWARD, PH_FROZEN, PH_FB };
 static const char *phase_names[] = {"forward", "frozen_solve", "forward_backward"};
 
@@ -149,16 +140,16 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
     p.variant = o->variant;
     p.init_orders = sh.R1 > 1 ? 2 : 1;
     size_t n = sh.V * sh.R1, es = o->precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
-    unsigned long long st = 1234;
-    double *c = random_array(smnn_problem_c_count(&p), -1, 1, &st);
-    for (size_t row = 0; row < smnn_problem_c_count(&p) / n; row++)
-        c[row * n + ((row % sh.Q) % sh.V) * sh.R1 + sh.R1 - 1] += 1.5;
-    double *d = random_array(smnn_problem_d_count(&p), -1, 1, &st);
-    double *u = random_array(smnn_problem_u_count(&p), -1, 1, &st);
-    /* Steps of order 0.1 keep the normal matrices well conditioned for every n_orders used
-     * here, so that the comparison with LAPACK below is meaningful (timings do not depend on
-     * the values). */
-    double *s = random_array(smnn_problem_s_count(&p), 0.05, 0.15, &st);
+    /* The tests' random problems. Steps of order 0.1 keep the normal matrices well conditioned
+     * for every n_orders used here, so that the comparison with LAPACK below is meaningful
+     * (timings do not depend on the values). */
+    rp_rng rng = rp_rng_make(1234);
+    rp_inputs in;
+    if (rp_inputs_make(&p, &rng, 0.05, 0.15, &in) != 0) {
+        fprintf(stderr, "smnn-bench: out of memory for the inputs (B=%zu T=%zu)\n", sh.B, sh.T);
+        exit(1);
+    }
+    const double *c = in.c, *d = in.d, *u = in.u, *s = in.s;
     smnn_plan *plan = NULL;
     check(smnn_plan_create(ctx, &p, &plan), "plan");
     cl_mem bc = device_copy(ctx, c, smnn_problem_c_count(&p), o->precision);
@@ -304,10 +295,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
     cl_mem all[] = {bc, bd, bu, bs, by, bgy, bgc, bgd, bgu, bgs};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clReleaseMemObject(all[i]);
     smnn_plan_free(plan);
-    free(c);
-    free(d);
-    free(u);
-    free(s);
+    rp_inputs_free(&in);
     free(yh);
 }
 
@@ -427,37 +415,48 @@ int main(int argc, char **argv) {
         {"no-peers", no_argument, 0, 'n'},       {"format", required_argument, 0, 'f'},
         {"device", required_argument, 0, 'd'},   {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    int c;
+    static const char *const precisions[] = {"double", "single", NULL};
+    static const char *const variants[] = {"auto", "private", "local", NULL};
+    static const smnn_variant variant_values[] = {SMNN_VARIANT_AUTO, SMNN_VARIANT_PRIVATE,
+                                                  SMNN_VARIANT_LOCAL};
+    static const char *const suites[] = {"paper", "scaling", "blocks", "quick", NULL};
+    static const char *const formats[] = {"text", "csv", "json", NULL};
+    int c, pick;
+    cli_set_program(argv[0]);
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        long v = optarg ? strtol(optarg, NULL, 10) : 0;
         switch (c) {
-        case 'B': o.one.B = (size_t)v; break;
-        case 'T': o.one.T = (size_t)v; break;
-        case 'V': o.one.V = (size_t)v; break;
-        case 'R': o.one.R1 = (size_t)v; break;
-        case 'Q': o.one.Q = (size_t)v; break;
+        case 'B': if (cli_size("--batch", optarg, 1, SIZE_MAX, &o.one.B)) return 2; break;
+        case 'T': if (cli_size("--steps", optarg, 2, SIZE_MAX, &o.one.T)) return 2; break;
+        case 'V': if (cli_size("--dims", optarg, 1, SIZE_MAX, &o.one.V)) return 2; break;
+        case 'R': if (cli_size("--orders", optarg, 1, SIZE_MAX, &o.one.R1)) return 2; break;
+        case 'Q': if (cli_size("--equations", optarg, 1, SIZE_MAX, &o.one.Q)) return 2; break;
         case 'p':
-            if (!strcmp(optarg, "single")) o.precision = SMNN_PRECISION_SINGLE;
-            else if (strcmp(optarg, "double")) { usage(stderr); return 2; }
+            if (cli_choice("--precision", optarg, precisions, &pick)) return 2;
+            o.precision = pick ? SMNN_PRECISION_SINGLE : SMNN_PRECISION_DOUBLE;
             break;
         case 'v':
-            if (!strcmp(optarg, "private")) o.variant = SMNN_VARIANT_PRIVATE;
-            else if (!strcmp(optarg, "local")) o.variant = SMNN_VARIANT_LOCAL;
-            else if (strcmp(optarg, "auto")) { usage(stderr); return 2; }
+            if (cli_choice("--variant", optarg, variants, &pick)) return 2;
+            o.variant = variant_values[pick];
             break;
-        case 's': o.suite = optarg; break;
-        case 'r': o.repeats = (int)v; break;
-        case 'w': o.warmup = (int)v; break;
+        case 's':
+            if (cli_choice("--suite", optarg, suites, &pick)) return 2;
+            o.suite = suites[pick];
+            break;
+        /* Counts of runs stay far below INT_MAX so that warmup + repeats cannot overflow. */
+        case 'r': if (cli_int("--repeats", optarg, 1, 1000000, &o.repeats)) return 2; break;
+        case 'w': if (cli_int("--warmup", optarg, 0, 1000000, &o.warmup)) return 2; break;
         case 'n': o.peers = 0; break;
-        case 'f': o.format = optarg; break;
+        case 'f':
+            if (cli_choice("--format", optarg, formats, &pick)) return 2;
+            o.format = formats[pick];
+            break;
         case 'd': o.device = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
-    if (o.repeats < 1 || o.warmup < 0 || !o.one.B || o.one.T < 2 || !o.one.V || !o.one.R1 ||
-        !o.one.Q || (strcmp(o.format, "text") && strcmp(o.format, "csv") && strcmp(o.format, "json"))) {
-        usage(stderr);
+    if (optind < argc) {
+        fprintf(stderr, "smnn-bench: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
     if (openblas_set_num_threads) openblas_set_num_threads(1); /* parallel over the batch instead */
@@ -477,13 +476,10 @@ int main(int argc, char **argv) {
                      {1024, 100, 2, 4, 2}, {1024, 100, 4, 4, 4}, {1024, 100, 8, 4, 8},
                      {1024, 100, 16, 4, 16}};
         for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) list[nl++] = b[i];
-    } else if (!strcmp(o.suite, "quick")) {
+    } else { /* quick */
         list[nl++] = (shape){192, 50, 1, 3, 1};
         list[nl++] = (shape){1, 1000, 1, 3, 1};
         list[nl++] = (shape){64, 20, 4, 4, 4};
-    } else {
-        fprintf(stderr, "smnn-bench: unknown suite '%s'\n", o.suite);
-        return 2;
     }
     smnn_context *ctx = NULL;
     check(smnn_context_create(o.device, &ctx), "context");
