@@ -12,6 +12,8 @@
 
 #include <smnn/smnn.h>
 
+#include "randprob.h"
+
 static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -31,12 +33,6 @@ static void usage(FILE *f) {
                "  --help            show this help\n");
 }
 
-/* Deterministic pseudo-random numbers for the self-check problem. */
-static double rnd(unsigned long long *state) {
-    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(*state >> 11) / 9007199254740992.0;
-}
-
 static int self_check_solve(smnn_context *ctx, smnn_variant v, smnn_precision prec) {
     smnn_problem p;
     smnn_problem_init(&p);
@@ -48,21 +44,22 @@ static int self_check_solve(smnn_context *ctx, smnn_variant v, smnn_precision pr
     p.init_orders = 2;
     p.variant = v;
     p.precision = prec;
-    size_t nc = smnn_problem_c_count(&p), nd = smnn_problem_d_count(&p);
-    size_t nu = smnn_problem_u_count(&p), ns = smnn_problem_s_count(&p);
     size_t ny = smnn_problem_y_count(&p);
-    double *c = malloc(nc * sizeof *c), *d = malloc(nd * sizeof *d), *u = malloc(nu * sizeof *u);
-    double *s = malloc(ns * sizeof *s), *y = malloc(ny * sizeof *y), *ref = malloc(ny * sizeof *ref);
-    unsigned long long st = 42;
-    for (size_t i = 0; i < nc; i++) c[i] = 2 * rnd(&st) - 1 + ((i % 6) == 2 || (i % 6) == 5 ? 1.5 : 0);
-    for (size_t i = 0; i < nd; i++) d[i] = 2 * rnd(&st) - 1;
-    for (size_t i = 0; i < nu; i++) u[i] = 2 * rnd(&st) - 1;
-    for (size_t i = 0; i < ns; i++) s[i] = 0.5 + rnd(&st);
+    double *y = malloc(ny * sizeof *y), *ref = malloc(ny * sizeof *ref);
+    /* The tests' random problems, with steps in [0.5, 1.5). */
+    rp_rng rng = rp_rng_make(42);
+    rp_inputs in;
+    if (!y || !ref || rp_inputs_make(&p, &rng, 0.5, 1.5, &in) != 0) {
+        printf("  solve: FAILED: out of memory\n");
+        free(y);
+        free(ref);
+        return 0;
+    }
     int ok = 0;
     smnn_plan *plan = NULL;
-    smnn_status status = smnn_reference_solve(&p, c, d, u, s, ref, 0);
+    smnn_status status = smnn_reference_solve(&p, in.c, in.d, in.u, in.s, ref, 0);
     if (status == SMNN_SUCCESS) status = smnn_plan_create(ctx, &p, &plan);
-    if (status == SMNN_SUCCESS) status = smnn_solve(plan, c, d, u, s, y);
+    if (status == SMNN_SUCCESS) status = smnn_solve(plan, in.c, in.d, in.u, in.s, y);
     const char *pname = prec == SMNN_PRECISION_DOUBLE ? "double" : "single";
     if (status != SMNN_SUCCESS) {
         printf("  solve %-7s %-6s: FAILED: %s\n", smnn_variant_name(v), pname, smnn_last_error());
@@ -80,10 +77,7 @@ static int self_check_solve(smnn_context *ctx, smnn_variant v, smnn_precision pr
                smnn_variant_name(v), pname, rel, tol, ok ? "ok" : "FAILED");
     }
     smnn_plan_free(plan);
-    free(c);
-    free(d);
-    free(u);
-    free(s);
+    rp_inputs_free(&in);
     free(y);
     free(ref);
     return ok;

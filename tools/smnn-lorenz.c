@@ -31,6 +31,7 @@
 
 #include "cli.h"
 #include "hostutil.h"
+#include "randprob.h"
 
 #define NTERMS 10
 static const char *term_names[NTERMS] = {"1", "x", "y", "z", "x*x", "x*y", "x*z", "y*y", "y*z", "z*z"};
@@ -45,14 +46,11 @@ typedef struct options {
 } options;
 
 
-/* splitmix64 and Box-Muller for the data noise and chunk sampling. */
-static unsigned long long rng_state;
+/* The shared generator (seeded by --seed) and Box-Muller for the data noise and chunk
+ * sampling. */
+static rp_rng rng;
 static double urand(void) {
-    unsigned long long z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    return (double)(z >> 11) / 9007199254740992.0;
+    return rp_uniform(&rng, 0, 1);
 }
 static double nrand(void) {
     double u1 = urand(), u2 = urand();
@@ -319,7 +317,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     gsl_set_error_handler_off();
-    rng_state = o.seed;
+    rng = rp_rng_make(o.seed);
     double t_start = (1e-3 * hu_now_ms());
 
     /* ---- Data and library --------------------------------------------------------------- */
