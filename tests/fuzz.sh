@@ -20,12 +20,14 @@ libs="-lOpenCL -llapacke -lm -lpthread"
 # shellcheck disable=SC2086
 clang $flags tests/fuzz/fuzz_npy.c tools/common/npy.c -o "$out/fuzz_npy"
 # shellcheck disable=SC2086
+clang $flags tests/fuzz/fuzz_cli.c tools/common/cli.c -o "$out/fuzz_cli"
+# shellcheck disable=SC2086
 clang $flags tests/fuzz/fuzz_problem.c $lib $libs -o "$out/fuzz_problem"
 # shellcheck disable=SC2086
 clang $flags tests/fuzz/fuzz_reference.c $lib $libs -o "$out/fuzz_reference"
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export LSAN_OPTIONS="suppressions=$(pwd)/tests/lsan.supp"
-for t in npy problem reference; do
+for t in npy cli problem reference; do
     mkdir -p "$out/corpus-$t"
     echo "fuzz.sh: $t for $secs s"
     "$out/fuzz_$t" -max_total_time="$secs" -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
@@ -34,4 +36,4 @@ for t in npy problem reference; do
     grep -E "stat::number_of_executed_units|Done" "$out/$t.log" | tr '\n' ' '
     echo
 done
-echo "3 passed, 0 failed"
+echo "4 passed, 0 failed"
