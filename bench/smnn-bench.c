@@ -119,9 +119,8 @@ typedef struct options {
 } options;
 
 static cl_mem device_copy(smnn_context *ctx, const double *x, size_t n, smnn_precision prec) {
-    cl_int err;
-    cl_mem m = hu_to_device(ctx, x, n, prec, &err);
-    check_cl(err, "clCreateBuffer");
+    cl_mem m = NULL;
+    check(smnn_buffer_from_host(ctx, prec, x, n, &m), "device copy");
     return m;
 }
 
@@ -136,8 +135,10 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
     p.dims = sh.V;
     p.orders = sh.R1;
     p.equations = sh.Q;
-    p.precision = o->precision;
-    p.variant = o->variant;
+    smnn_plan_options po;
+    smnn_plan_options_init(&po);
+    po.precision = o->precision;
+    po.variant = o->variant;
     p.init_orders = sh.R1 > 1 ? 2 : 1;
     size_t n = sh.V * sh.R1, es = o->precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
     /* The tests' random problems. Steps of order 0.1 keep the normal matrices well conditioned
@@ -151,7 +152,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
     }
     const double *c = in.c, *d = in.d, *u = in.u, *s = in.s;
     smnn_plan *plan = NULL;
-    check(smnn_plan_create(ctx, &p, &plan), "plan");
+    check(smnn_plan_create(ctx, &p, &po, &plan), "plan");
     cl_mem bc = device_copy(ctx, c, smnn_problem_c_count(&p), o->precision);
     cl_mem bd = device_copy(ctx, d, smnn_problem_d_count(&p), o->precision);
     cl_mem bu = device_copy(ctx, u, smnn_problem_u_count(&p), o->precision);
@@ -165,7 +166,8 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
     cl_mem bgs = device_copy(ctx, s, smnn_problem_s_count(&p), o->precision);
     cl_command_queue q = smnn_context_cl_queue(ctx);
     double steps = (double)sh.B * (double)sh.T;
-    double rec = (double)(n * (n + 1) / 2 + n * n + n);
+    /* Workspace reals per system-step, as the plan allocated them (contract.h SMNN_REC). */
+    double rec = (double)(smnn_plan_workspace_bytes(plan) - sh.B * sizeof(cl_int)) / steps / es;
     /* Bytes each phase must move, per system-step, by our count. */
     double in_b = (double)(sh.Q * n + sh.Q + 1) * es, y_b = (double)n * es;
     double bytes_step[3] = {

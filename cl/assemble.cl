@@ -1,14 +1,21 @@
-/* assemble.cl: the entries of the block-tridiagonal normal matrix M = A^T W A and of
- * beta = A^T W b (paper Appendix A.2, Eqs. 25-28), computed one entry at a time from the inputs,
- * so that no kernel ever stores M.
+/* assemble.cl: the rows of the weighted least-squares problem and the blocks they sum to (paper
+ * Appendix A.1 and A.2, Eqs. 25-28), written once and used by every kernel: the factorization
+ * (both variants, every vector width), the substitutions, the refinement residual and the
+ * gradient. No kernel stores M; each computes the entries it needs from the inputs.
  *
- * Index i of a block is v * n_orders + r (variable v, derivative order r). With a = s_t (the step
- * to the next point) and p = s_{t-1} (the step from the previous point), the smoothness part of
- * M_t is, within one variable and for orders r, r':
- *   G[r][r'] (a^(r+r') [t < T-1] + (-1)^(r+r') p^(r+r') [t > 0]) + delta(r,r') (a^2r [t<T-1] + p^2r [t>0])
+ * Index i of a block is v * n_orders + r (variable v, derivative order r). The smoothness rows of
+ * the interval (t, t+1) with step h, for each variable and order r, are the Taylor rows
+ *   forward:  y_{t+1,r} - sum_{r' >= r} h^(r'-r)/(r'-r)!  y_{t,r'}    = 0
+ *   backward: y_{t,r}   - sum_{r' >= r} (-h)^(r'-r)/(r'-r)! y_{t+1,r'} = 0
+ * weighted by w_smooth^2 h^(2r). Summed into M they give, within one variable, with a = s_t (the
+ * step to the next point) and p = s_{t-1} (from the previous point):
+ *   M_t[r][r'] += G[r][r'] (a^(r+r') [t < T-1] + (-1)^(r+r') p^(r+r') [t > 0])
+ *                 + delta(r,r') (a^2r [t < T-1] + p^2r [t > 0])
  * with G = F^T F, G[r][r'] = sum_k 1/((r-k)! (r'-k)!), and the coupling block N_t (rows: point
  * t+1, columns: point t) is -w_smooth^2 a^(r+r') (F[r][r'] + (-1)^(r+r') F[r'][r]) with
- * F[r][r'] = 1/(r'-r)! for r' >= r, else 0. */
+ * F[r][r'] = 1/(r'-r)! for r' >= r, else 0. The governing rows add w_gov^2 C_t^T C_t to M_t and
+ * w_gov^2 C_t^T d_t to beta_t; the initial-value rows add w_init^2 on the diagonal and
+ * w_init^2 u_t to beta_t for t < T_init and orders r < n_init_orders. */
 
 inline real smnn_inv_fact(int k) {
     real f = (real)1;
@@ -22,6 +29,22 @@ inline real smnn_ipow(real x, int k) {
     return p;
 }
 
+/* h^j / j!: the Taylor coefficient of the smoothness rows. */
+inline real smnn_taylor_coef(real h, int j) {
+    return smnn_ipow(h, j) * smnn_inv_fact(j);
+}
+
+/* sum_{r' >= r} h^(r'-r)/(r'-r)! x[r'] for one variable (x points at its orders): the Taylor
+ * prediction of order r from a neighbouring point, i.e. minus the off-point part of a row. */
+inline real smnn_taylor(int R1, int r, real h, global const real *x) {
+    real acc = (real)0, p = (real)1;
+    for (int rp = r; rp < R1; rp++) {
+        acc += p * smnn_inv_fact(rp - r) * x[rp];
+        p *= h;
+    }
+    return acc;
+}
+
 /* G[r][r'] = (F^T F)[r][r'] = sum_{k <= min(r, r')} 1/((r-k)! (r'-k)!) */
 inline real smnn_gram(int r, int rp) {
     int m = min(r, rp);
@@ -30,60 +53,105 @@ inline real smnn_gram(int r, int rp) {
     return g;
 }
 
+/* pw[k] = h^k for k < count (per lane). */
+inline void smnn_powers(realv h, int count, realv *pw) {
+    pw[0] = (realv)(1);
+    for (int k = 1; k < count; k++) pw[k] = pw[k - 1] * h;
+}
+
+/* The smoothness and initial-value part of M_t[i][j], from the powers of the step to the next
+ * point (apow) and from the previous point (ppow), 2 * n_orders of each. */
+inline realv smnn_smooth_entry(const smnn_prob *P, int t, int i, int j, const realv *apow,
+                               const realv *ppow) {
+    const int R1 = P->R1;
+    int vi = i / R1, ri = i % R1, vj = j / R1, rj = j % R1;
+    realv m = (realv)(0);
+    if (vi == vj) {
+        int k = ri + rj;
+        real g = smnn_gram(ri, rj);
+        if (t < P->T - 1) m += g * apow[k] + (ri == rj ? apow[k] : (realv)(0));
+        if (t > 0) m += ((k & 1) ? -g : g) * ppow[k] + (ri == rj ? ppow[k] : (realv)(0));
+        m *= P->ws2;
+    }
+    if (i == j && t < P->Tinit && ri < P->Rinit1) m += P->wi2;
+    return m;
+}
+
+/* m plus one governing row's contribution to M_t[i][j], for its coefficients ci, cj. (One
+ * expression, so that a compiler contracting a * b + c does so the same way everywhere.) */
+inline realv smnn_gov_add(const smnn_prob *P, realv m, realv ci, realv cj) {
+    return m + P->wg2 * ci * cj;
+}
+
+/* C_t[q][i] of every lane. */
+inline realv smnn_coef(const smnn_prob *P, global const real *c, const smnn_lanes *L, int t, int q,
+                       int i) {
+    return smnn_gather(c, P->cb, L, (long)t * P->ct + q * P->n + i);
+}
+
+/* N_t[i][j] (row i at point t+1, column j at point t), from the powers of the step s_t. */
+inline realv smnn_N_entry(const smnn_prob *P, int i, int j, const realv *apow) {
+    const int R1 = P->R1;
+    int vi = i / R1, ri = i % R1, vj = j / R1, rj = j % R1;
+    if (vi != vj) return (realv)(0);
+    int k = ri + rj;
+    real f = rj >= ri ? smnn_inv_fact(rj - ri) : (real)0;
+    real ft = ri >= rj ? smnn_inv_fact(ri - rj) : (real)0;
+    return (-P->ws2 * (f + ((k & 1) ? -ft : ft))) * apow[k];
+}
+
+/* beta_t[i] = w_gov^2 (C_t^T d_t)[i] + w_init^2 u_t[v, r] (t < T_init, r < n_init_orders). */
+inline realv smnn_beta_entry(const smnn_prob *P, global const real *c, global const real *d,
+                             global const real *u, const smnn_lanes *L, int t, int i) {
+    realv acc = (realv)(0);
+    for (int q = 0; q < P->Q; q++)
+        acc += smnn_coef(P, c, L, t, q, i) * smnn_gather(d, P->db, L, (long)t * P->dt + q);
+    acc *= P->wg2;
+    int v = i / P->R1, r = i % P->R1;
+    if (t < P->Tinit && r < P->Rinit1)
+        acc += P->wi2 * smnn_gather(u, P->ub, L, (long)t * P->ut + v * P->Rinit1 + r);
+    return acc;
+}
+
+/* The step s_t of system b (one work-item per system and time point). */
 inline real smnn_step(const smnn_prob *P, global const real *s, long b, int t) {
     return s[b * P->sb + (long)t * P->st];
 }
 
-/* [M_t]_{i,j} of system b. */
-inline real smnn_assemble_M(const smnn_prob *P, global const real *c, global const real *s,
-                            long b, int t, int i, int j) {
-    int n = P->n;
-    global const real *C = c + b * P->cb + (long)t * P->ct;
-    real m = (real)0;
-    for (int q = 0; q < P->Q; q++) m += C[q * n + i] * C[q * n + j];
-    m *= P->wg2;
-    int vi = i / P->R1, ri = i % P->R1, vj = j / P->R1, rj = j % P->R1;
-    if (i == j && t < P->Tinit && ri < P->Rinit1) m += P->wi2;
-    if (vi == vj) {
-        int k = ri + rj;
-        real g = smnn_gram(ri, rj);
-        real sm = (real)0;
-        if (t < P->T - 1) {
-            real ak = smnn_ipow(smnn_step(P, s, b, t), k);
-            sm += g * ak + (ri == rj ? ak : (real)0);
-        }
-        if (t > 0) {
-            real pk = smnn_ipow(smnn_step(P, s, b, t - 1), k);
-            sm += ((k & 1) ? -g : g) * pk + (ri == rj ? pk : (real)0);
-        }
-        m += P->ws2 * sm;
+/* The step s_t of every lane (0 past the last point). */
+inline realv smnn_steps(const smnn_prob *P, global const real *s, const smnn_lanes *L, int t) {
+    return t < P->T - 1 ? smnn_gather(s, P->sb, L, (long)t * P->st) : (realv)(0);
+}
+
+/* The lower triangle of M_t into A (row stride NMAX): smoothness, initial values, then the
+ * governing rows one at a time. */
+inline void smnn_fill_M(const smnn_prob *P, global const real *c, const smnn_lanes *L, int t,
+                        realv astep, realv pstep, realv *A) {
+    const int n = P->n;
+    realv apow[2 * NMAX], ppow[2 * NMAX], crow[NMAX];
+    smnn_powers(astep, 2 * P->R1, apow);
+    smnn_powers(pstep, 2 * P->R1, ppow);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j <= i; j++) A[i * NMAX + j] = smnn_smooth_entry(P, t, i, j, apow, ppow);
+    for (int q = 0; q < P->Q; q++) {
+        for (int i = 0; i < n; i++) crow[i] = smnn_coef(P, c, L, t, q, i);
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j <= i; j++) A[i * NMAX + j] = smnn_gov_add(P, A[i * NMAX + j], crow[i], crow[j]);
     }
-    return m;
 }
 
-/* [N_t]_{i,j} of system b: row i belongs to point t+1, column j to point t (0 <= t < T-1). */
-inline real smnn_assemble_N(const smnn_prob *P, global const real *s, long b, int t, int i,
-                            int j) {
-    int vi = i / P->R1, ri = i % P->R1, vj = j / P->R1, rj = j % P->R1;
-    if (vi != vj) return (real)0;
-    int k = ri + rj;
-    real f = (rj >= ri ? smnn_inv_fact(rj - ri) : (real)0);
-    real ft = (ri >= rj ? smnn_inv_fact(ri - rj) : (real)0);
-    real sgn = (k & 1) ? (real)-1 : (real)1;
-    return -P->ws2 * smnn_ipow(smnn_step(P, s, b, t), k) * (f + sgn * ft);
+/* Row i of the right-hand side at t: beta_t[i], or with from_rhs the given right-hand side (laid
+ * out (B, T, n)). */
+inline realv smnn_rhs_entry(const smnn_prob *P, global const real *c, global const real *d,
+                            global const real *u, global const real *rhs, int from_rhs,
+                            const smnn_lanes *L, int t, int i) {
+    return from_rhs ? smnn_gather(rhs, (long)P->T * P->n, L, (long)t * P->n + i)
+                    : smnn_beta_entry(P, c, d, u, L, t, i);
 }
 
-/* [beta_t]_i of system b. */
-inline real smnn_assemble_beta(const smnn_prob *P, global const real *c, global const real *d,
-                               global const real *u, long b, int t, int i) {
-    int n = P->n;
-    global const real *C = c + b * P->cb + (long)t * P->ct;
-    global const real *D = d + b * P->db + (long)t * P->dt;
-    real v = (real)0;
-    for (int q = 0; q < P->Q; q++) v += C[q * n + i] * D[q];
-    v *= P->wg2;
-    int vi = i / P->R1, ri = i % P->R1;
-    if (t < P->Tinit && ri < P->Rinit1)
-        v += P->wi2 * u[b * P->ub + (long)t * P->ut + vi * P->Rinit1 + ri];
-    return v;
+/* The whole right-hand side at t into out[0..n). */
+inline void smnn_fill_rhs(const smnn_prob *P, global const real *c, global const real *d,
+                          global const real *u, global const real *rhs, int from_rhs,
+                          const smnn_lanes *L, int t, realv *out) {
+    for (int i = 0; i < P->n; i++) out[i] = smnn_rhs_entry(P, c, d, u, rhs, from_rhs, L, t, i);
 }

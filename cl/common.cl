@@ -1,19 +1,18 @@
-/* common.cl: definitions shared by every smnn kernel.
+/* common.cl: precision, the vector of systems, the problem description and the workspace layout,
+ * shared by every smnn kernel (contract.h comes first in every program).
  *
- * The program is compiled with -DSMNN_DOUBLE=1 (double, needs cl_khr_fp64) or 0 (float), NMAX
- * (largest block size n = V * n_orders the kernels hold) and WG (work-group size of the
- * local-memory variant). Each tunable has a default so that the file set compiles alone.
- *
- * Problem parameters travel as four vector arguments so every kernel has the same short
- * signature head:
- *   dims = (T, V, n_orders, Q)      init = (T_init, n_init_orders, n, 0)
- *   w    = (w_gov^2, w_init^2, w_smooth^2, 0)
- *   str  = element strides (c_batch, c_time, d_batch, d_time, u_batch, u_time, s_batch, s_time);
- *          a stride of 0 means the input is shared across that dimension.
- *
- * Workspace: per system and time point one record of SZ = n(n+1)/2 + n*n + n reals holding the
- * packed lower Cholesky factor L_t, the coupling factor K_t = N_t L_t^-T (row-major) and the
- * forward-substitution vector z_t. */
+ * Compile-time defines, each with a default so that the file set compiles alone:
+ *   SMNN_DOUBLE   1: real = double (needs cl_khr_fp64); 0: float.
+ *   VW            systems per work-item of the private variant: 1 (GPUs) or a vector width
+ *                 2, 4, 8, 16 (CPUs, whose drivers do not vectorise across work-items). Every
+ *                 per-system quantity of the private kernels is a `realv`: plain `real` at
+ *                 VW = 1, `realVW` (one system per lane) above; the kernels are written once for
+ *                 every width, in the manner of CLBlast.
+ *   NMAX          largest block size n = V * n_orders the program holds.
+ *   WG            work-group size of the local variant.
+ *   SMNN_VARIANT  which kernels the program holds: 1 private, 2 local, 0 both.
+ *   NFIX, VFIX, R1FIX, QFIX   the block shape, when the program is specialised for one (the
+ *                 host always does this); the loops over the block then unroll. */
 #ifndef SMNN_DOUBLE
 #define SMNN_DOUBLE 1
 #endif
@@ -22,10 +21,12 @@
 typedef double real;
 typedef double4 real4;
 #define SMNN_REAL_NAME double
+#define SMNN_MASK_NAME long
 #else
 typedef float real;
 typedef float4 real4;
 #define SMNN_REAL_NAME float
+#define SMNN_MASK_NAME int
 #endif
 
 #ifndef NMAX
@@ -34,24 +35,40 @@ typedef float4 real4;
 #ifndef WG
 #define WG 64
 #endif
-/* NFIX, VFIX, R1FIX, QFIX: when defined, the program is specialised for one block shape (the
- * host always does this); the runtime arguments must then agree with them. */
-#ifdef NFIX
-#define SMNN_N(runtime) NFIX
-#else
-#define SMNN_N(runtime) (runtime)
-#endif
-
-/* Systems per work-item of the private variant: 1 (factor.cl, substitute.cl; GPUs) or a vector
- * width 2, 4, 8, 16 (simd.cl; CPUs). */
 #ifndef VW
 #define VW 1
 #endif
-/* Which variant's kernels to compile: 1 private, 2 local, 0 both. */
 #ifndef SMNN_VARIANT
 #define SMNN_VARIANT 0
 #endif
+#define SMNN_HAS_PRIVATE (SMNN_VARIANT != SMNN_KVARIANT_LOCAL)
+#define SMNN_HAS_LOCAL (SMNN_VARIANT != SMNN_KVARIANT_PRIVATE && VW == 1)
 
+/* ---- The vector of systems ----------------------------------------------------------------
+ * realv holds one value per system of a work-item; maskv is what the relational built-ins return
+ * for it (int at width 1, a vector of 0 / -1 above). SMNN_LANE reads lane j of either. */
+#define SMNN_CAT_(a, b) a##b
+#define SMNN_CAT(a, b) SMNN_CAT_(a, b)
+#if VW == 1
+typedef real realv;
+typedef int maskv;
+#define SMNN_MASK_ELEM int
+#define VLOAD(p) (*(p))
+#define VSTORE(v, p) (*(p) = (v))
+#else
+typedef SMNN_CAT(SMNN_REAL_NAME, VW) realv;
+typedef SMNN_CAT(SMNN_MASK_NAME, VW) maskv;
+#define SMNN_MASK_ELEM SMNN_MASK_NAME
+#define VLOAD(p) SMNN_CAT(vload, VW)(0, (p))
+#define VSTORE(v, p) SMNN_CAT(vstore, VW)((v), 0, (p))
+#endif
+#define SMNN_LANE(v, j) (((const __private real *)&(v))[j])
+#define SMNN_MASK_LANE(m, j) (((const __private SMNN_MASK_ELEM *)&(m))[j])
+/* A value is usable when finite; a lane that is NaN, Inf, or (for pivots) <= 0 marks failure. */
+#define SMNN_BAD(x) (isnan(x) | isinf(x))
+#define SMNN_BAD_PIVOT(x) (isless((x), (realv)(0)) | isequal((x), (realv)(0)) | SMNN_BAD(x))
+
+/* ---- The problem ---------------------------------------------------------------------------- */
 typedef struct smnn_prob {
     int T, V, R1, Q; /* R1 = n_orders */
     int Tinit, Rinit1, n;
@@ -69,7 +86,6 @@ inline smnn_prob smnn_make_prob(int4 dims, int4 init, real4 w, long8 str) {
     P.Rinit1 = init.s1;
     P.n = init.s2;
 #ifdef NFIX
-    /* Shape fixed at compile time: constants let the compiler unroll the block loops. */
     P.V = VFIX;
     P.R1 = R1FIX;
     P.Q = QFIX;
@@ -88,14 +104,74 @@ inline smnn_prob smnn_make_prob(int4 dims, int4 init, real4 w, long8 str) {
     P.st = str.s7;
     return P;
 }
+#define SMNN_PROBLEM() smnn_make_prob(dims, init, w, str)
+/* The block size in kernels that need nothing else of the problem. */
+#ifdef NFIX
+#define SMNN_N(runtime) NFIX
+#else
+#define SMNN_N(runtime) (runtime)
+#endif
 
-/* Offsets inside one workspace record. */
-#define LP(n) (((n) * ((n) + 1)) / 2)
-#define REC(n) (LP(n) + (n) * (n) + (n))
-#define OFF_K(n) LP(n)
-#define OFF_Z(n) (LP(n) + (n) * (n))
-/* Packed lower-triangular index (i >= j). */
-#define PIDX(i, j) (((i) * ((i) + 1)) / 2 + (j))
+/* ---- The systems of one work-item ---------------------------------------------------------
+ * Lane j holds system b[j] (clamped to the chunk's last system, so lanes past the end of the
+ * batch repeat it and are never written back). `first` is the work-item's first system within
+ * the chunk, `count` how many of its lanes are real. */
+typedef struct smnn_lanes {
+    long b[VW];
+    int first, count;
+} smnn_lanes;
 
-/* A real is usable when it is finite; NaN and +-Inf mark a failed system. */
-#define FINITE(x) (isfinite(x))
+inline smnn_lanes smnn_make_lanes(int first, long bofs, int bcount) {
+    smnn_lanes L;
+    L.first = first;
+    L.count = min(VW, bcount - first);
+    for (int j = 0; j < VW; j++) L.b[j] = bofs + min(first + j, bcount - 1);
+    return L;
+}
+
+/* base[b * stride_b + off] for every lane (one broadcast load when the input is shared). */
+inline realv smnn_gather(global const real *base, long stride_b, const smnn_lanes *L, long off) {
+#if VW == 1
+    return base[L->b[0] * stride_b + off];
+#else
+    if (stride_b == 0) return (realv)(base[off]);
+    realv v;
+    __private real *pv = (__private real *)&v;
+    for (int j = 0; j < VW; j++) pv[j] = base[L->b[j] * stride_b + off];
+    return v;
+#endif
+}
+
+/* ---- Workspace layout ----------------------------------------------------------------------
+ * Element k of the record of time t of a system lives at
+ *     ws[((group * T + t) * SZ + k) * GW + lane]
+ * which covers the three layouts with one formula:
+ *  - private variant, VW = 1 (GPUs): one group of GW = bcap systems, lane = system: neighbouring
+ *    work-items touch neighbouring addresses (coalesced);
+ *  - private variant, VW > 1 (CPUs): groups of GW = VW systems, one per work-item, so each
+ *    work-item streams through contiguous memory and loads a record entry with one vloadVW;
+ *  - local variant: GW = 1, one group per system, records contiguous per system. */
+typedef struct smnn_wsl {
+    global real *base; /* already offset to (group, lane) */
+    long gw, sz;
+    int T;
+} smnn_wsl;
+
+inline smnn_wsl smnn_make_wsl(global real *ws, long group, long lane, long gw, int T, int n) {
+    smnn_wsl W;
+    W.gw = gw;
+    W.sz = SMNN_REC(n);
+    W.T = T;
+    W.base = ws + group * (long)T * W.sz * gw + lane;
+    return W;
+}
+#define WSP(W, t, k) ((W).base + ((long)(t) * (W).sz + (k)) * (W).gw)
+
+/* The private variant's workspace view of the work-item whose lanes are L. */
+inline smnn_wsl smnn_private_wsl(global real *ws, const smnn_lanes *L, int bcap, int T, int n) {
+#if VW == 1
+    return smnn_make_wsl(ws, 0, L->first, bcap, T, n);
+#else
+    return smnn_make_wsl(ws, L->first / VW, 0, VW, T, n);
+#endif
+}

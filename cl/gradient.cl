@@ -17,12 +17,6 @@
  * in s_t. Results go to full (unshared) layouts; smnn_reduce then sums shared inputs over the
  * batch and/or time in a fixed order, so results are deterministic (no atomics). */
 
-/* Bits of `want`. */
-#define GRAD_C 1
-#define GRAD_D 2
-#define GRAD_U 4
-#define GRAD_S 8
-
 /* Contribution of the interval (t, t+1) of one variable v to dl/ds_t. */
 inline real smnn_grad_step_var(const smnn_prob *P, real h, __global const real *y0,
                                __global const real *y1, __global const real *l0,
@@ -38,15 +32,15 @@ inline real smnn_grad_step_var(const smnn_prob *P, real h, __global const real *
         real daf_l = (real)0, daf_y = (real)0, dab_l = (real)0, dab_y = (real)0;
         for (int rp = r; rp < R1; rp++) {
             int j = rp - r;
-            real cf = smnn_ipow(h, j) * smnn_inv_fact(j);
-            real cb = smnn_ipow(-h, j) * smnn_inv_fact(j);
+            real cf = smnn_taylor_coef(h, j);
+            real cb = smnn_taylor_coef(-h, j);
             af_l -= cf * l0[rp];
             af_y -= cf * y0[rp];
             ab_l -= cb * l1[rp];
             ab_y -= cb * y1[rp];
             if (j > 0) {
-                real df = smnn_ipow(h, j - 1) * smnn_inv_fact(j - 1);
-                real db = smnn_ipow(-h, j - 1) * smnn_inv_fact(j - 1);
+                real df = smnn_taylor_coef(h, j - 1); /* d/dh of h^j/j! */
+                real db = smnn_taylor_coef(-h, j - 1);
                 daf_l -= df * l0[rp];
                 daf_y -= df * y0[rp];
                 dab_l += db * l1[rp];
@@ -60,12 +54,8 @@ inline real smnn_grad_step_var(const smnn_prob *P, real h, __global const real *
     return g;
 }
 
-__kernel void smnn_gradient(int4 dims, int4 init, real4 w, long8 str, __global const real *c,
-                            __global const real *d, __global const real *s,
-                            __global const real *y, __global const real *lam, int batch,
-                            int want, __global real *gc, __global real *gd, __global real *gu,
-                            __global real *gs) {
-    smnn_prob P = smnn_make_prob(dims, init, w, str);
+kernel void smnn_gradient(SMNN_PARAMS(SMNN_GRADIENT_ARGS)) {
+    const smnn_prob P = SMNN_PROBLEM();
     const int n = P.n, T = P.T, Q = P.Q;
     long gid = get_global_id(0);
     if (gid >= (long)batch * T) return;
@@ -73,28 +63,29 @@ __kernel void smnn_gradient(int4 dims, int4 init, real4 w, long8 str, __global c
     int t = (int)(gid % T);
     __global const real *Y = y + gid * n;
     __global const real *L = lam + gid * n;
-    if (want & (GRAD_C | GRAD_D)) {
+    if (want & (SMNN_GRAD_C | SMNN_GRAD_D)) {
         __global const real *C = c + b * P.cb + (long)t * P.ct;
         for (int q = 0; q < Q; q++) {
+            /* y is read only for dl/dc (it may be NULL otherwise). */
             real p = (real)0, cy = (real)0;
             for (int i = 0; i < n; i++) {
                 p += C[q * n + i] * L[i];
-                cy += C[q * n + i] * Y[i];
+                if (want & SMNN_GRAD_C) cy += C[q * n + i] * Y[i];
             }
-            if (want & GRAD_D) gd[gid * Q + q] = P.wg2 * p;
-            if (want & GRAD_C) {
+            if (want & SMNN_GRAD_D) gd[gid * Q + q] = P.wg2 * p;
+            if (want & SMNN_GRAD_C) {
                 real e = d[b * P.db + (long)t * P.dt + q] - cy;
                 for (int i = 0; i < n; i++)
                     gc[(gid * Q + q) * n + i] = P.wg2 * (L[i] * e - p * Y[i]);
             }
         }
     }
-    if ((want & GRAD_U) && t < P.Tinit) {
+    if ((want & SMNN_GRAD_U) && t < P.Tinit) {
         for (int v = 0; v < P.V; v++)
             for (int r = 0; r < P.Rinit1; r++)
                 gu[((b * P.Tinit + t) * P.V + v) * P.Rinit1 + r] = P.wi2 * L[v * P.R1 + r];
     }
-    if ((want & GRAD_S) && t < T - 1) {
+    if ((want & SMNN_GRAD_S) && t < T - 1) {
         real h = smnn_step(&P, s, b, t);
         real g = (real)0;
         for (int v = 0; v < P.V; v++)
@@ -106,8 +97,7 @@ __kernel void smnn_gradient(int4 dims, int4 init, real4 w, long8 str, __global c
 
 /* out[ob, ot, r] = sum over b (all when sum_b, else ob) and t (all when sum_t, else ot) of
  * full[b, t, r], for full laid out (B, T, R). Compensated (Kahan) summation in a fixed order. */
-__kernel void smnn_reduce(__global const real *full, __global real *out, long B, long T, long R,
-                          int sum_b, int sum_t) {
+kernel void smnn_reduce(SMNN_PARAMS(SMNN_REDUCE_ARGS)) {
     long OB = sum_b ? 1 : B, OT = sum_t ? 1 : T;
     long gid = get_global_id(0);
     if (gid >= OB * OT * R) return;

@@ -13,21 +13,8 @@
  * intervals (t-1, t) and (t, t+1), each weighted as in the paper (Appendix A.1).
  * smnn_add: y += delta. */
 
-/* sum_{r' >= r} (sign h)^(r'-r) / (r'-r)! x[r'] for one variable (x points at its orders). */
-inline real smnn_taylor(int R1, int r, real h, __global const real *x) {
-    real acc = (real)0, p = (real)1;
-    for (int rp = r; rp < R1; rp++) {
-        acc += p * smnn_inv_fact(rp - r) * x[rp];
-        p *= h;
-    }
-    return acc;
-}
-
-__kernel void smnn_residual(int4 dims, int4 init, real4 w, long8 str, __global const real *c,
-                            __global const real *d, __global const real *u,
-                            __global const real *s, __global const real *y, int batch,
-                            __global real *r) {
-    smnn_prob P = smnn_make_prob(dims, init, w, str);
+kernel void smnn_residual(SMNN_PARAMS(SMNN_RESIDUAL_ARGS)) {
+    const smnn_prob P = SMNN_PROBLEM();
     const int n = P.n, T = P.T, R1 = P.R1;
     long gid = get_global_id(0);
     if (gid >= (long)batch * T) return;
@@ -92,15 +79,14 @@ __kernel void smnn_residual(int4 dims, int4 init, real4 w, long8 str, __global c
     for (int i = 0; i < n; i++) Rt[i] = acc[i];
 }
 
-__kernel void smnn_add(__global real *y, __global const real *delta, long count) {
+kernel void smnn_add(SMNN_PARAMS(SMNN_ADD_ARGS)) {
     long i = get_global_id(0);
     if (i < count) y[i] += delta[i];
 }
 
 /* out[b] = max |delta| / max |y| over system b (0 when y is all zero): the size of the last
  * refinement correction, which stays large when the refinement does not converge. */
-__kernel void smnn_refine_check(__global const real *delta, __global const real *y, long per,
-                                int batch, __global real *out) {
+kernel void smnn_refine_check(SMNN_PARAMS(SMNN_CHECK_ARGS)) {
     long b = get_global_id(0);
     if (b >= batch) return;
     real dm = (real)0, ym = (real)0;

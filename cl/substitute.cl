@@ -1,159 +1,147 @@
 /* substitute.cl: substitutions with a stored factorization (paper Algorithm 4).
  *
- *  - smnn_forward_*: forward substitution for a new right-hand side (frozen left-hand side):
- *    beta_t is assembled from c, d, u (or, with from_rhs, read from rhs laid out (B, T, n): the
- *    backward pass's dl/dy) and z_t = L_t^-1 (beta_t - K_{t-1} z_{t-1}) is stored.
- *  - smnn_backward_*: back substitution y_T = L_T^-T z_T, y_t = L_t^-T (z_t - K_t^T y_{t+1}),
- *    written to y (B, T, V, n_orders).
- * A system that failed (info[b] > 0: factorization; info[b] < 0: this solve, -(t+1)) gets NaN in
- * all its y. Workspace layouts as in factor.cl. */
+ *  - smnn_forward_substitute_*: forward substitution for a new right-hand side (frozen left-hand
+ *    side): beta_t is assembled from c, d, u (or, with SMNN_FLAG_FROM_RHS, read from rhs laid out
+ *    (B, T, n): the gradient pass's dl/dy and the refinement's residual) and
+ *    z_t = L_t^-1 (beta_t - K_{t-1} z_{t-1}) is stored. A system whose z becomes NaN/Inf gets
+ *    info[b] = -(t + 1) for its first such point, unless its factorization failed (info > 0,
+ *    kept).
+ *  - smnn_back_substitute_*: back substitution y_{T-1} = L_{T-1}^-T z_{T-1},
+ *    y_t = L_t^-T (z_t - K_t^T y_{t+1}), written to y (B, T, V, n_orders). A system with
+ *    info[b] != 0 gets NaN in all its y.
+ * Variants, widths and workspace layouts as in factor.cl and common.cl. */
 
-#if SMNN_VARIANT != 2 && VW == 1
-__kernel void smnn_forward_private(int4 dims, int4 init, real4 w, long8 str,
-                                   __global const real *c, __global const real *d,
-                                   __global const real *u, __global real *ws, long bofs,
-                                   int bcount, int bcap, __global int *info,
-                                   __global const real *rhs, int from_rhs) {
-    int lb = (int)get_global_id(0);
-    if (lb >= bcount) return;
-    smnn_prob P = smnn_make_prob(dims, init, w, str);
+#if SMNN_HAS_PRIVATE
+kernel void smnn_forward_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
+    const int first = (int)get_global_id(0) * VW;
+    if (first >= bcount) return;
+    (void)s;
+    (void)y;
+    const smnn_prob P = SMNN_PROBLEM();
     const int n = P.n, T = P.T;
-    const long b = bofs + lb;
-    const long SZ = REC(n);
-    if (info[b] > 0) return; /* the factorization failed: nothing to solve */
-    real z[NMAX], zn[NMAX];
-    int fail = 0;
-#define WS(t, k) ws[((long)(t) * SZ + (k)) * bcap + lb]
-    for (int t = 0; t < T && !fail; t++) {
-        for (int i = 0; i < n; i++) {
-            real r = from_rhs ? rhs[(b * T + t) * n + i] : smnn_assemble_beta(&P, c, d, u, b, t, i);
-            if (t > 0)
-                for (int k = 0; k < n; k++) r -= WS(t - 1, OFF_K(n) + i * n + k) * z[k];
-            for (int k = 0; k < i; k++) r -= WS(t, PIDX(i, k)) * zn[k];
-            zn[i] = r / WS(t, PIDX(i, i));
-            if (!FINITE(zn[i])) fail = 1;
-        }
-        for (int i = 0; i < n; i++) {
-            z[i] = zn[i];
-            WS(t, OFF_Z(n) + i) = z[i];
-        }
-        if (fail) info[b] = -(t + 1);
+    const smnn_lanes L = smnn_make_lanes(first, bofs, bcount);
+    const smnn_wsl W = smnn_private_wsl(ws, &L, bcap, T, n);
+    realv A[NMAX * NMAX], z[NMAX], r[NMAX];
+    int finfo[VW];
+    for (int j = 0; j < VW; j++) finfo[j] = 0;
+    for (int t = 0; t < T; t++) {
+        smnn_fill_rhs(&P, c, d, u, rhs, flags & SMNN_FLAG_FROM_RHS, &L, t, r);
+        if (t > 0)
+            for (int i = 0; i < n; i++) r[i] = smnn_forward_rhs(&W, t, n, i, r[i], z);
+        smnn_load_L(&W, t, n, A);
+        maskv bad = smnn_lsolve_private(A, r, z, n);
+        for (int i = 0; i < n; i++) VSTORE(z[i], WSP(W, t, SMNN_OFF_Z(n) + i));
+        for (int j = 0; j < VW; j++)
+            if (SMNN_MASK_LANE(bad, j) && !finfo[j]) finfo[j] = -(t + 1);
     }
-#undef WS
-    if (!fail) info[b] = 0;
+    for (int j = 0; j < L.count; j++) {
+        long b = bofs + first + j;
+        if (info[b] <= 0) info[b] = finfo[j]; /* a failed factorization stays reported */
+    }
 }
 
-__kernel void smnn_backward_private(int4 dims, int4 init, __global real *ws, long bofs,
-                                    int bcount, int bcap, __global const int *info,
-                                    __global real *y) {
-    int lb = (int)get_global_id(0);
-    if (lb >= bcount) return;
+kernel void smnn_back_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
+    const int first = (int)get_global_id(0) * VW;
+    if (first >= bcount) return;
+    (void)c;
+    (void)d;
+    (void)u;
+    (void)s;
+    (void)rhs;
+    (void)flags;
     const int T = dims.s0, n = SMNN_N(init.s2);
-    const long b = bofs + lb;
-    const long SZ = REC(n);
-    __global real *Y = y + b * (long)T * n;
-    if (info[b] != 0) {
-        for (long e = 0; e < (long)T * n; e++) Y[e] = NAN;
-        return;
-    }
-    real yn[NMAX], yc[NMAX];
-#define WS(t, k) ws[((long)(t) * SZ + (k)) * bcap + lb]
+    const smnn_lanes L = smnn_make_lanes(first, bofs, bcount);
+    const smnn_wsl W = smnn_private_wsl(ws, &L, bcap, T, n);
+    realv yn[NMAX], yc[NMAX], r[NMAX];
+    int ok[VW];
+    for (int j = 0; j < VW; j++) ok[j] = j < L.count && info[bofs + first + j] == 0;
     for (int t = T - 1; t >= 0; t--) {
-        for (int i = n - 1; i >= 0; i--) {
-            real r = WS(t, OFF_Z(n) + i);
-            if (t < T - 1)
-                for (int k = 0; k < n; k++) r -= WS(t, OFF_K(n) + k * n + i) * yn[k];
-            for (int k = i + 1; k < n; k++) r -= WS(t, PIDX(k, i)) * yc[k];
-            yc[i] = r / WS(t, PIDX(i, i));
-        }
-        for (int i = 0; i < n; i++) {
-            yn[i] = yc[i];
-            Y[(long)t * n + i] = yc[i];
+        for (int i = 0; i < n; i++) r[i] = smnn_back_rhs(&W, t, n, i, yn);
+        smnn_ltsolve(&W, t, n, r, yc);
+        for (int i = 0; i < n; i++) yn[i] = yc[i];
+        for (int j = 0; j < L.count; j++) {
+            global real *Y = y + (bofs + first + j) * (long)T * n + (long)t * n;
+            for (int i = 0; i < n; i++) Y[i] = ok[j] ? SMNN_LANE(yc[i], j) : (real)NAN;
         }
     }
-#undef WS
 }
-
 #endif
 
-#if SMNN_VARIANT != 1
+#if SMNN_HAS_LOCAL
 __attribute__((reqd_work_group_size(WG, 1, 1)))
-__kernel void smnn_forward_local(int4 dims, int4 init, real4 w, long8 str,
-                                 __global const real *c, __global const real *d,
-                                 __global const real *u, __global real *ws, long bofs,
-                                 int bcount, int bcap, __global int *info,
-                                 __global const real *rhs, int from_rhs) {
-    int lb = (int)get_group_id(0);
+kernel void smnn_forward_substitute_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
+    const int lb = (int)get_group_id(0);
     if (lb >= bcount) return;
+    (void)s;
+    (void)y;
     (void)bcap;
-    smnn_prob P = smnn_make_prob(dims, init, w, str);
+    const smnn_prob P = SMNN_PROBLEM();
     const int n = P.n, T = P.T, lid = (int)get_local_id(0);
     const long b = bofs + lb;
-    const long SZ = REC(n);
-    if (info[b] > 0) return;
-    __local real rl[NMAX];
-    __local int fail;
+    const smnn_lanes L = smnn_make_lanes(lb, bofs, bcount);
+    const smnn_wsl W = smnn_make_wsl(ws, lb, 0, 1, T, n);
+    local real A[NMAX * NMAX]; /* with r, z and fail: SMNN_LOCAL_REALS (contract.h) */
+    local real r[NMAX];
+    local real z[NMAX];
+    local int fail;
     if (lid == 0) fail = 0;
     barrier(CLK_LOCAL_MEM_FENCE);
     for (int t = 0; t < T; t++) {
-        __global real *W = ws + ((long)lb * T + t) * SZ;
         for (int i = lid; i < n; i += WG) {
-            real r = from_rhs ? rhs[(b * T + t) * n + i] : smnn_assemble_beta(&P, c, d, u, b, t, i);
-            if (t > 0)
-                for (int k = 0; k < n; k++) r -= W[-SZ + OFF_K(n) + i * n + k] * W[-SZ + OFF_Z(n) + k];
-            rl[i] = r;
+            real bi = smnn_rhs_entry(&P, c, d, u, rhs, flags & SMNN_FLAG_FROM_RHS, &L, t, i);
+            if (t > 0) {
+                real zp[NMAX];
+                for (int k = 0; k < n; k++) zp[k] = z[k];
+                bi = smnn_forward_rhs(&W, t, n, i, bi, zp);
+            }
+            for (int j = 0; j <= i; j++) A[i * NMAX + j] = *WSP(W, t, SMNN_PIDX(i, j));
+            r[i] = bi;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
-        if (lid == 0) {
-            for (int i = 0; i < n; i++) {
-                real r = rl[i];
-                for (int k = 0; k < i; k++) r -= W[PIDX(i, k)] * W[OFF_Z(n) + k];
-                r /= W[PIDX(i, i)];
-                if (!FINITE(r)) fail = 1;
-                W[OFF_Z(n) + i] = r;
-            }
-        }
-        barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
+        if (lid == 0 && smnn_lsolve_local(A, r, z, n)) fail = 1;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int i = lid; i < n; i += WG) *WSP(W, t, SMNN_OFF_Z(n) + i) = z[i];
         if (fail) {
-            if (lid == 0) info[b] = -(t + 1);
-            return;
+            if (lid == 0 && info[b] <= 0) info[b] = -(t + 1);
+            return; /* uniform */
         }
     }
-    if (lid == 0) info[b] = 0;
+    if (lid == 0 && info[b] <= 0) info[b] = 0;
 }
 
 __attribute__((reqd_work_group_size(WG, 1, 1)))
-__kernel void smnn_backward_local(int4 dims, int4 init, __global real *ws, long bofs,
-                                  int bcount, int bcap, __global const int *info,
-                                  __global real *y) {
-    int lb = (int)get_group_id(0);
+kernel void smnn_back_substitute_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
+    const int lb = (int)get_group_id(0);
     if (lb >= bcount) return;
+    (void)c;
+    (void)d;
+    (void)u;
+    (void)s;
+    (void)rhs;
+    (void)flags;
     (void)bcap;
     const int T = dims.s0, n = SMNN_N(init.s2), lid = (int)get_local_id(0);
     const long b = bofs + lb;
-    const long SZ = REC(n);
-    __global real *Y = y + b * (long)T * n;
+    const smnn_wsl W = smnn_make_wsl(ws, lb, 0, 1, T, n);
+    global real *Y = y + b * (long)T * n;
     if (info[b] != 0) {
         for (long e = lid; e < (long)T * n; e += WG) Y[e] = NAN;
         return;
     }
-    __local real wv[NMAX];
-    __local real yl[NMAX];
+    local real wv[NMAX];
+    local real yl[NMAX];
     for (int t = T - 1; t >= 0; t--) {
-        __global const real *W = ws + ((long)lb * T + t) * SZ;
         for (int i = lid; i < n; i += WG) {
-            real r = W[OFF_Z(n) + i];
-            if (t < T - 1)
-                for (int k = 0; k < n; k++) r -= W[OFF_K(n) + k * n + i] * yl[k];
-            wv[i] = r;
+            real yn[NMAX];
+            for (int k = 0; k < n; k++) yn[k] = yl[k];
+            wv[i] = smnn_back_rhs(&W, t, n, i, yn);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         if (lid == 0) {
-            for (int i = n - 1; i >= 0; i--) {
-                real r = wv[i];
-                for (int k = i + 1; k < n; k++) r -= W[PIDX(k, i)] * yl[k];
-                yl[i] = r / W[PIDX(i, i)];
-            }
+            real rp[NMAX], yp[NMAX];
+            for (int i = 0; i < n; i++) rp[i] = wv[i];
+            smnn_ltsolve(&W, t, n, rp, yp);
+            for (int i = 0; i < n; i++) yl[i] = yp[i];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int i = lid; i < n; i += WG) Y[(long)t * n + i] = yl[i];

@@ -1,8 +1,9 @@
 /* Internal declarations shared by the library's source files (never installed).
  *
- * Error reporting: every failure goes through smnn__fail(), which formats the detail message into
- * the thread-local last error and, when a context is given, into the context's last error, and
- * returns the status so that call sites read `return FAIL(ctx, SMNN_ERROR_..., "fmt", ...)`. */
+ * Error reporting: every failure goes through FAIL(ctx, ...) (runtime and solver layers) or
+ * FAIL_HERE(...) (core and reference, which know no context), which format the detail message into
+ * the thread-local last error (and FAIL also into the context's), and return the status so that
+ * call sites read `return FAIL(ctx, SMNN_ERROR_..., "fmt", ...)`. */
 #ifndef SMNN_INTERNAL_H
 #define SMNN_INTERNAL_H
 
@@ -18,7 +19,14 @@
 #define SMNN_PRINTF(a, b)
 #endif
 
-/* Records "file:line: message" as the last error of this thread (and of ctx if not NULL). */
+/* Formats "STATUS: message [file:line]" into this thread's last error and returns it (core). */
+const char *smnn__record_error(smnn_status status, const char *file, int line, const char *fmt,
+                               va_list ap);
+/* Records the last error of this thread only; for the layers below contexts (core, reference). */
+smnn_status smnn__fail_here(smnn_status status, const char *file, int line, const char *fmt, ...)
+    SMNN_PRINTF(4, 5);
+#define FAIL_HERE(status, ...) smnn__fail_here((status), __FILE__, __LINE__, __VA_ARGS__)
+/* Records the last error of this thread and of ctx if not NULL (runtime/errors.c). */
 smnn_status smnn__fail(smnn_context *ctx, smnn_status status, const char *file, int line,
                        const char *fmt, ...) SMNN_PRINTF(5, 6);
 #define FAIL(ctx, status, ...) smnn__fail((ctx), (status), __FILE__, __LINE__, __VA_ARGS__)
@@ -121,6 +129,17 @@ struct smnn_context {
 void smnn__context_lock(smnn_context *ctx);
 void smnn__context_unlock(smnn_context *ctx);
 void smnn__context_set_error(smnn_context *ctx, const char *msg);
+
+/* ---- Problems (core/problem.c, core/layout.c) --------------------------------------------- */
+
+/* Size of the first version of smnn_problem: the smallest struct_size accepted. */
+#define SMNN__PROBLEM_MIN_SIZE (offsetof(smnn_problem, shared) + sizeof(unsigned))
+/* 1 when p is not NULL and its struct_size is one the library knows. */
+int smnn__problem_size_ok(const smnn_problem *p);
+/* A full-size copy of *in (struct_size checked by the caller), defaults past its struct_size. */
+void smnn__problem_copy(const smnn_problem *in, smnn_problem *out);
+/* The four input layouts of a problem that passed validation (smnn_input order). */
+void smnn__layouts(const smnn_problem *p, smnn_layout out[4]);
 
 /* Allocation helper: multiplies with overflow check; returns 0 on overflow. */
 int smnn__mul_overflows(size_t a, size_t b, size_t *out);

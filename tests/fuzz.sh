@@ -13,7 +13,7 @@ out=build-fuzz
 mkdir -p "$out"
 command -v clang >/dev/null || { echo "fuzz.sh: clang is needed (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=c11
--D_POSIX_C_SOURCE=200809L -DCL_TARGET_OPENCL_VERSION=120 -Iinclude -I$build/include -Ilib
+-D_POSIX_C_SOURCE=200809L -DCL_TARGET_OPENCL_VERSION=120 -Iinclude -I$build/include -Ilib -Icl
 -Itools/common"
 lib="lib/core/*.c lib/runtime/*.c lib/reference/*.c lib/solver/*.c $build/cl/kernels.c"
 libs="-lOpenCL -llapacke -lm -lpthread"

@@ -31,7 +31,7 @@ static double oscillator_error(size_t orders, double h, size_t T) {
     size_t ny = smnn_problem_y_count(&p);
     double *y = malloc(ny * sizeof *y);
     smnn_plan *plan = NULL;
-    assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+    assert_status(smnn_plan_create(test_context(), &p, NULL, &plan), SMNN_SUCCESS);
     assert_status(smnn_solve(plan, c, d, u, s, y), SMNN_SUCCESS);
     double err = 0;
     for (size_t t = 0; t < T; t++) err = fmax(err, fabs(y[t * orders] - cos((double)t * h)));
@@ -67,7 +67,7 @@ static double oscillator_max(size_t orders, double h, size_t T, double *err) {
     size_t ny = smnn_problem_y_count(&p);
     double *y = malloc(ny * sizeof *y), ymax = 0;
     smnn_plan *plan = NULL;
-    assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+    assert_status(smnn_plan_create(test_context(), &p, NULL, &plan), SMNN_SUCCESS);
     assert_status(smnn_solve(plan, c, d, u, s, y), SMNN_SUCCESS);
     *err = 0;
     for (size_t t = 0; t < T; t++) {
@@ -101,12 +101,13 @@ static void test_refinement_convergence_is_reported(void **state) {
     for (size_t i = 0; i < 2; i++) {
         smnn_problem p = one_var(1, runs[i].T, 3);
         p.shared = SMNN_SHARE_C_TIME | SMNN_SHARE_D_TIME | SMNN_SHARE_S_TIME;
-        p.refine_steps = 3;
+        smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, SMNN_VARIANT_AUTO);
+        opt.refine_steps = 3;
         double c[3] = {1, 0, 1}, d[1] = {0}, u[2] = {1, 0}, s[1] = {runs[i].h};
         double *y = malloc(runs[i].T * 3 * sizeof *y);
         for (size_t k = 0; k < runs[i].T * 3; k++) y[k] = 777;
         smnn_plan *plan = NULL;
-        assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+        assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
         assert_status(smnn_solve(plan, c, d, u, s, y), runs[i].want);
         smnn_failure_report rep;
         assert_status(smnn_plan_unconverged(plan, &rep), SMNN_SUCCESS);
@@ -124,9 +125,10 @@ static void test_refinement_convergence_is_reported(void **state) {
     }
     /* Plans that do not refine report nothing. */
     smnn_problem p = one_var(1, 10, 3);
-    p.refine_steps = 0;
+    smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, SMNN_VARIANT_AUTO);
+    opt.refine_steps = 0;
     smnn_plan *plan = NULL;
-    assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+    assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
     smnn_failure_report rep;
     assert_status(smnn_plan_unconverged(plan, &rep), SMNN_SUCCESS);
     assert_int_equal(rep.count, 0);
@@ -151,7 +153,7 @@ static void test_zero_and_negative_steps_on_device(void **state) {
     cl_mem b[5];
     test_device_inputs(&p, &in, b);
     smnn_plan *plan = NULL;
-    assert_status(smnn_plan_create(ctx, &p, &plan), SMNN_SUCCESS);
+    assert_status(smnn_plan_create(ctx, &p, NULL, &plan), SMNN_SUCCESS);
     assert_status(smnn_solve_async(plan, NULL, b[0], b[1], b[2], b[3], b[4], 0, NULL, NULL),
                   SMNN_SUCCESS);
     smnn_failure_report rep;
@@ -198,7 +200,7 @@ static void test_nonfinite_each_input(void **state) {
     size_t ny = smnn_problem_y_count(&p), per = 7 * 3;
     double *clean = malloc(ny * sizeof *clean), *y = malloc(ny * sizeof *y);
     smnn_plan *plan = NULL;
-    assert_status(smnn_plan_create(ctx, &p, &plan), SMNN_SUCCESS);
+    assert_status(smnn_plan_create(ctx, &p, NULL, &plan), SMNN_SUCCESS);
     assert_status(smnn_solve(plan, in.c, in.d, in.u, in.s, clean), SMNN_SUCCESS);
     double *src[4] = {in.c, in.d, in.u, in.s};
     size_t per_sys[4] = {7 * 3, 7, 2, 6};
@@ -245,7 +247,7 @@ typedef struct job {
 static void *worker(void *arg) {
     job *j = arg;
     smnn_plan *plan = NULL;
-    j->st = smnn_plan_create(test_context(), &j->p, &plan);
+    j->st = smnn_plan_create(test_context(), &j->p, NULL, &plan);
     for (int rep = 0; rep < 20 && j->st == SMNN_SUCCESS; rep++)
         j->st = smnn_solve(plan, j->in.c, j->in.d, j->in.u, j->in.s, j->y);
     smnn_plan_free(plan);

@@ -108,7 +108,7 @@ typedef struct scenario {
 /* Plan, forward solve, backward pass, free. Returns the first failing status. */
 static smnn_status run(smnn_context *ctx, scenario *sc, double *y, double *gd) {
     smnn_plan *plan = NULL;
-    smnn_status st = smnn_plan_create(ctx, &sc->p, &plan);
+    smnn_status st = smnn_plan_create(ctx, &sc->p, NULL, &plan);
     if (st == SMNN_SUCCESS) st = smnn_solve(plan, sc->in.c, sc->in.d, sc->in.u, sc->in.s, y);
     if (st == SMNN_SUCCESS)
         st = smnn_backward(plan, sc->in.c, sc->in.d, sc->in.s, y, sc->gy, NULL, gd, NULL, NULL);

@@ -1,8 +1,8 @@
 /* The backward pass against central finite differences of the dense reference (double), over a
  * table of small shapes with shared inputs and variable steps; shared gradients equal sums of
  * unshared ones; frozen-LHS gradients for d and u; determinism; a loss-decrease step; single
- * precision error reported; invalid calls. The loss is l = sum(g * y) for a random g, so
- * dl/dy = g. */
+ * precision error reported; invalid calls, including non-finite host inputs. The loss is
+ * l = sum(g * y) for a random g, so dl/dy = g. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +24,8 @@ static const grad_case cases[] = {
     {2, 4, 2, 3, 2, 1, 0, SC(S_TIME) | SC(D_BATCH) | SC(D_TIME), SMNN_VARIANT_LOCAL},
 };
 
-static void problem_of(const grad_case *k, smnn_precision prec, smnn_problem *p) {
-    test_problem_of(k, prec, 1.3, 2.0, 0.8, p);
+static void problem_of(const grad_case *k, smnn_problem *p) {
+    test_problem_of(k, 1.3, 2.0, 0.8, p);
 }
 
 typedef struct grads {
@@ -46,13 +46,13 @@ static void grads_free(grads *g) {
     free(g->s);
 }
 
-/* Device forward + backward; returns y in *yout (caller frees). */
-static void device_grads(const smnn_problem *p, test_inputs *in, const double *gy, grads *out,
-                         double **yout) {
+/* Device forward + backward with options opt; returns y in *yout (caller frees). */
+static void device_grads(const smnn_problem *p, const smnn_plan_options *opt, test_inputs *in,
+                         const double *gy, grads *out, double **yout) {
     size_t ny = smnn_problem_y_count(p);
     double *y = malloc(ny * sizeof *y);
     smnn_plan *plan = NULL;
-    assert_status(smnn_plan_create(test_context(), p, &plan), SMNN_SUCCESS);
+    assert_status(smnn_plan_create(test_context(), p, opt, &plan), SMNN_SUCCESS);
     assert_status(smnn_solve(plan, in->c, in->d, in->u, in->s, y), SMNN_SUCCESS);
     assert_status(smnn_backward(plan, in->c, in->d, in->s, y, gy, out->c, out->d, out->u, out->s),
                   SMNN_SUCCESS);
@@ -67,7 +67,8 @@ static void test_against_finite_differences(void **state) {
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         smnn_problem p;
-        problem_of(&cases[i], SMNN_PRECISION_DOUBLE, &p);
+        problem_of(&cases[i], &p);
+        smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, cases[i].variant);
         test_rng r = test_rng_make(500 + i);
         test_inputs in;
         test_inputs_make(&p, &r, 0.4, 1.3, &in);
@@ -77,7 +78,7 @@ static void test_against_finite_differences(void **state) {
         grads dev, fd;
         grads_alloc(&p, &dev);
         grads_alloc(&p, &fd);
-        device_grads(&p, &in, gy, &dev, NULL);
+        device_grads(&p, &opt, &in, gy, &dev, NULL);
         assert_status(smnn_reference_gradient(&p, in.c, in.d, in.u, in.s, gy, fd.c, fd.d, fd.u,
                                               fd.s, 0),
                       SMNN_SUCCESS);
@@ -119,7 +120,8 @@ static void reduce(const double *x, size_t B, size_t T, size_t R, int sb, int st
 static void test_shared_is_sum(void **state) {
     (void)state;
     smnn_problem p;
-    problem_of(&cases[3], SMNN_PRECISION_DOUBLE, &p); /* shares d over the batch, u over time */
+    problem_of(&cases[3], &p); /* shares d over the batch, u over time */
+    smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, cases[3].variant);
     p.shared = 0xff;                                   /* share everything */
     p.batch = 3;
     test_rng r = test_rng_make(8);
@@ -130,7 +132,7 @@ static void test_shared_is_sum(void **state) {
     for (size_t k = 0; k < ny; k++) gy[k] = test_uniform(&r, -1, 1);
     grads gs, gu, sum;
     grads_alloc(&p, &gs);
-    device_grads(&p, &in, gy, &gs, NULL);
+    device_grads(&p, &opt, &in, gy, &gs, NULL);
     smnn_problem q = p;
     q.shared = 0;
     test_inputs ex = {expand(in.c, B, T, p.equations * n, 1, 1), expand(in.d, B, T, p.equations, 1, 1),
@@ -138,7 +140,7 @@ static void test_shared_is_sum(void **state) {
                       expand(in.s, B, T - 1, 1, 1, 1)};
     grads_alloc(&q, &gu);
     grads_alloc(&p, &sum);
-    device_grads(&q, &ex, gy, &gu, NULL);
+    device_grads(&q, &opt, &ex, gy, &gu, NULL);
     reduce(gu.c, B, T, p.equations * n, 1, 1, sum.c);
     reduce(gu.d, B, T, p.equations, 1, 1, sum.d);
     reduce(gu.u, B, p.init_steps, p.dims * p.init_orders, 1, 1, sum.u);
@@ -156,13 +158,15 @@ static void test_shared_is_sum(void **state) {
 }
 
 /* Frozen left-hand side: dl/dd and dl/du from c and dl/dy alone equal the full backward pass;
- * repeated calls are bit-identical. */
+ * repeated calls are bit-identical. On both variants, for d and u shared (case 3, through the
+ * reductions) and unshared (case 1, written directly). */
 static void test_frozen_and_deterministic(void **state) {
     (void)state;
-    for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++) {
+    for (int run = 0; run < 4; run++) {
+        int v = SMNN_VARIANT_PRIVATE + run % 2;
         smnn_problem p;
-        problem_of(&cases[3], SMNN_PRECISION_DOUBLE, &p);
-        p.variant = (smnn_variant)v;
+        problem_of(&cases[run < 2 ? 3 : 1], &p);
+        smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, (smnn_variant)v);
         test_rng r = test_rng_make(9);
         test_inputs in;
         test_inputs_make(&p, &r, 0.4, 1.3, &in);
@@ -174,9 +178,9 @@ static void test_frozen_and_deterministic(void **state) {
         grads_alloc(&p, &again);
         grads_alloc(&p, &fro);
         double *y = NULL;
-        device_grads(&p, &in, gy, &full, &y);
+        device_grads(&p, &opt, &in, gy, &full, &y);
         smnn_plan *plan = NULL;
-        assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+        assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
         assert_status(smnn_backward(plan, in.c, NULL, NULL, NULL, gy, NULL, fro.d, fro.u, NULL),
                       SMNN_ERROR_INVALID_STATE);
         assert_status(smnn_factor(plan, in.c, in.s), SMNN_SUCCESS);
@@ -200,6 +204,28 @@ static void test_frozen_and_deterministic(void **state) {
                       SMNN_ERROR_INVALID_ARGUMENT);
         assert_status(smnn_backward(plan, in.c, in.d, in.s, y, NULL, NULL, full.d, NULL, NULL),
                       SMNN_ERROR_INVALID_ARGUMENT);
+        /* Non-finite host inputs and non-positive steps are refused like smnn_solve's, naming
+         * the input and index, before any output is written. */
+        size_t nd = smnn_problem_d_count(&p), ns = smnn_problem_s_count(&p);
+        for (size_t k = 0; k < nd; k++) fro.d[k] = 1234.5;
+        for (size_t k = 0; k < ns; k++) fro.s[k] = 1234.5;
+        struct {
+            double *at, value;
+            const char *name;
+        } bad[] = {{&gy[3], NAN, "grad_y[3]"}, {&in.c[1], INFINITY, "c[1]"},
+                   {&y[2], NAN, "y[2]"},       {&in.s[0], -INFINITY, "s[0]"},
+                   {&in.s[1], 0, "s[1]"}};
+        for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+            double keep = *bad[k].at;
+            *bad[k].at = bad[k].value;
+            assert_status(smnn_backward(plan, in.c, in.d, in.s, y, gy, NULL, fro.d, NULL, fro.s),
+                          SMNN_ERROR_INVALID_ARGUMENT);
+            if (!strstr(smnn_last_error(), bad[k].name))
+                fail_msg("message '%s' does not name %s", smnn_last_error(), bad[k].name);
+            *bad[k].at = keep;
+        }
+        for (size_t k = 0; k < nd; k++) assert_true(fro.d[k] == 1234.5);
+        for (size_t k = 0; k < ns; k++) assert_true(fro.s[k] == 1234.5);
         smnn_plan_free(plan);
         grads_free(&full);
         grads_free(&again);
@@ -214,7 +240,8 @@ static void test_frozen_and_deterministic(void **state) {
 static void test_loss_decreases(void **state) {
     (void)state;
     smnn_problem p;
-    problem_of(&cases[1], SMNN_PRECISION_DOUBLE, &p);
+    problem_of(&cases[1], &p);
+    smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, cases[1].variant);
     test_rng r = test_rng_make(12);
     test_inputs in;
     test_inputs_make(&p, &r, 0.4, 1.3, &in);
@@ -222,7 +249,7 @@ static void test_loss_decreases(void **state) {
     double *target = malloc(ny * sizeof *target), *gy = malloc(ny * sizeof *gy), *y = NULL;
     for (size_t k = 0; k < ny; k++) target[k] = test_uniform(&r, -1, 1);
     smnn_plan *plan = NULL;
-    assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+    assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
     y = malloc(ny * sizeof *y);
     assert_status(smnn_solve(plan, in.c, in.d, in.u, in.s, y), SMNN_SUCCESS);
     double l0 = 0;
@@ -256,10 +283,11 @@ static void test_loss_decreases(void **state) {
  * every system and time point is a sum of B*T terms that largely cancel, so its single-precision
  * relative error is larger (measured 1.6e-3 for case 2) without any kernel defect. */
 static void single_vs_double(const grad_case *k, unsigned shared, size_t i, double e[4]) {
-    smnn_problem p, q;
-    problem_of(k, SMNN_PRECISION_DOUBLE, &p);
-    problem_of(k, SMNN_PRECISION_SINGLE, &q);
-    p.shared = q.shared = shared;
+    smnn_problem p;
+    problem_of(k, &p);
+    p.shared = shared;
+    smnn_plan_options od = test_options(SMNN_PRECISION_DOUBLE, k->variant);
+    smnn_plan_options os = test_options(SMNN_PRECISION_SINGLE, k->variant);
     test_rng r = test_rng_make(500 + i);
     test_inputs in;
     test_inputs_make(&p, &r, 0.4, 1.3, &in);
@@ -269,8 +297,8 @@ static void single_vs_double(const grad_case *k, unsigned shared, size_t i, doub
     grads gd, gs;
     grads_alloc(&p, &gd);
     grads_alloc(&p, &gs);
-    device_grads(&p, &in, gy, &gd, NULL);
-    device_grads(&q, &in, gy, &gs, NULL);
+    device_grads(&p, &od, &in, gy, &gd, NULL);
+    device_grads(&p, &os, &in, gy, &gs, NULL);
     e[0] = test_rel_err(gs.c, gd.c, smnn_problem_c_count(&p));
     e[1] = test_rel_err(gs.d, gd.d, smnn_problem_d_count(&p));
     e[2] = test_rel_err(gs.u, gd.u, smnn_problem_u_count(&p));

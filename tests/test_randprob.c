@@ -30,7 +30,7 @@ static void test_problem_inputs(void **state) {
     /* B = 3, T = 5, V = 2, n_orders = 3, Q = 3 (so Q is not a multiple of V), d shared. */
     const test_case k = {3, 5, 2, 3, 3, 1, 2, SMNN_SHARE_D_BATCH, SMNN_VARIANT_AUTO};
     smnn_problem p;
-    test_problem_of(&k, SMNN_PRECISION_DOUBLE, 1, 1, 1, &p);
+    test_problem_of(&k, 1, 1, 1, &p);
     rp_rng r = rp_rng_make(7);
     rp_inputs in;
     assert_int_equal(rp_inputs_make(&p, &r, 0.5, 0.75, &in), 0);

@@ -1,6 +1,7 @@
 /* The host runtime: device enumeration and choice (index, substring, environment, errors),
- * context creation and adoption, building every kernel source, a broken source's build log, and
- * the disk cache (miss, hit, unwritable folder, corrupted and truncated entries). */
+ * context creation and adoption, building every kernel program and source, a broken source's
+ * build log, and the disk cache (miss, hit, unwritable folder, corrupted and truncated
+ * entries). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,30 +109,59 @@ static void test_context_adopt(void **state) {
                   SMNN_ERROR_INVALID_ARGUMENT);
     clReleaseContext(other);
     /* The shared context still works after the adopted one was freed. */
-    assert_status(smnn_context_build_all(own, SMNN_PRECISION_SINGLE), SMNN_SUCCESS);
+    smnn_problem p;
+    smnn_problem_init(&p);
+    smnn_plan_options opt = test_options(SMNN_PRECISION_SINGLE, SMNN_VARIANT_AUTO);
+    assert_status(smnn_plan_prepare(own, &p, &opt), SMNN_SUCCESS);
 }
 
-/* Every kernel source compiles on the device, for both variants and every block capacity, in
- * both precisions (double only where the device has fp64). */
+/* Every kernel program compiles on the device, for both variants and every block capacity, in
+ * both precisions (double only where the device has fp64): the shape-generic programs of a
+ * batch of 1024 for a block of each capacity of the variants' ladders (lib/solver/tuning.c),
+ * through smnn_plan_prepare. */
 static void test_build_all(void **state) {
     (void)state;
     smnn_context *ctx = test_context();
-    assert_status(smnn_context_build_all(ctx, SMNN_PRECISION_SINGLE), SMNN_SUCCESS);
-    if (smnn_context_device(ctx)->has_fp64)
-        assert_status(smnn_context_build_all(ctx, SMNN_PRECISION_DOUBLE), SMNN_SUCCESS);
-    else
-        assert_status(smnn_context_build_all(ctx, SMNN_PRECISION_DOUBLE), SMNN_ERROR_UNSUPPORTED);
-    assert_status(smnn_context_build_all(ctx, 7), SMNN_ERROR_INVALID_ARGUMENT);
-    /* Each source alone compiles too (a file set that compiles only together hides errors). */
-    for (size_t i = 0; i < smnn__cl_source_count; i++) {
-        const char *srcs[4];
+    static const size_t private_caps[] = {4, 8, 16, 32, 64}, local_caps[] = {16, 32, 64};
+    for (int prec = SMNN_PRECISION_DOUBLE; prec <= SMNN_PRECISION_SINGLE; prec++) {
+        int have = prec == SMNN_PRECISION_SINGLE || smnn_context_device(ctx)->has_fp64;
+        for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++) {
+            const size_t *caps = v == SMNN_VARIANT_PRIVATE ? private_caps : local_caps;
+            size_t ncaps = v == SMNN_VARIANT_PRIVATE ? 5 : 3;
+            for (size_t i = 0; i < ncaps; i++) {
+                smnn_problem p;
+                smnn_problem_init(&p);
+                p.batch = 1024;
+                p.orders = caps[i];
+                smnn_plan_options opt = test_options((smnn_precision)prec, (smnn_variant)v);
+                opt.generic_kernels = 1;
+                smnn_status st = smnn_plan_prepare(ctx, &p, &opt);
+                if (!have) {
+                    assert_status(st, SMNN_ERROR_UNSUPPORTED);
+                    continue;
+                }
+                /* A device whose local memory cannot hold the block: nothing to build. */
+                if (st == SMNN_ERROR_UNSUPPORTED && v == SMNN_VARIANT_LOCAL) continue;
+                assert_status(st, SMNN_SUCCESS);
+            }
+        }
+    }
+    smnn_problem p;
+    smnn_problem_init(&p);
+    smnn_plan_options opt = test_options((smnn_precision)7, SMNN_VARIANT_AUTO);
+    assert_status(smnn_plan_prepare(ctx, &p, &opt), SMNN_ERROR_INVALID_ARGUMENT);
+    /* Each source compiles with only those before it that it builds on (a file set that compiles
+     * only together hides errors): contract.h and common.cl, then assemble.cl, then block.cl;
+     * every later stage alone on top of those four. */
+    for (size_t i = 1; i < smnn__cl_source_count; i++) {
+        const char *srcs[8];
         size_t n = 0;
-        srcs[n++] = smnn__cl_sources[0].text; /* common.cl */
-        if (i >= 2) srcs[n++] = smnn__cl_sources[1].text; /* assemble.cl */
-        if (i >= 1) srcs[n++] = smnn__cl_sources[i].text;
+        for (size_t k = 0; k < i && k < 4; k++) srcs[n++] = smnn__cl_sources[k].text;
+        srcs[n++] = smnn__cl_sources[i].text;
         cl_program prog;
-        assert_status(smnn__program_get(ctx, srcs, n, "-DSMNN_DOUBLE=0", &prog, NULL),
-                      SMNN_SUCCESS);
+        if (smnn__program_get(ctx, srcs, n, "-DSMNN_DOUBLE=0", &prog, NULL) != SMNN_SUCCESS)
+            fail_msg("%s on top of the sources before it: %s", smnn__cl_sources[i].name,
+                     smnn_last_error());
     }
 }
 

@@ -1,6 +1,7 @@
 /* Forward solver against the dense reference, over a table of shapes that covers every size
  * parameter, sharing pattern, both variants and both precisions; frozen left-hand side; batch
- * chunking; failure isolation; invalid arguments that must leave y untouched.
+ * chunking; failure isolation and the one failure rule on every variant and width; invalid
+ * problems and options; invalid arguments that must leave y untouched.
  *
  * Well-conditioned cases: steps in [0.5, 1.5] keep the smoothness weights s^r of order one, and
  * every equation carries a dominant top-order coefficient (testutil.c), so the normal matrix has
@@ -39,14 +40,17 @@ static const solve_case cases[] = {
     {9, 4, 16, 4, 16, 2, 0, SC(C_TIME), SMNN_VARIANT_AUTO},           /* n = 64, partial group */
 };
 
-static void problem_of(const solve_case *k, smnn_precision prec, smnn_problem *p) {
-    test_problem_of(k, prec, 1.0, 2.0, 0.7, p);
+static void problem_of(const solve_case *k, smnn_problem *p) {
+    test_problem_of(k, 1.0, 2.0, 0.7, p);
 }
 
-/* Solves case k on the device and with the reference; returns the normwise relative error. */
-static double case_error(const solve_case *k, smnn_precision prec, uint64_t seed) {
+/* Solves case k on the device (with `per_item` systems per work-item of the private variant) and
+ * with the reference; returns the normwise relative error. */
+static double case_error(const solve_case *k, smnn_precision prec, int per_item, uint64_t seed) {
     smnn_problem p;
-    problem_of(k, prec, &p);
+    problem_of(k, &p);
+    smnn_plan_options opt = test_options(prec, k->variant);
+    opt.systems_per_item = per_item;
     test_rng r = test_rng_make(seed);
     test_inputs in;
     test_inputs_make(&p, &r, 0.5, 1.5, &in);
@@ -55,8 +59,10 @@ static double case_error(const solve_case *k, smnn_precision prec, uint64_t seed
     double *y = test_canaried(ny);
     assert_status(smnn_reference_solve(&p, in.c, in.d, in.u, in.s, ref, 0), SMNN_SUCCESS);
     smnn_plan *plan = NULL;
-    assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+    assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
     if (k->variant != SMNN_VARIANT_AUTO) assert_int_equal(smnn_plan_variant(plan), k->variant);
+    if (smnn_plan_variant(plan) == SMNN_VARIANT_PRIVATE)
+        assert_int_equal(smnn_plan_get_options(plan)->systems_per_item, per_item);
     assert_status(smnn_solve(plan, in.c, in.d, in.u, in.s, y), SMNN_SUCCESS);
     assert_true(test_canary_ok(y, ny));
     double err = test_rel_err(y, ref, ny);
@@ -68,37 +74,33 @@ static double case_error(const solve_case *k, smnn_precision prec, uint64_t seed
 }
 
 /* Every case runs with one system per work-item (the GPU layout) and with vector lanes of 8
- * systems (the CPU layout); the local variant ignores the setting. */
-static const char *per_item[2] = {"1", "8"};
+ * systems (the CPU layout), through options.systems_per_item; the local variant ignores it. */
+static const int per_item[2] = {1, 8};
 
 static void test_cases_double(void **state) {
     (void)state;
     for (int k = 0; k < 2; k++) {
-        setenv("SMNN_SYSTEMS_PER_ITEM", per_item[k], 1);
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-            double err = case_error(&cases[i], SMNN_PRECISION_DOUBLE, 1000 + i);
-            fprintf(stderr, "# case %2zu double, %s per work-item: rel err %.3e\n", i,
+            double err = case_error(&cases[i], SMNN_PRECISION_DOUBLE, per_item[k], 1000 + i);
+            fprintf(stderr, "# case %2zu double, %d per work-item: rel err %.3e\n", i,
                     per_item[k], err);
             if (!(err <= 1e-9)) fail_msg("case %zu: relative error %g > 1e-9", i, err);
         }
     }
-    unsetenv("SMNN_SYSTEMS_PER_ITEM");
 }
 
 static void test_cases_single(void **state) {
     (void)state;
     for (int k = 0; k < 2; k++) {
-        setenv("SMNN_SYSTEMS_PER_ITEM", per_item[k], 1);
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-            double err = case_error(&cases[i], SMNN_PRECISION_SINGLE, 1000 + i);
-            fprintf(stderr, "# case %2zu single, %s per work-item: rel err %.3e\n", i,
+            double err = case_error(&cases[i], SMNN_PRECISION_SINGLE, per_item[k], 1000 + i);
+            fprintf(stderr, "# case %2zu single, %d per work-item: rel err %.3e\n", i,
                     per_item[k], err);
             /* float has 7 digits; losing at most 3 of them leaves 1e-4. */
             if (!(err <= 1e-4))
                 fail_msg("case %zu: single-precision relative error %g > 1e-4", i, err);
         }
     }
-    unsetenv("SMNN_SYSTEMS_PER_ITEM");
 }
 
 
@@ -118,7 +120,7 @@ static void test_six_odes(void **state) {
             assert_int_equal(ode_problem(o, form, 1000, 0.01, orders, 2, &p, &c, &d, &u, &s), 0);
             double *y = malloc(smnn_problem_y_count(&p) * sizeof *y);
             smnn_plan *plan = NULL;
-            assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+            assert_status(smnn_plan_create(test_context(), &p, NULL, &plan), SMNN_SUCCESS);
             assert_status(smnn_solve(plan, c, d, u, s, y), SMNN_SUCCESS);
             for (int k = 0; k < 3; k++) {
                 double e = ode_rel_mse(o, form, &p, y, 1, k, 0.01);
@@ -155,16 +157,16 @@ static void test_single_precision_refinement(void **state) {
         double *yd = malloc(ny * sizeof *yd), *yp = malloc(ny * sizeof *yp);
         double *yr = malloc(ny * sizeof *yr);
         smnn_plan *plan = NULL;
-        assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+        assert_status(smnn_plan_create(test_context(), &p, NULL, &plan), SMNN_SUCCESS);
         assert_status(smnn_solve(plan, c, d, u, s, yd), SMNN_SUCCESS);
         smnn_plan_free(plan);
-        p.precision = SMNN_PRECISION_SINGLE;
-        p.refine_steps = 0;
-        assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+        smnn_plan_options opt = test_options(SMNN_PRECISION_SINGLE, SMNN_VARIANT_AUTO);
+        opt.refine_steps = 0;
+        assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
         assert_status(smnn_solve(plan, c, d, u, s, yp), SMNN_SUCCESS);
         smnn_plan_free(plan);
-        p.refine_steps = -1;
-        assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+        opt.refine_steps = -1;
+        assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
         assert_status(smnn_solve(plan, c, d, u, s, yr), SMNN_SUCCESS);
         /* The frozen path refines too. */
         double *yf = malloc(ny * sizeof *yf);
@@ -191,12 +193,12 @@ static void test_single_precision_refinement(void **state) {
     size_t ny = smnn_problem_y_count(&p);
     double *yd = malloc(ny * sizeof *yd), *yr = malloc(ny * sizeof *yr);
     smnn_plan *plan = NULL;
-    assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+    assert_status(smnn_plan_create(test_context(), &p, NULL, &plan), SMNN_SUCCESS);
     assert_status(smnn_solve(plan, c, d, u, s, yd), SMNN_SUCCESS);
     smnn_plan_free(plan);
-    p.precision = SMNN_PRECISION_SINGLE;
-    p.refine_steps = 8;
-    assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+    smnn_plan_options opt = test_options(SMNN_PRECISION_SINGLE, SMNN_VARIANT_AUTO);
+    opt.refine_steps = 8;
+    assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
     assert_status(smnn_solve(plan, c, d, u, s, yr), SMNN_SUCCESS);
     double er = test_rel_err(yr, yd, ny);
     fprintf(stderr, "# Population growth, 8 refinement steps: %.2e\n", er);
@@ -210,7 +212,7 @@ static void test_single_precision_refinement(void **state) {
     free(s);
 }
 
-static void small_problem(smnn_problem *p, size_t B, smnn_variant v) {
+static void small_problem(smnn_problem *p, size_t B) {
     smnn_problem_init(p);
     p->batch = B;
     p->steps = 9;
@@ -218,7 +220,6 @@ static void small_problem(smnn_problem *p, size_t B, smnn_variant v) {
     p->orders = 3;
     p->equations = 2;
     p->init_orders = 2;
-    p->variant = v;
 }
 
 /* Factor once, then solve for new d and u several times: each equals a full solve. */
@@ -226,14 +227,15 @@ static void test_frozen(void **state) {
     (void)state;
     for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++) {
         smnn_problem p;
-        small_problem(&p, 5, (smnn_variant)v);
+        small_problem(&p, 5);
+        smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, (smnn_variant)v);
         test_rng r = test_rng_make(77);
         test_inputs in;
         test_inputs_make(&p, &r, 0.3, 1.2, &in);
         size_t ny = smnn_problem_y_count(&p);
         double *y = test_canaried(ny), *ref = malloc(ny * sizeof *ref);
         smnn_plan *plan = NULL;
-        assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+        assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
         assert_status(smnn_solve_frozen(plan, in.c, in.d, in.u, y), SMNN_ERROR_INVALID_STATE);
         assert_true(test_canary_ok(y, ny));
         assert_status(smnn_factor(plan, in.c, in.s), SMNN_SUCCESS);
@@ -258,32 +260,28 @@ static void test_frozen(void **state) {
  * chunk). */
 static void test_chunking(void **state) {
     (void)state;
-    const char *per_item[2] = {"1", "8"};
     for (int cfg = 0; cfg < 2; cfg++) {
         for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++) {
-            setenv("SMNN_SYSTEMS_PER_ITEM", per_item[cfg], 1);
             smnn_problem p;
-            small_problem(&p, 37, (smnn_variant)v);
+            small_problem(&p, 37);
+            smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, (smnn_variant)v);
+            opt.systems_per_item = per_item[cfg];
             test_rng r = test_rng_make(5);
             test_inputs in;
             test_inputs_make(&p, &r, 0.3, 1.2, &in);
             size_t ny = smnn_problem_y_count(&p);
             double *y1 = malloc(ny * sizeof *y1), *y2 = malloc(ny * sizeof *y2);
             smnn_plan *whole = NULL, *chunked = NULL;
-            assert_status(smnn_plan_create(test_context(), &p, &whole), SMNN_SUCCESS);
+            assert_status(smnn_plan_create(test_context(), &p, &opt, &whole), SMNN_SUCCESS);
             assert_int_equal(smnn_plan_chunks(whole), 1);
             size_t n = 6, per_system = p.steps * (n * (n + 1) / 2 + n * n + n) * sizeof(double);
             size_t fit = cfg == 0 || v == SMNN_VARIANT_LOCAL ? 5 : 16;
-            char lim[32];
-            snprintf(lim, sizeof lim, "%zu", fit * per_system + 3);
-            setenv("SMNN_MAX_ALLOC_BYTES", lim, 1);
-            assert_status(smnn_plan_create(test_context(), &p, &chunked), SMNN_SUCCESS);
-            snprintf(lim, sizeof lim, "%zu", per_system - 1);
+            opt.max_alloc_bytes = fit * per_system + 3;
+            assert_status(smnn_plan_create(test_context(), &p, &opt, &chunked), SMNN_SUCCESS);
+            opt.max_alloc_bytes = per_system - 1;
             smnn_plan *none = NULL;
-            setenv("SMNN_MAX_ALLOC_BYTES", lim, 1);
-            assert_status(smnn_plan_create(test_context(), &p, &none), SMNN_ERROR_TOO_LARGE);
+            assert_status(smnn_plan_create(test_context(), &p, &opt, &none), SMNN_ERROR_TOO_LARGE);
             assert_null(none);
-            unsetenv("SMNN_MAX_ALLOC_BYTES");
             assert_int_equal(smnn_plan_chunks(chunked), (37 + fit - 1) / fit);
             assert_status(smnn_solve(whole, in.c, in.d, in.u, in.s, y1), SMNN_SUCCESS);
             assert_status(smnn_solve(chunked, in.c, in.d, in.u, in.s, y2), SMNN_SUCCESS);
@@ -298,7 +296,6 @@ static void test_chunking(void **state) {
             test_inputs_free(&in);
         }
     }
-    unsetenv("SMNN_SYSTEMS_PER_ITEM");
 }
 
 
@@ -314,7 +311,8 @@ static void test_failure_isolation(void **state) {
     (void)state;
     for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++) {
         smnn_problem p;
-        small_problem(&p, 6, (smnn_variant)v);
+        small_problem(&p, 6);
+        smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, (smnn_variant)v);
         test_rng r = test_rng_make(11);
         test_inputs in;
         test_inputs_make(&p, &r, 0.3, 1.2, &in);
@@ -331,7 +329,7 @@ static void test_failure_isolation(void **state) {
         cl_mem bs = test_device_copy(in.s, smnn_problem_s_count(&p));
         cl_mem by = test_device_copy(ref, ny);
         smnn_plan *plan = NULL;
-        assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+        assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
         cl_event ev = NULL;
         assert_status(smnn_solve_async(plan, NULL, bc, bd, bu, bs, by, 0, NULL, &ev), SMNN_SUCCESS);
         assert_int_equal(clWaitForEvents(1, &ev), CL_SUCCESS);
@@ -361,7 +359,88 @@ static void test_failure_isolation(void **state) {
     }
 }
 
-/* Invalid problems are refused at plan creation, naming the field. */
+/* The failure rule (cl/factor.cl) holds on every variant and width: one system of twelve (system
+ * 5) has a coefficient of 1e300 at time point 6, finite, so the host checks let it through, but
+ * C^T C overflows and the pivot block there is not positive definite. With the private variant
+ * at one and at eight systems per work-item (the failing lane shares its vector with seven
+ * others) and with the local variant, smnn_solve returns SMNN_ERROR_NOT_POSITIVE_DEFINITE, the
+ * report names exactly that system and time point, its y is all NaN, and every other system
+ * equals a clean solve of the batch without it. */
+static void test_failure_rule_every_variant(void **state) {
+    (void)state;
+    const struct {
+        smnn_variant variant;
+        int per_item;
+    } configs[] = {{SMNN_VARIANT_PRIVATE, 1}, {SMNN_VARIANT_PRIVATE, 8}, {SMNN_VARIANT_LOCAL, 0}};
+    const size_t B = 12, bad = 5, bad_t = 6;
+    smnn_problem p;
+    small_problem(&p, B);
+    test_rng r = test_rng_make(17);
+    test_inputs in;
+    test_inputs_make(&p, &r, 0.3, 1.2, &in);
+    size_t T = p.steps, n = p.dims * p.orders, Q = p.equations, per = T * n;
+    size_t pc = T * Q * n, pd = T * Q, pu = p.init_steps * p.dims * p.init_orders, ps = T - 1;
+    /* The batch without the bad system. */
+    smnn_problem q = p;
+    q.batch = B - 1;
+    size_t rest = (B - 1) * sizeof(double);
+    test_inputs clean = {malloc(rest * pc), malloc(rest * pd), malloc(rest * pu), malloc(rest * ps)};
+    for (size_t b = 0, k = 0; b < B; b++) {
+        if (b == bad) continue;
+        memcpy(clean.c + k * pc, in.c + b * pc, pc * sizeof(double));
+        memcpy(clean.d + k * pd, in.d + b * pd, pd * sizeof(double));
+        memcpy(clean.u + k * pu, in.u + b * pu, pu * sizeof(double));
+        memcpy(clean.s + k * ps, in.s + b * ps, ps * sizeof(double));
+        k++;
+    }
+    in.c[(bad * T + bad_t) * Q * n + 0] = 1e300;
+    double *y = test_canaried(B * per), *yc = malloc((B - 1) * per * sizeof *yc);
+    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+        smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, configs[i].variant);
+        opt.systems_per_item = configs[i].per_item;
+        smnn_plan *plan = NULL, *ref = NULL;
+        assert_status(smnn_plan_create(test_context(), &q, &opt, &ref), SMNN_SUCCESS);
+        assert_status(smnn_solve(ref, clean.c, clean.d, clean.u, clean.s, yc), SMNN_SUCCESS);
+        assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
+        assert_int_equal(smnn_plan_variant(plan), configs[i].variant);
+        if (configs[i].variant == SMNN_VARIANT_PRIVATE)
+            assert_int_equal(smnn_plan_get_options(plan)->systems_per_item, configs[i].per_item);
+        assert_status(smnn_solve(plan, in.c, in.d, in.u, in.s, y),
+                      SMNN_ERROR_NOT_POSITIVE_DEFINITE);
+        if (!strstr(smnn_last_error(), "system 5 at time point 6"))
+            fail_msg("config %zu: message does not name system 5 at time point 6: %s", i,
+                     smnn_last_error());
+        assert_true(test_canary_ok(y, B * per));
+        smnn_failure_report rep;
+        assert_status(smnn_plan_failures(plan, &rep), SMNN_SUCCESS);
+        fprintf(stderr, "# %s, %d per work-item: %zu failure(s), first system %zu at time %zu\n",
+                smnn_variant_name(configs[i].variant), configs[i].per_item, rep.count,
+                rep.first_system, rep.first_step);
+        if (rep.count != 1 || rep.first_system != bad || rep.first_step != bad_t)
+            fail_msg("config %zu: %zu failures, first system %zu at time %zu; expected 1, system "
+                     "%zu at time %zu", i, rep.count, rep.first_system, rep.first_step, bad, bad_t);
+        for (size_t b = 0, k = 0; b < B; b++) {
+            if (b == bad) {
+                for (size_t j = 0; j < per; j++)
+                    if (!isnan(y[b * per + j]))
+                        fail_msg("config %zu: y of the failing system at %zu is %g, not NaN", i, j,
+                                 y[b * per + j]);
+                continue;
+            }
+            assert_allclose(y + b * per, yc + k * per, per, 1e-12, 1e-12);
+            k++;
+        }
+        smnn_plan_free(plan);
+        smnn_plan_free(ref);
+    }
+    test_canaried_free(y);
+    free(yc);
+    test_inputs_free(&clean);
+    test_inputs_free(&in);
+}
+
+/* Invalid problems and options are refused at plan creation (and preparation), naming the
+ * field; the plan pointer is reset to NULL. */
 static void test_invalid_plans(void **state) {
     (void)state;
     smnn_context *ctx = test_context();
@@ -373,14 +452,22 @@ static void test_invalid_plans(void **state) {
         {"init_orders", SMNN_ERROR_INVALID_ARGUMENT}, {"batch", SMNN_ERROR_INVALID_ARGUMENT},
         {"dims", SMNN_ERROR_INVALID_ARGUMENT},      {"equations", SMNN_ERROR_INVALID_ARGUMENT},
         {"w_gov", SMNN_ERROR_INVALID_ARGUMENT},     {"w_init", SMNN_ERROR_INVALID_ARGUMENT},
-        {"w_smooth", SMNN_ERROR_INVALID_ARGUMENT},  {"variant", SMNN_ERROR_INVALID_ARGUMENT},
-        {"precision", SMNN_ERROR_INVALID_ARGUMENT}, {"shared", SMNN_ERROR_INVALID_ARGUMENT},
+        {"w_smooth", SMNN_ERROR_INVALID_ARGUMENT},
+        {"options.variant", SMNN_ERROR_INVALID_ARGUMENT},
+        {"options.precision", SMNN_ERROR_INVALID_ARGUMENT},
+        {"shared", SMNN_ERROR_INVALID_ARGUMENT},
         {"private", SMNN_ERROR_UNSUPPORTED},        {"exceeds", SMNN_ERROR_UNSUPPORTED},
-        {"refine_steps", SMNN_ERROR_INVALID_ARGUMENT},
+        {"options.refine_steps", SMNN_ERROR_INVALID_ARGUMENT},
+        {"options.refine_steps", SMNN_ERROR_INVALID_ARGUMENT},
+        {"options.systems_per_item", SMNN_ERROR_INVALID_ARGUMENT},
+        {"options.systems_per_item", SMNN_ERROR_INVALID_ARGUMENT},
+        {"options.generic_kernels", SMNN_ERROR_INVALID_ARGUMENT},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         smnn_problem p;
-        small_problem(&p, 2, SMNN_VARIANT_AUTO);
+        small_problem(&p, 2);
+        smnn_plan_options opt;
+        smnn_plan_options_init(&opt);
         switch (i) {
         case 0: p.steps = 1; break;
         case 1: p.init_steps = 10; break;
@@ -391,15 +478,19 @@ static void test_invalid_plans(void **state) {
         case 6: p.w_gov = -1; break;
         case 7: p.w_init = 0; break;
         case 8: p.w_smooth = INFINITY; break;
-        case 9: p.variant = (smnn_variant)9; break;
-        case 10: p.precision = (smnn_precision)5; break;
+        case 9: opt.variant = (smnn_variant)9; break;
+        case 10: opt.precision = (smnn_precision)5; break;
         case 11: p.shared = 0x100; break;
-        case 12: p.dims = 16; p.orders = 5; p.variant = SMNN_VARIANT_PRIVATE; break;
+        case 12: p.dims = 16; p.orders = 5; opt.variant = SMNN_VARIANT_PRIVATE; break;
         case 13: p.dims = 13; p.orders = 5; break; /* n = 65 */
-        case 14: p.refine_steps = 11; break;
+        case 14: opt.refine_steps = 11; break;
+        case 15: opt.refine_steps = -2; break;
+        case 16: opt.systems_per_item = 3; break;
+        case 17: opt.systems_per_item = 32; break;
+        case 18: opt.generic_kernels = 2; break;
         }
         smnn_plan *plan = (smnn_plan *)&p; /* must be reset to NULL */
-        smnn_status st = smnn_plan_create(ctx, &p, &plan);
+        smnn_status st = smnn_plan_create(ctx, &p, &opt, &plan);
         if (st != bad[i].want)
             fail_msg("case %zu: %s, expected %s", i, smnn_status_name(st),
                      smnn_status_name(bad[i].want));
@@ -407,13 +498,23 @@ static void test_invalid_plans(void **state) {
         if (!strstr(smnn_context_last_error(ctx), bad[i].field))
             fail_msg("case %zu: message '%s' does not name '%s'", i, smnn_context_last_error(ctx),
                      bad[i].field);
+        /* Preparation refuses the same, with the same status and field. */
+        st = smnn_plan_prepare(ctx, &p, &opt);
+        if (st != bad[i].want)
+            fail_msg("case %zu: smnn_plan_prepare returned %s, expected %s", i,
+                     smnn_status_name(st), smnn_status_name(bad[i].want));
+        if (!strstr(smnn_last_error(), bad[i].field))
+            fail_msg("case %zu: smnn_plan_prepare's message '%s' does not name '%s'", i,
+                     smnn_last_error(), bad[i].field);
     }
     smnn_problem p;
-    small_problem(&p, 2, SMNN_VARIANT_AUTO);
+    small_problem(&p, 2);
     smnn_plan *plan;
-    assert_status(smnn_plan_create(NULL, &p, &plan), SMNN_ERROR_INVALID_ARGUMENT);
-    assert_status(smnn_plan_create(ctx, NULL, &plan), SMNN_ERROR_INVALID_ARGUMENT);
-    assert_status(smnn_plan_create(ctx, &p, NULL), SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_plan_create(NULL, &p, NULL, &plan), SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_plan_create(ctx, NULL, NULL, &plan), SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_plan_create(ctx, &p, NULL, NULL), SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_plan_prepare(NULL, &p, NULL), SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_plan_prepare(ctx, NULL, NULL), SMNN_ERROR_INVALID_ARGUMENT);
     smnn_plan_free(NULL);
 }
 
@@ -421,7 +522,7 @@ static void test_invalid_plans(void **state) {
 static void test_invalid_buffers(void **state) {
     (void)state;
     smnn_problem p;
-    small_problem(&p, 3, SMNN_VARIANT_AUTO);
+    small_problem(&p, 3);
     test_rng r = test_rng_make(3);
     test_inputs in;
     test_inputs_make(&p, &r, 0.3, 1.2, &in);
@@ -435,7 +536,7 @@ static void test_invalid_buffers(void **state) {
     cl_mem small = test_device_copy(in.s, 1);
     cl_mem by = test_device_copy(sentinel, ny);
     smnn_plan *plan = NULL;
-    assert_status(smnn_plan_create(test_context(), &p, &plan), SMNN_SUCCESS);
+    assert_status(smnn_plan_create(test_context(), &p, NULL, &plan), SMNN_SUCCESS);
     cl_mem args[5] = {bc, bd, bu, bs, by};
     const char *names[5] = {"'c'", "'d'", "'u'", "'s'", "'y'"};
     for (int which = 0; which < 5; which++) {
@@ -498,7 +599,7 @@ static void test_async_interop(void **state) {
     smnn_context *ctx = NULL;
     assert_status(smnn_context_create_from_cl(clctx, dev, q, &ctx), SMNN_SUCCESS);
     smnn_problem p;
-    small_problem(&p, 4, SMNN_VARIANT_AUTO);
+    small_problem(&p, 4);
     test_rng r = test_rng_make(21);
     test_inputs in;
     test_inputs_make(&p, &r, 0.3, 1.2, &in);
@@ -511,7 +612,7 @@ static void test_async_interop(void **state) {
     cl_mem bs = test_device_copy(in.s, smnn_problem_s_count(&p));
     cl_mem by = test_device_copy(ref, ny);
     smnn_plan *plan = NULL;
-    assert_status(smnn_plan_create(ctx, &p, &plan), SMNN_SUCCESS);
+    assert_status(smnn_plan_create(ctx, &p, NULL, &plan), SMNN_SUCCESS);
     cl_event gate = clCreateUserEvent(clctx, &err);
     cl_event done = NULL;
     assert_status(smnn_solve_async(plan, q, bc, bd, bu, bs, by, 1, &gate, &done), SMNN_SUCCESS);
@@ -550,6 +651,7 @@ int main(void) {
         cmocka_unit_test(test_frozen),
         cmocka_unit_test(test_chunking),
         cmocka_unit_test(test_failure_isolation),
+        cmocka_unit_test(test_failure_rule_every_variant),
         cmocka_unit_test(test_invalid_plans),
         cmocka_unit_test(test_invalid_buffers),
         cmocka_unit_test(test_async_interop),

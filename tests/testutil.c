@@ -73,8 +73,8 @@ void test_inputs_free(test_inputs *in) {
     rp_inputs_free(in);
 }
 
-void test_problem_of(const test_case *k, smnn_precision prec, double w_gov, double w_init,
-                     double w_smooth, smnn_problem *p) {
+void test_problem_of(const test_case *k, double w_gov, double w_init, double w_smooth,
+                     smnn_problem *p) {
     smnn_problem_init(p);
     p->batch = k->B;
     p->steps = k->T;
@@ -84,11 +84,17 @@ void test_problem_of(const test_case *k, smnn_precision prec, double w_gov, doub
     p->init_steps = k->Ti;
     p->init_orders = k->Ri1 ? k->Ri1 : k->R1;
     p->shared = k->shared;
-    p->variant = k->variant;
-    p->precision = prec;
     p->w_gov = w_gov;
     p->w_init = w_init;
     p->w_smooth = w_smooth;
+}
+
+smnn_plan_options test_options(smnn_precision prec, smnn_variant variant) {
+    smnn_plan_options o;
+    smnn_plan_options_init(&o);
+    o.precision = prec;
+    o.variant = variant;
+    return o;
 }
 
 #define CANARY 64

@@ -40,14 +40,16 @@ typedef rp_inputs test_inputs;
 void test_inputs_make(const smnn_problem *p, test_rng *r, double slo, double shi, test_inputs *in);
 void test_inputs_free(test_inputs *in);
 
-/* One row of a table of test shapes, and the problem it describes (weights given). */
+/* One row of a table of test shapes, the problem it describes (weights given) and the plan
+ * options it runs with (its variant, the given precision, every other option at its default). */
 typedef struct test_case {
     size_t B, T, V, R1, Q, Ti, Ri1; /* Ri1 = 0 means n_orders */
     unsigned shared;
     smnn_variant variant;
 } test_case;
-void test_problem_of(const test_case *k, smnn_precision prec, double w_gov, double w_init,
-                     double w_smooth, smnn_problem *p);
+void test_problem_of(const test_case *k, double w_gov, double w_init, double w_smooth,
+                     smnn_problem *p);
+smnn_plan_options test_options(smnn_precision prec, smnn_variant variant);
 
 /* Buffers with a canary region after the end: test_canary_ok checks it is untouched. */
 double *test_canaried(size_t n);

@@ -42,8 +42,10 @@ static int self_check_solve(smnn_context *ctx, smnn_variant v, smnn_precision pr
     p.orders = 3;
     p.equations = 2;
     p.init_orders = 2;
-    p.variant = v;
-    p.precision = prec;
+    smnn_plan_options opt;
+    smnn_plan_options_init(&opt);
+    opt.variant = v;
+    opt.precision = prec;
     size_t ny = smnn_problem_y_count(&p);
     double *y = malloc(ny * sizeof *y), *ref = malloc(ny * sizeof *ref);
     /* The tests' random problems, with steps in [0.5, 1.5). */
@@ -57,8 +59,11 @@ static int self_check_solve(smnn_context *ctx, smnn_variant v, smnn_precision pr
     }
     int ok = 0;
     smnn_plan *plan = NULL;
-    smnn_status status = smnn_reference_solve(&p, in.c, in.d, in.u, in.s, ref, 0);
-    if (status == SMNN_SUCCESS) status = smnn_plan_create(ctx, &p, &plan);
+    double t0 = now();
+    smnn_status status = smnn_plan_prepare(ctx, &p, &opt);
+    double build_s = now() - t0;
+    if (status == SMNN_SUCCESS) status = smnn_reference_solve(&p, in.c, in.d, in.u, in.s, ref, 0);
+    if (status == SMNN_SUCCESS) status = smnn_plan_create(ctx, &p, &opt, &plan);
     if (status == SMNN_SUCCESS) status = smnn_solve(plan, in.c, in.d, in.u, in.s, y);
     const char *pname = prec == SMNN_PRECISION_DOUBLE ? "double" : "single";
     if (status != SMNN_SUCCESS) {
@@ -73,8 +78,8 @@ static int self_check_solve(smnn_context *ctx, smnn_variant v, smnn_precision pr
         double rel = num / den, tol = prec == SMNN_PRECISION_DOUBLE ? 1e-9 : 1e-4;
         ok = rel <= tol;
         printf("  solve %-7s %-6s: B=5 T=17 n=6, relative error vs dense reference %.1e "
-               "(tolerance %.0e) %s\n",
-               smnn_variant_name(v), pname, rel, tol, ok ? "ok" : "FAILED");
+               "(tolerance %.0e) %s; kernels ready in %.2f s (from the caches when warm)\n",
+               smnn_variant_name(v), pname, rel, tol, ok ? "ok" : "FAILED", build_s);
     }
     smnn_plan_free(plan);
     rp_inputs_free(&in);
@@ -142,7 +147,17 @@ int main(int argc, char **argv) {
            smnn_device_list_at(list, def)->device_index, def_why);
     printf("Chosen device:  %u:%u %s (%s)\n", cd->platform_index, cd->device_index,
            cd->device_name, why);
-    printf("\nKernel variant the rule picks on the chosen device:\n");
+    printf("\nTuning table (first matching row applies; SMNN_VARIANT_AUTO and systems per "
+           "work-item 0):\n");
+    printf("  %-4s %-8s %-6s %-9s %-9s %-8s %-5s %s\n", "row", "vendor", "device", "n <=", "B >=",
+           "variant", "width", "why");
+    for (size_t i = 0; i < smnn_tuning_rule_count(); i++) {
+        const smnn_tuning_rule *r = smnn_tuning_rule_at(i);
+        printf("  %-4zu %-8s %-6s %-9zu %-9zu %-8s %-5d %s\n", i, *r->vendor ? r->vendor : "any",
+               *r->device ? r->device : "any", r->max_block, r->min_batch,
+               smnn_variant_name(r->variant), r->systems_per_item, r->why);
+    }
+    printf("\nKernel variant the table picks on the chosen device:\n");
     printf("  %-30s %-10s %-10s\n", "block", "B = 1536", "B = 1");
     const size_t shapes[][2] = {{1, 3}, {3, 3}, {4, 4}, {8, 4}, {16, 4}};
     for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
@@ -169,18 +184,9 @@ int main(int argc, char **argv) {
     for (int prec = SMNN_PRECISION_DOUBLE; prec <= SMNN_PRECISION_SINGLE; prec++) {
         const char *pname = prec == SMNN_PRECISION_DOUBLE ? "double" : "single";
         if (prec == SMNN_PRECISION_DOUBLE && !has64) {
-            printf("  build all kernels (%s): skipped, the device has no fp64\n", pname);
+            printf("  %s precision: skipped, the device has no fp64\n", pname);
             continue;
         }
-        double t0 = now();
-        smnn_status st = smnn_context_build_all(ctx, prec);
-        if (st != SMNN_SUCCESS) {
-            printf("  build all kernels (%s): FAILED: %s\n", pname, smnn_last_error());
-            ok = 0;
-            continue;
-        }
-        printf("  build all kernels (%s): ok (%.2f s, from the caches when warm)\n", pname,
-               now() - t0);
         for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++)
             ok &= self_check_solve(ctx, (smnn_variant)v, (smnn_precision)prec);
     }

@@ -353,7 +353,7 @@ int main(int argc, char **argv) {
     p.w_init = o.w_init;
     p.w_smooth = o.w_smooth;
     smnn_plan *plan = NULL;
-    if (smnn_plan_create(ctx, &p, &plan) != SMNN_SUCCESS) die_smnn("plan");
+    if (smnn_plan_create(ctx, &p, NULL, &plan) != SMNN_SUCCESS) die_smnn("plan");
     double c_host[16] = {0, 1}, s_host[1] = {o.step};
     cl_int err;
     cl_mem bc = clCreateBuffer(cc, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, o.orders * sizeof(double),

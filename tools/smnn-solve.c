@@ -75,6 +75,8 @@ int main(int argc, char **argv) {
     size_t n_steps = 0;
     smnn_problem p;
     smnn_problem_init(&p);
+    smnn_plan_options opt;
+    smnn_plan_options_init(&opt);
     int use_reference = 0;
     enum { O_C = 1, O_D, O_U, O_S, O_OUT, O_T, O_WG, O_WI, O_WS, O_PREC, O_DEV, O_REF, O_HELP, O_GY, O_GO };
     static const struct option opts[] = {
@@ -97,14 +99,13 @@ int main(int argc, char **argv) {
         case O_WG: if (cli_positive("--w-gov", optarg, &p.w_gov)) return 2; break;
         case O_WI: if (cli_positive("--w-init", optarg, &p.w_init)) return 2; break;
         case O_WS: if (cli_positive("--w-smooth", optarg, &p.w_smooth)) return 2; break;
-        case O_PREC:
-            if (!strcmp(optarg, "double")) p.precision = SMNN_PRECISION_DOUBLE;
-            else if (!strcmp(optarg, "single")) p.precision = SMNN_PRECISION_SINGLE;
-            else {
-                fprintf(stderr, "smnn-solve: --precision is double or single, got '%s'\n", optarg);
-                return 2;
-            }
+        case O_PREC: {
+            static const char *const names[] = {"double", "single", NULL};
+            int pick;
+            if (cli_choice("--precision", optarg, names, &pick)) return 2;
+            opt.precision = pick ? SMNN_PRECISION_SINGLE : SMNN_PRECISION_DOUBLE;
             break;
+        }
         case O_DEV: device = optarg; break;
         case O_REF: use_reference = 1; break;
         case O_GY: grad_y_file = optarg; break;
@@ -214,6 +215,17 @@ int main(int argc, char **argv) {
         fprintf(stderr, "smnn-solve: %s\n", smnn_last_error());
         goto out;
     }
+    /* Every input must have exactly the layout the library derives from the problem (the one
+     * statement of the sharing rules, smnn_problem_layout). */
+    for (int i = 0; i < 4; i++) {
+        smnn_layout L;
+        if (smnn_problem_layout(&p, (smnn_input)i, &L) != SMNN_SUCCESS ||
+            (size_t)a[i].ndim != L.rank || memcmp(a[i].shape, L.shape, L.rank * sizeof L.shape[0]) != 0) {
+            fprintf(stderr, "smnn-solve: %s has shape %s, which does not fit the problem's "
+                    "layout\n", files[i], shape_str(&a[i], i));
+            goto out;
+        }
+    }
     size_t ny = smnn_problem_y_count(&p);
     y = malloc(ny * sizeof *y);
     if (!y) {
@@ -247,7 +259,7 @@ int main(int argc, char **argv) {
                                          grads[0], grads[1], grads[2], grads[3], 0);
     } else {
         st = smnn_context_create(device, &ctx);
-        if (st == SMNN_SUCCESS) st = smnn_plan_create(ctx, &p, &plan);
+        if (st == SMNN_SUCCESS) st = smnn_plan_create(ctx, &p, &opt, &plan);
         if (st == SMNN_SUCCESS) st = smnn_solve(plan, c->data, d->data, u->data, s->data, y);
         if (st == SMNN_SUCCESS && grad_y_file)
             st = smnn_backward(plan, c->data, d->data, s->data, y, gy.data, grads[0], grads[1],
@@ -258,7 +270,7 @@ int main(int argc, char **argv) {
         goto out;
     }
     size_t shape[4] = {p.batch, p.steps, p.dims, p.orders};
-    if (npy_write(files[4], y, shape, 4, p.precision == SMNN_PRECISION_SINGLE, err,
+    if (npy_write(files[4], y, shape, 4, opt.precision == SMNN_PRECISION_SINGLE, err,
                   sizeof err) != 0) {
         fprintf(stderr, "smnn-solve: %s\n", err);
         goto out;
@@ -269,7 +281,7 @@ int main(int argc, char **argv) {
             char path[4096];
             snprintf(path, sizeof path, "%s-%s.npy", grad_prefix, suffix[i]);
             if (npy_write(path, grads[i], a[i].shape, a[i].ndim,
-                          p.precision == SMNN_PRECISION_SINGLE, err, sizeof err) != 0) {
+                          opt.precision == SMNN_PRECISION_SINGLE, err, sizeof err) != 0) {
                 fprintf(stderr, "smnn-solve: %s\n", err);
                 goto out;
             }

@@ -139,7 +139,9 @@ static int run_smnn(smnn_context *ctx, const ode_def *o, const options *opt, res
     double *c, *d, *u, *s;
     if (ode_problem(o, f, opt->T, opt->h, orders_for(o, f), opt->batch, &p, &c, &d, &u, &s) != 0)
         return -1;
-    p.precision = opt->precision;
+    smnn_plan_options po;
+    smnn_plan_options_init(&po);
+    po.precision = opt->precision;
     size_t ny = smnn_problem_y_count(&p);
     double *y = malloc(ny * sizeof *y);
     smnn_plan *plan = NULL;
@@ -147,7 +149,7 @@ static int run_smnn(smnn_context *ctx, const ode_def *o, const options *opt, res
     cl_mem bc = NULL, bd = NULL, bu = NULL, bs = NULL, by = NULL;
     double *dev = malloc((size_t)(opt->repeats + 1) * sizeof *dev);
     double *wall = malloc((size_t)(opt->repeats + 1) * sizeof *wall);
-    if (smnn_plan_create(ctx, &p, &plan) != SMNN_SUCCESS) goto out;
+    if (smnn_plan_create(ctx, &p, &po, &plan) != SMNN_SUCCESS) goto out;
     /* Correctness through the blocking call (it checks for failing systems). A refinement that
      * did not converge is reported and the result kept: the table shows how far off it is. */
     smnn_status st = smnn_solve(plan, c, d, u, s, y);
@@ -156,14 +158,12 @@ static int run_smnn(smnn_context *ctx, const ode_def *o, const options *opt, res
     else if (st != SMNN_SUCCESS)
         goto out;
     /* Timing through the asynchronous call on buffers already on the device. */
-    cl_int err;
-    bc = hu_to_device(ctx, c, smnn_problem_c_count(&p), p.precision, &err);
-    bd = hu_to_device(ctx, d, smnn_problem_d_count(&p), p.precision, &err);
-    bu = hu_to_device(ctx, u, smnn_problem_u_count(&p), p.precision, &err);
-    bs = hu_to_device(ctx, s, smnn_problem_s_count(&p), p.precision, &err);
-    by = clCreateBuffer(smnn_context_cl_context(ctx), CL_MEM_READ_WRITE,
-                        ny * (p.precision == SMNN_PRECISION_DOUBLE ? 8 : 4), NULL, &err);
-    if (!bc || !bd || !bu || !bs || !by) goto out;
+    if (smnn_buffer_from_host(ctx, po.precision, c, smnn_problem_c_count(&p), &bc) ||
+        smnn_buffer_from_host(ctx, po.precision, d, smnn_problem_d_count(&p), &bd) ||
+        smnn_buffer_from_host(ctx, po.precision, u, smnn_problem_u_count(&p), &bu) ||
+        smnn_buffer_from_host(ctx, po.precision, s, smnn_problem_s_count(&p), &bs) ||
+        smnn_buffer_from_host(ctx, po.precision, y, ny, &by))
+        goto out;
     cl_command_queue q = smnn_context_cl_queue(ctx);
     for (int rep = 0; rep <= opt->repeats; rep++) {
         cl_event m0, m1;

@@ -1,4 +1,6 @@
-/* The description of one batch of S-MNN problems: sizes, weights, precision, sharing.
+/* The description of one batch of S-MNN problems: sizes, weights, sharing, and the layout of
+ * each input. How a problem is solved (precision, kernel variant, refinement) is a plan option
+ * (solver.h), not part of the problem.
  *
  * Shapes (row-major, "B|1" means: B, or 1 when the input is shared across the batch; "T|1" the
  * same across time):
@@ -22,11 +24,6 @@
 extern "C" {
 #endif
 
-typedef enum smnn_precision {
-    SMNN_PRECISION_DOUBLE = 0, /* needs cl_khr_fp64 on the device */
-    SMNN_PRECISION_SINGLE = 1,
-} smnn_precision;
-
 /* Bits of smnn_problem.shared: which inputs are given once for the whole batch and/or for all
  * time points. A shared input is read in place, never copied or expanded. */
 enum {
@@ -40,15 +37,10 @@ enum {
     SMNN_SHARE_S_TIME = 1u << 7, /* one constant step size */
 };
 
-/* Kernel variant (see solver.h for the rule that AUTO applies). */
-typedef enum smnn_variant {
-    SMNN_VARIANT_AUTO = 0,
-    SMNN_VARIANT_PRIVATE = 1, /* whole blocks per work-item in private memory, n <= 64 */
-    SMNN_VARIANT_LOCAL = 2,   /* one work-group per system, blocks in local memory, n <= 64 */
-} smnn_variant;
-
-/* Fill with smnn_problem_init(), then set the fields. New fields are only appended, and
- * struct_size tells the library which version of the struct the caller compiled against. */
+/* Fill with smnn_problem_init(), then set the fields. New fields are only ever appended, and
+ * struct_size tells the library which version of the struct the caller compiled against: a
+ * smaller (older) struct is accepted and the fields it lacks take their defaults; a larger one
+ * than the library knows is refused. */
 typedef struct smnn_problem {
     size_t struct_size;  /* set by smnn_problem_init */
     size_t batch;        /* B >= 1 */
@@ -61,28 +53,48 @@ typedef struct smnn_problem {
     double w_gov;        /* weights, finite and > 0 (default 1) */
     double w_init;
     double w_smooth;
-    smnn_precision precision; /* default SMNN_PRECISION_DOUBLE */
-    unsigned shared;          /* SMNN_SHARE_* bits, default 0 */
-    smnn_variant variant;     /* default SMNN_VARIANT_AUTO */
-    /* Iterative refinement steps after each solve, on the corrected semi-normal equations (the
-     * residual is formed from the rows of A, never from M = A^T W A, and corrected with the
-     * existing factors). -1 (default): automatic, 0 for double and 2 for single precision;
-     * 0: off; 1..10: that many steps. Each step costs about half a forward pass. Double-precision
-     * plans on long, finely stepped horizons gain from it too (T = 2e4, step 5e-4, y'' = -y:
-     * 8.2e-3 -> 2.9e-6 with 3 steps), as long as the factorization keeps a correct digit. */
-    int refine_steps;
+    unsigned shared;     /* SMNN_SHARE_* bits, default 0 */
 } smnn_problem;
 
-/* Sets every field to its default (sizes 1 except steps = 2; weights 1; double; nothing shared;
- * automatic variant; automatic refinement). */
+/* Sets every field to its default (sizes 1 except steps = 2; weights 1; nothing shared). */
 void smnn_problem_init(smnn_problem *p);
 
-/* Checks the sizes, weights and flags. Returns SMNN_SUCCESS or SMNN_ERROR_INVALID_ARGUMENT with
- * the offending field named in smnn_last_error(). */
+/* Checks struct_size, the sizes, weights and flags. Returns SMNN_SUCCESS,
+ * SMNN_ERROR_INVALID_ARGUMENT with the offending field named in smnn_last_error(), or
+ * SMNN_ERROR_TOO_LARGE when the sizes overflow. */
 smnn_status smnn_problem_validate(const smnn_problem *p);
 
-/* Element counts of each input as laid out above (taking sharing into account) and of y.
- * Return 0 for an invalid problem. */
+/* The inputs, in the order of the solver's arguments. */
+typedef enum smnn_input {
+    SMNN_INPUT_C = 0, /* coefficients */
+    SMNN_INPUT_D = 1, /* right-hand side */
+    SMNN_INPUT_U = 2, /* initial values */
+    SMNN_INPUT_S = 3, /* steps */
+} smnn_input;
+
+/* How one input is laid out for a problem: the single description of the sharing rules that
+ * validation, the kernels' strides, the gradient reductions and the tools all use.
+ * Full (unshared) extents: full_batch = B, full_time = T (c, d), T_init (u) or T-1 (s), and `row`
+ * elements per system and time point (Q*V*n_orders, Q, V*n_init_orders, 1). As given, a shared
+ * dimension has extent 1: shape[0..rank) is the input's row-major shape (rank 5, 3, 4, 2 for
+ * c, d, u, s), count its number of elements, and element [b, t, k] is at
+ * b * batch_stride + t * time_stride + k, where a stride is 0 across a shared dimension. The
+ * gradient of the input has the same layout and is summed over the shared dimensions. */
+typedef struct smnn_layout {
+    size_t full_batch, full_time, row;
+    int shared_batch, shared_time; /* 1 where the input is shared across that dimension */
+    size_t rank;
+    size_t shape[5];
+    size_t count;
+    size_t batch_stride, time_stride;
+} smnn_layout;
+
+/* Fills *out with the layout of input `which` of a valid problem. Errors:
+ * SMNN_ERROR_INVALID_ARGUMENT (NULL pointer, invalid problem, unknown input). */
+smnn_status smnn_problem_layout(const smnn_problem *p, smnn_input which, smnn_layout *out);
+
+/* Element counts of each input as laid out above (taking sharing into account) and of y
+ * (B, T, V, n_orders). Return 0 for an invalid problem. */
 size_t smnn_problem_c_count(const smnn_problem *p);
 size_t smnn_problem_d_count(const smnn_problem *p);
 size_t smnn_problem_u_count(const smnn_problem *p);

@@ -93,11 +93,28 @@ cl_context smnn_context_cl_context(const smnn_context *ctx);
 cl_device_id smnn_context_cl_device(const smnn_context *ctx);
 cl_command_queue smnn_context_cl_queue(const smnn_context *ctx);
 
-/* Compiles every kernel of the library for the given precision (see problem.h), through the
- * memory and disk caches, so that later calls start without compile time and build failures show
- * early. Errors: SMNN_ERROR_UNSUPPORTED (double precision on a device without cl_khr_fp64),
- * SMNN_ERROR_BUILD_FAILED (build log in the last-error message), SMNN_ERROR_OPENCL. */
-smnn_status smnn_context_build_all(smnn_context *ctx, int precision);
+/* Floating-point precision of device buffers and kernels. */
+typedef enum smnn_precision {
+    SMNN_PRECISION_DOUBLE = 0, /* needs cl_khr_fp64 on the device */
+    SMNN_PRECISION_SINGLE = 1,
+} smnn_precision;
+
+/* Creates a read-write device buffer on ctx holding the count values of x (host doubles)
+ * converted to precision (cl_double or cl_float elements), for the asynchronous entry points.
+ * count 0 makes a one-element buffer. The caller owns *out (clReleaseMemObject); *out is NULL on
+ * failure. Errors: SMNN_ERROR_INVALID_ARGUMENT (NULL ctx, out, or x with count > 0; unknown
+ * precision), SMNN_ERROR_TOO_LARGE (count overflows), SMNN_ERROR_OUT_OF_HOST_MEMORY,
+ * SMNN_ERROR_DEVICE_OUT_OF_MEMORY, SMNN_ERROR_OPENCL. */
+smnn_status smnn_buffer_from_host(smnn_context *ctx, smnn_precision precision, const double *x,
+                                  size_t count, cl_mem *out);
+
+/* Reads count values of precision from buf into y (host doubles) through the context's queue,
+ * blocking (so after work on another queue, wait for its event first). y is written only when
+ * the read succeeded. Errors: SMNN_ERROR_INVALID_ARGUMENT (NULL argument, unknown precision),
+ * SMNN_ERROR_BUFFER_TOO_SMALL (buf holds fewer values), SMNN_ERROR_OUT_OF_HOST_MEMORY,
+ * SMNN_ERROR_OPENCL. */
+smnn_status smnn_buffer_to_host(smnn_context *ctx, smnn_precision precision, cl_mem buf,
+                                size_t count, double *y);
 
 /* The OpenCL name of a cl_int error code, e.g. "CL_OUT_OF_RESOURCES"; static, never NULL. */
 const char *smnn_cl_error_name(cl_int err);

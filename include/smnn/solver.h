@@ -6,17 +6,25 @@
  * block LDL^T form M = P L L^T P^T (paper Eq. 11-12) and the forward-substitution vector. So
  * after one solve (or factor) the same matrices can be reused for new right-hand sides.
  *
- * Kernel variants and the rule behind SMNN_VARIANT_AUTO, for block size n = V * n_orders:
- *  - PRIVATE: whole time loop in one kernel, blocks in private memory. On GPUs one system per
- *    work-item, workspace interleaved by system so neighbouring work-items touch neighbouring
- *    addresses; on CPU devices with B >= 8, eight systems per work-item in vector types (one per
- *    lane), workspace grouped by lane group (SMNN_SYSTEMS_PER_ITEM = 1, 2, 4, 8, 16 overrides).
- *    Chosen when n <= 8; on a CPU device also for n <= 16, and for n <= 64 when B >= 8.
+ * Options (smnn_plan_options, apart from the problem): precision, kernel variant, vector width,
+ * refinement, specialisation, allocation limit. Kernel variants, for block size n = V * n_orders:
+ *  - PRIVATE: whole time loop in one kernel, blocks in private memory, VW systems per work-item
+ *    in OpenCL vector types (one system per lane; VW = 1 on GPUs, 8 on CPU devices once the
+ *    batch fills a vector). Workspace interleaved by system (VW = 1: neighbouring work-items
+ *    touch neighbouring addresses) or grouped by lane group (VW > 1: each work-item streams
+ *    contiguous memory).
  *  - LOCAL: one work-group per system, blocks in local memory, rows of each block operation spread
- *    over the work-items. Chosen otherwise (n <= 64): GPUs with n > 8, CPUs with n > 16 and B < 8.
- * Blocks larger than 64 return SMNN_ERROR_UNSUPPORTED. Each plan's program is specialised for its
- * block shape (V, n_orders, Q) so the block loops unroll; programs are cached per shape in memory
- * and on disk (SMNN_GENERIC_KERNELS=1 compiles shape-generic programs instead).
+ *    over the work-items.
+ * SMNN_VARIANT_AUTO takes the first row of the tuning table (smnn_tuning_rule_at) that matches
+ * the device and the shape; `smnn-info` prints the table. Blocks larger than 64 return
+ * SMNN_ERROR_UNSUPPORTED. Each plan's program is specialised for its block shape (V, n_orders, Q)
+ * so the block loops unroll; programs are cached per shape in memory and on disk.
+ *
+ * Environment variables override the automatic choices (an option set explicitly wins over
+ * them); they are listed in one place, README.md "Environment variables":
+ *   SMNN_SYSTEMS_PER_ITEM (1, 2, 4, 8, 16)  systems_per_item when the option is 0
+ *   SMNN_GENERIC_KERNELS (1)                 generic_kernels when the option is 0
+ *   SMNN_MAX_ALLOC_BYTES (bytes)             max_alloc_bytes when the option is 0
  *
  * Failures of single systems: a system whose pivot block is not positive definite, or whose
  * values become NaN or Inf, gets NaN in all of its y; all other systems are solved normally. The
@@ -25,7 +33,7 @@
  * smnn_plan_failures().
  *
  * Single precision: the factorization of M = A^T W A squares cond(A), so single-precision plans
- * refine every solve (smnn_problem.refine_steps, default 2 steps): the residual is formed from
+ * refine every solve (smnn_plan_options.refine_steps, default 2 steps): the residual is formed from
  * the rows of A and corrected with the stored factors. A plan that refines keeps a reference to
  * the steps buffer of its last factorization (released with the plan).
  *
@@ -45,23 +53,83 @@ extern "C" {
 
 typedef struct smnn_plan smnn_plan;
 
-/* Validates p, picks the variant, compiles (or fetches from the caches) the kernels and allocates
- * the workspace, in batch chunks when one allocation would exceed the device's maximum.
- * Errors: SMNN_ERROR_INVALID_ARGUMENT, SMNN_ERROR_UNSUPPORTED (double precision without fp64,
- * block larger than 64, forced variant that cannot hold the block), SMNN_ERROR_BUILD_FAILED,
- * SMNN_ERROR_DEVICE_OUT_OF_MEMORY, SMNN_ERROR_OPENCL. The plan keeps a pointer to ctx, which must
- * outlive it. */
-smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p, smnn_plan **out);
+/* Kernel variant (see the rule above). */
+typedef enum smnn_variant {
+    SMNN_VARIANT_AUTO = 0,
+    SMNN_VARIANT_PRIVATE = 1, /* whole blocks per work-item in private memory, n <= 64 */
+    SMNN_VARIANT_LOCAL = 2,   /* one work-group per system, blocks in local memory, n <= 64 */
+} smnn_variant;
+
+/* How a plan solves its problem. Fill with smnn_plan_options_init(), then set fields; pass NULL
+ * to smnn_plan_create for all defaults. Fields are only ever appended; struct_size tells the
+ * library which version the caller compiled against, and the fields a smaller (older) struct
+ * lacks take their defaults. The first version ended with refine_steps. */
+typedef struct smnn_plan_options {
+    size_t struct_size;       /* set by smnn_plan_options_init */
+    smnn_precision precision; /* default SMNN_PRECISION_DOUBLE */
+    smnn_variant variant;     /* default SMNN_VARIANT_AUTO */
+    /* Iterative refinement steps after each solve, on the corrected semi-normal equations (the
+     * residual is formed from the rows of A, never from M = A^T W A, and corrected with the
+     * existing factors). -1 (default): automatic, 0 for double and 2 for single precision;
+     * 0: off; 1..10: that many steps. Each step costs about half a forward pass. Double-precision
+     * plans on long, finely stepped horizons gain from it too (T = 2e4, step 5e-4, y'' = -y:
+     * 8.2e-3 -> 2.9e-6 with 3 steps), as long as the factorization keeps a correct digit. */
+    int refine_steps;
+    /* Systems per work-item of the private variant: 0 (default) from the tuning table (or
+     * $SMNN_SYSTEMS_PER_ITEM); 1, 2, 4, 8 or 16 to force it. */
+    int systems_per_item;
+    /* 0 (default): programs specialised for the block shape (or $SMNN_GENERIC_KERNELS=1);
+     * 1: shape-generic programs, sizes read at run time (one program for many shapes). */
+    int generic_kernels;
+    /* Largest single workspace allocation in bytes: 0 (default) the device's limit (or
+     * $SMNN_MAX_ALLOC_BYTES when smaller); larger batches are split into chunks. */
+    size_t max_alloc_bytes;
+} smnn_plan_options;
+
+/* Sets every option to its default. */
+void smnn_plan_options_init(smnn_plan_options *opt);
+
+/* Validates p and opt (NULL: defaults), picks the variant, compiles (or fetches from the caches)
+ * the kernels and allocates the workspace, in batch chunks when one allocation would exceed the
+ * device's maximum. Both structs are copied; neither is referenced after the call.
+ * Errors: SMNN_ERROR_INVALID_ARGUMENT (a field of p or opt, named in the message),
+ * SMNN_ERROR_UNSUPPORTED (double precision without fp64, block larger than 64, forced variant
+ * that cannot hold the block), SMNN_ERROR_BUILD_FAILED, SMNN_ERROR_DEVICE_OUT_OF_MEMORY,
+ * SMNN_ERROR_OPENCL. The plan keeps a pointer to ctx, which must outlive it. */
+smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p,
+                             const smnn_plan_options *opt, smnn_plan **out);
 void smnn_plan_free(smnn_plan *plan); /* accepts NULL; waits for the plan's work to finish */
 
-/* The plan's problem (a copy made at creation), variant in use and workspace size in bytes. */
+/* Compiles (or loads from the disk cache) exactly the programs that smnn_plan_create(ctx, p,
+ * opt) would use, without allocating a workspace, so a later plan creation starts without
+ * compile time and build failures show early. Errors as smnn_plan_create's. */
+smnn_status smnn_plan_prepare(smnn_context *ctx, const smnn_problem *p,
+                              const smnn_plan_options *opt);
+
+/* The plan's problem and options (resolved: automatic choices made), variant in use, systems per
+ * work-item, and workspace size in bytes. */
 const smnn_problem *smnn_plan_problem(const smnn_plan *plan);
+const smnn_plan_options *smnn_plan_get_options(const smnn_plan *plan);
 smnn_variant smnn_plan_variant(const smnn_plan *plan);
 size_t smnn_plan_workspace_bytes(const smnn_plan *plan);
 /* Number of batch chunks the workspace is split into (1 unless it exceeds one allocation). */
 size_t smnn_plan_chunks(const smnn_plan *plan);
 
-/* The variant the rule picks for a block size n = dims * orders, batch B and device. */
+/* One row of the tuning table that SMNN_VARIANT_AUTO and systems_per_item = 0 follow. The
+ * first row that matches the device and the shape applies. */
+typedef struct smnn_tuning_rule {
+    const char *vendor;     /* case-insensitive substring of the device vendor; "" any */
+    const char *device;     /* "cpu", "gpu" or "" (any) */
+    size_t max_block;       /* applies for n = V * n_orders <= max_block */
+    size_t min_batch;       /* ... and B >= min_batch */
+    smnn_variant variant;
+    int systems_per_item;   /* of the private variant */
+    const char *why;        /* the measurement behind the row */
+} smnn_tuning_rule;
+/* Number of rows, and row i (NULL when out of range); static storage. */
+size_t smnn_tuning_rule_count(void);
+const smnn_tuning_rule *smnn_tuning_rule_at(size_t i);
+/* The variant the table picks for block size n, batch B and device dev. */
 smnn_variant smnn_variant_choose(const smnn_device_info *dev, size_t n, size_t batch);
 /* "private", "local" or "auto". */
 const char *smnn_variant_name(smnn_variant v);

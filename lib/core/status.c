@@ -1,5 +1,6 @@
 /* Status names and messages, the thread-local last error, versions and small helpers (growable
- * strings, hashing) used throughout the library. */
+ * strings, hashing) used throughout the library. The base layer: it knows nothing of OpenCL
+ * contexts (runtime/errors.c adds the context's copy of the last error). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,35 +47,29 @@ void smnn__clear_error(void) {
     thread_error[0] = '\0';
 }
 
-smnn_status smnn__fail(smnn_context *ctx, smnn_status status, const char *file, int line,
-                       const char *fmt, ...) {
+const char *smnn__record_error(smnn_status status, const char *file, int line, const char *fmt,
+                               va_list ap) {
     /* Keep only the file's base name: the message is for users, the path is noise. */
     const char *base = strrchr(file, '/');
     base = base ? base + 1 : file;
     char msg[sizeof thread_error];
     int n = snprintf(msg, sizeof msg, "%s: ", smnn_status_name(status));
     if (n < 0) n = 0;
-    va_list ap;
-    va_start(ap, fmt);
     int m = vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
-    va_end(ap);
     if (m < 0) m = 0;
     size_t used = (size_t)n + (size_t)m;
     if (used < sizeof msg) snprintf(msg + used, sizeof msg - used, " [%s:%d]", base, line);
     memcpy(thread_error, msg, sizeof msg);
-    if (ctx) smnn__context_set_error(ctx, msg);
-    return status;
+    return thread_error;
 }
 
-smnn_status smnn__fail_cl(smnn_context *ctx, cl_int err, const char *call, const char *file,
-                          int line) {
-    smnn_status st = SMNN_ERROR_OPENCL;
-    if (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_RESOURCES)
-        st = SMNN_ERROR_DEVICE_OUT_OF_MEMORY;
-    else if (err == CL_OUT_OF_HOST_MEMORY)
-        st = SMNN_ERROR_OUT_OF_HOST_MEMORY;
-    return smnn__fail(ctx, st, file, line, "%s failed with %s (%d)", call, smnn_cl_error_name(err),
-                      (int)err);
+smnn_status smnn__fail_here(smnn_status status, const char *file, int line, const char *fmt,
+                            ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    smnn__record_error(status, file, line, fmt, ap);
+    va_end(ap);
+    return status;
 }
 
 void smnn__str_append(smnn__str *s, const char *text, size_t len) {

@@ -43,13 +43,13 @@ size_t smnn_reference_bytes(const smnn_problem *p) {
 
 /* Checks that count values are finite (and > 0 for steps); names the first bad one. */
 static smnn_status check_values(const char *name, const double *x, size_t count, int positive) {
-    if (!x) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument '%s' is NULL", name);
+    if (!x) return FAIL_HERE(SMNN_ERROR_INVALID_ARGUMENT, "argument '%s' is NULL", name);
     for (size_t i = 0; i < count; i++) {
         if (!isfinite(x[i]))
-            return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "%s[%zu] = %g is not finite", name, i,
+            return FAIL_HERE(SMNN_ERROR_INVALID_ARGUMENT, "%s[%zu] = %g is not finite", name, i,
                         x[i]);
         if (positive && !(x[i] > 0))
-            return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "%s[%zu] = %g, steps must be > 0",
+            return FAIL_HERE(SMNN_ERROR_INVALID_ARGUMENT, "%s[%zu] = %g, steps must be > 0",
                         name, i, x[i]);
     }
     return SMNN_SUCCESS;
@@ -132,7 +132,7 @@ smnn_status smnn_reference_solve(const smnn_problem *p, const double *c, const d
     FORWARD_IF_ERROR(check_values("rhs", d, smnn_problem_d_count(p), 0));
     FORWARD_IF_ERROR(check_values("init", u, smnn_problem_u_count(p), 0));
     FORWARD_IF_ERROR(check_values("steps", s, smnn_problem_s_count(p), 1));
-    if (!y) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'y' is NULL");
+    if (!y) return FAIL_HERE(SMNN_ERROR_INVALID_ARGUMENT, "argument 'y' is NULL");
     if (max_bytes == 0) {
         max_bytes = SMNN_REFERENCE_DEFAULT_MAX_BYTES;
         const char *env = getenv("SMNN_REFERENCE_MAX_BYTES");
@@ -140,14 +140,14 @@ smnn_status smnn_reference_solve(const smnn_problem *p, const double *c, const d
             char *end;
             unsigned long long v = strtoull(env, &end, 10);
             if (*end || v == 0)
-                return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT,
+                return FAIL_HERE(SMNN_ERROR_INVALID_ARGUMENT,
                             "SMNN_REFERENCE_MAX_BYTES='%s' is not a positive integer", env);
             max_bytes = (size_t)v;
         }
     }
     size_t need = smnn_reference_bytes(p);
     if (need > max_bytes)
-        return FAIL(NULL, SMNN_ERROR_TOO_LARGE,
+        return FAIL_HERE(SMNN_ERROR_TOO_LARGE,
                     "the dense reference needs %zu bytes for T = %zu, n = %zu (cap %zu bytes); it "
                     "is O(T^2) in memory, use a smaller problem or raise the cap",
                     need, p->steps, p->dims * p->orders, max_bytes);
@@ -160,7 +160,7 @@ smnn_status smnn_reference_solve(const smnn_problem *p, const double *c, const d
         free(A);
         free(rhs);
         free(out);
-        return FAIL(NULL, SMNN_ERROR_OUT_OF_HOST_MEMORY, "dense reference: %zu bytes", need);
+        return FAIL_HERE(SMNN_ERROR_OUT_OF_HOST_MEMORY, "dense reference: %zu bytes", need);
     }
     smnn_status st = SMNN_SUCCESS;
     for (size_t b = 0; b < p->batch && st == SMNN_SUCCESS; b++) {
@@ -169,11 +169,11 @@ smnn_status smnn_reference_solve(const smnn_problem *p, const double *c, const d
         lapack_int info = LAPACKE_dgels(LAPACK_COL_MAJOR, 'N', (lapack_int)g.m, (lapack_int)g.N,
                                         1, A, (lapack_int)g.m, rhs, (lapack_int)g.m);
         if (info > 0)
-            st = FAIL(NULL, SMNN_ERROR_LAPACK,
+            st = FAIL_HERE(SMNN_ERROR_LAPACK,
                       "system %zu: A is rank deficient (dgels: R(%d,%d) = 0); the constraints do "
                       "not determine y", b, (int)info, (int)info);
         else if (info < 0)
-            st = FAIL(NULL, SMNN_ERROR_LAPACK, "dgels rejected argument %d", (int)-info);
+            st = FAIL_HERE(SMNN_ERROR_LAPACK, "dgels rejected argument %d", (int)-info);
         else
             memcpy(out + b * g.N, rhs, g.N * sizeof *out);
     }

@@ -26,20 +26,20 @@ smnn_status smnn_reference_gradient(const smnn_problem *p, const double *c, cons
                                     double *grad_s, size_t max_bytes) {
     smnn__clear_error();
     FORWARD_IF_ERROR(smnn_problem_validate(p));
-    if (!grad_y) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'grad_y' is NULL");
+    if (!grad_y) return FAIL_HERE(SMNN_ERROR_INVALID_ARGUMENT, "argument 'grad_y' is NULL");
     size_t counts[4] = {smnn_problem_c_count(p), smnn_problem_d_count(p), smnn_problem_u_count(p),
                         smnn_problem_s_count(p)};
     const double *ins[4] = {c, d, u, s};
     double *outs[4] = {grad_c, grad_d, grad_u, grad_s};
     double *y = malloc(smnn_problem_y_count(p) * sizeof *y);
     double *copy[4] = {NULL, NULL, NULL, NULL};
-    smnn_status st = y ? SMNN_SUCCESS : FAIL(NULL, SMNN_ERROR_OUT_OF_HOST_MEMORY, "y");
+    smnn_status st = y ? SMNN_SUCCESS : FAIL_HERE(SMNN_ERROR_OUT_OF_HOST_MEMORY, "y");
     /* The solve validates every input; a first solve also checks the sizes against the cap. */
     double l0;
     if (st == SMNN_SUCCESS) st = loss(p, c, d, u, s, grad_y, y, max_bytes, &l0);
     for (int k = 0; k < 4 && st == SMNN_SUCCESS; k++) {
         copy[k] = malloc(counts[k] * sizeof(double));
-        if (!copy[k]) st = FAIL(NULL, SMNN_ERROR_OUT_OF_HOST_MEMORY, "input copy");
+        if (!copy[k]) st = FAIL_HERE(SMNN_ERROR_OUT_OF_HOST_MEMORY, "input copy");
         else memcpy(copy[k], ins[k], counts[k] * sizeof(double));
     }
     double *scratch[4] = {NULL, NULL, NULL, NULL};
@@ -47,7 +47,7 @@ smnn_status smnn_reference_gradient(const smnn_problem *p, const double *c, cons
         if (!outs[k]) continue;
         scratch[k] = malloc(counts[k] * sizeof(double));
         if (!scratch[k]) {
-            st = FAIL(NULL, SMNN_ERROR_OUT_OF_HOST_MEMORY, "gradient");
+            st = FAIL_HERE(SMNN_ERROR_OUT_OF_HOST_MEMORY, "gradient");
             break;
         }
         for (size_t j = 0; j < counts[k] && st == SMNN_SUCCESS; j++) {

@@ -1,34 +1,88 @@
-/* Plans: validation, variant choice, kernels and the device workspace of one problem shape.
+/* Plans: validation, the program and kernels of one problem shape (with the problem arguments
+ * set once), and the device workspace.
  *
- * The workspace holds, per system and time point, REC(n) = n(n+1)/2 + n^2 + n reals (L_t packed,
- * K_t, z_t; see cl/common.cl). When the whole batch would exceed the device's largest single
- * allocation it is split into chunks of systems, each with its own buffer; the kernels then run
- * once per chunk. SMNN_MAX_ALLOC_BYTES lowers the allocation limit (for testing the chunking). */
+ * The workspace holds, per system and time point, SMNN_REC(n) reals (contract.h). When the whole
+ * batch would exceed the device's largest single allocation (or options.max_alloc_bytes) it is
+ * split into chunks of systems, each with its own buffer; the solver kernels then run once per
+ * chunk. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "solver_internal.h"
 
-static size_t max_alloc(const smnn_context *ctx) {
+/* Problem and options copied and checked, layouts and program shape decided: everything that
+ * smnn_plan_create and smnn_plan_prepare share. */
+typedef struct plan_setup {
+    smnn_problem p;
+    smnn_plan_options opt;
+    smnn__kernel_shape shape;
+    size_t per_system;          /* workspace bytes of one system */
+    size_t chunk_cap, bcap, nchunks;
+} plan_setup;
+
+/* Splits the batch into chunks whose workspace fits one allocation. Chunks hold whole lane
+ * groups of vw systems (the layout is padded to one); when not even one group fits in an
+ * allocation, the plan falls back to one system per work-item (before its program is built). */
+static smnn_status chunking(smnn_context *ctx, plan_setup *s) {
+    const smnn_problem *p = &s->p;
+    size_t n = p->dims * p->orders, elem = s->opt.precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
+    if (smnn__mul_overflows(SMNN_REC(n) * elem, p->steps, &s->per_system))
+        s->per_system = SIZE_MAX;
     size_t lim = (size_t)ctx->info.max_alloc_bytes;
-    const char *env = getenv("SMNN_MAX_ALLOC_BYTES");
-    if (env && *env) {
-        char *end;
-        unsigned long long v = strtoull(env, &end, 10);
-        if (!*end && v > 0 && v < lim) lim = (size_t)v;
+    if (s->opt.max_alloc_bytes && s->opt.max_alloc_bytes < lim) lim = s->opt.max_alloc_bytes;
+    if (s->per_system > lim)
+        return FAIL(ctx, SMNN_ERROR_TOO_LARGE,
+                    "one system's workspace (%zu bytes for T = %zu, n = %zu) exceeds the "
+                    "largest allocation (%zu bytes)", s->per_system, p->steps, n, lim);
+    size_t groups = lim / (s->per_system * (size_t)s->shape.vw);
+    if (groups == 0) {
+        s->shape.vw = 1;
+        groups = lim / s->per_system;
     }
-    return lim;
+    size_t vw = (size_t)s->shape.vw;
+    s->chunk_cap = groups * vw < p->batch ? groups * vw : p->batch;
+    s->bcap = (s->chunk_cap + vw - 1) / vw * vw;
+    s->nchunks = (p->batch + s->chunk_cap - 1) / s->chunk_cap;
+    return SMNN_SUCCESS;
 }
 
+static smnn_status setup(smnn_context *ctx, const smnn_problem *p, const smnn_plan_options *opt,
+                         plan_setup *s) {
+    if (!ctx) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'ctx' is NULL");
+    smnn_status st = smnn_problem_validate(p);
+    if (st != SMNN_SUCCESS) {
+        smnn__context_set_error(ctx, smnn_last_error());
+        return st;
+    }
+    smnn__problem_copy(p, &s->p);
+    FORWARD_IF_ERROR(smnn__options_resolve(ctx, opt, &s->opt));
+    if (s->p.batch > INT32_MAX || s->p.steps > INT32_MAX / 2)
+        return FAIL(ctx, SMNN_ERROR_TOO_LARGE, "batch %zu or steps %zu too large for the kernels",
+                    s->p.batch, s->p.steps);
+    FORWARD_IF_ERROR(smnn__kernel_shape_for(ctx, &s->p, &s->opt, &s->shape));
+    return chunking(ctx, s);
+}
+
+smnn_status smnn_plan_prepare(smnn_context *ctx, const smnn_problem *p,
+                              const smnn_plan_options *opt) {
+    smnn__clear_error();
+    plan_setup s;
+    FORWARD_IF_ERROR(setup(ctx, p, opt, &s));
+    cl_program prog;
+    return smnn__shape_program(ctx, s.opt.precision, &s.shape, &prog);
+}
+
+/* Creates kernel `base`_`suffix` (suffix NULL: `base`), checks the local variant's work-group
+ * size, and sets the problem arguments when with_problem. */
 static smnn_status make_kernel(smnn_plan *plan, cl_program prog, const char *base,
-                               cl_kernel *out) {
+                               const char *suffix, int with_problem, cl_kernel *out) {
     char name[64];
-    snprintf(name, sizeof name, "%s_%s", base, smnn_variant_name(plan->shape.variant));
+    snprintf(name, sizeof name, "%s%s%s", base, suffix ? "_" : "", suffix ? suffix : "");
     cl_int err;
     *out = clCreateKernel(prog, name, &err);
     if (!*out) return FAIL_CL(plan->ctx, err, "clCreateKernel");
-    if (plan->shape.variant == SMNN_VARIANT_LOCAL) {
+    if (suffix && plan->shape.variant == SMNN_VARIANT_LOCAL) {
         size_t wg = 0;
         err = clGetKernelWorkGroupInfo(*out, plan->ctx->device, CL_KERNEL_WORK_GROUP_SIZE,
                                        sizeof wg, &wg, NULL);
@@ -38,109 +92,94 @@ static smnn_status make_kernel(smnn_plan *plan, cl_program prog, const char *bas
                         "kernel %s allows work-groups of %zu, the local variant needs %d", name,
                         wg, plan->shape.wg);
     }
+    if (!with_problem) return SMNN_SUCCESS;
+    /* contract.h SMNN_PROBLEM_ARGS: the same four leading arguments in every table. */
+    const smnn_problem *p = &plan->p;
+    const smnn_layout *L = plan->in;
+    cl_int4 dims = {{(cl_int)p->steps, (cl_int)p->dims, (cl_int)p->orders, (cl_int)p->equations}};
+    cl_int4 init = {{(cl_int)p->init_steps, (cl_int)p->init_orders, (cl_int)plan->n, 0}};
+    cl_long8 str = {{(cl_long)L[SMNN_INPUT_C].batch_stride, (cl_long)L[SMNN_INPUT_C].time_stride,
+                     (cl_long)L[SMNN_INPUT_D].batch_stride, (cl_long)L[SMNN_INPUT_D].time_stride,
+                     (cl_long)L[SMNN_INPUT_U].batch_stride, (cl_long)L[SMNN_INPUT_U].time_stride,
+                     (cl_long)L[SMNN_INPUT_S].batch_stride, (cl_long)L[SMNN_INPUT_S].time_stride}};
+    double wg2 = p->w_gov * p->w_gov, wi2 = p->w_init * p->w_init,
+           ws2 = p->w_smooth * p->w_smooth;
+    cl_double4 wd = {{wg2, wi2, ws2, 0}};
+    cl_float4 wf = {{(cl_float)wg2, (cl_float)wi2, (cl_float)ws2, 0}};
+    /* The tables' problem indices agree (SMNN_SOLVER_DIMS == SMNN_RESIDUAL_DIMS == ...). */
+    FORWARD_IF_ERROR(smnn__set_arg(plan, *out, SMNN_SOLVER_DIMS, sizeof dims, &dims));
+    FORWARD_IF_ERROR(smnn__set_arg(plan, *out, SMNN_SOLVER_INIT, sizeof init, &init));
+    if (plan->elem == 8)
+        FORWARD_IF_ERROR(smnn__set_arg(plan, *out, SMNN_SOLVER_W, sizeof wd, &wd));
+    else
+        FORWARD_IF_ERROR(smnn__set_arg(plan, *out, SMNN_SOLVER_W, sizeof wf, &wf));
+    return smnn__set_arg(plan, *out, SMNN_SOLVER_STR, sizeof str, &str);
+}
+
+_Static_assert((int)SMNN_SOLVER_DIMS == (int)SMNN_RESIDUAL_DIMS && (int)SMNN_SOLVER_DIMS == (int)SMNN_GRADIENT_DIMS &&
+                   (int)SMNN_SOLVER_STR == (int)SMNN_RESIDUAL_STR && (int)SMNN_SOLVER_STR == (int)SMNN_GRADIENT_STR,
+               "every table starts with SMNN_PROBLEM_ARGS");
+
+static smnn_status make_kernels(smnn_plan *plan, cl_program prog) {
+    const char *var = smnn_variant_name(plan->shape.variant);
+    FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_factor", var, 1, &plan->k_factor));
+    FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_forward_substitute", var, 1, &plan->k_forward));
+    FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_back_substitute", var, 1, &plan->k_back));
+    FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_gradient", NULL, 1, &plan->k_gradient));
+    FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_reduce", NULL, 0, &plan->k_reduce));
+    if (plan->opt.refine_steps == 0) return SMNN_SUCCESS;
+    FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_residual", NULL, 1, &plan->k_residual));
+    FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_add", NULL, 0, &plan->k_add));
+    return make_kernel(plan, prog, "smnn_refine_check", NULL, 0, &plan->k_check);
+}
+
+/* Allocates the chunks' workspace buffers and the failure codes. */
+static smnn_status make_workspace(smnn_plan *plan, const plan_setup *s) {
+    smnn_context *ctx = plan->ctx;
+    plan->chunk_cap = s->chunk_cap;
+    plan->bcap = s->bcap;
+    plan->nchunks = s->nchunks;
+    plan->ws = calloc(plan->nchunks, sizeof *plan->ws);
+    if (!plan->ws) return FAIL(ctx, SMNN_ERROR_OUT_OF_HOST_MEMORY, "plan chunks");
+    cl_int err;
+    for (size_t k = 0; k < plan->nchunks; k++) {
+        size_t bytes = plan->bcap * s->per_system;
+        plan->ws[k] = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, bytes, NULL, &err);
+        if (!plan->ws[k]) return FAIL_CL(ctx, err, "clCreateBuffer(workspace)");
+        plan->ws_bytes += bytes;
+    }
+    plan->info = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, plan->p.batch * sizeof(cl_int),
+                                NULL, &err);
+    if (!plan->info) return FAIL_CL(ctx, err, "clCreateBuffer(info)");
     return SMNN_SUCCESS;
 }
 
-smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p, smnn_plan **out) {
+smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p,
+                             const smnn_plan_options *opt, smnn_plan **out) {
     smnn__clear_error();
     if (!out) return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT, "argument 'out' is NULL");
     *out = NULL;
-    if (!ctx) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'ctx' is NULL");
-    smnn_status st = smnn_problem_validate(p);
-    if (st != SMNN_SUCCESS) {
-        smnn__context_set_error(ctx, smnn_last_error());
-        return st;
-    }
-    size_t n = p->dims * p->orders;
-    if (p->batch > INT32_MAX || p->steps > INT32_MAX / 2)
-        return FAIL(ctx, SMNN_ERROR_TOO_LARGE, "batch %zu or steps %zu too large for the kernels",
-                    p->batch, p->steps);
+    plan_setup s;
+    FORWARD_IF_ERROR(setup(ctx, p, opt, &s));
     smnn_plan *plan = calloc(1, sizeof *plan);
     if (!plan) return FAIL(ctx, SMNN_ERROR_OUT_OF_HOST_MEMORY, "plan");
     plan->ctx = ctx;
-    plan->p = *p;
-    plan->n = n;
-    plan->elem = p->precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
-    st = smnn__kernel_shape_for(ctx, p->variant, n, p->batch, p->precision, &plan->shape);
-    if (st != SMNN_SUCCESS) {
-        smnn_plan_free(plan);
-        return st;
-    }
-    /* Workspace: chunks of systems, each within one allocation. */
-    size_t rec = n * (n + 1) / 2 + n * n + n, per_system;
-    if (smnn__mul_overflows(rec * plan->elem, p->steps, &per_system)) per_system = SIZE_MAX;
-    size_t lim = max_alloc(ctx);
-    if (per_system > lim) {
-        smnn_plan_free(plan);
-        return FAIL(ctx, SMNN_ERROR_TOO_LARGE,
-                    "one system's workspace (%zu bytes for T = %zu, n = %zu) exceeds the device's "
-                    "largest allocation (%zu bytes)", per_system, p->steps, n, lim);
-    }
-    /* Chunks hold whole lane groups of vw systems (the layout is padded to one); when not even
-     * one group fits in an allocation, fall back to one system per work-item. */
-    size_t groups = lim / (per_system * (size_t)plan->shape.vw);
-    if (groups == 0) {
-        plan->shape.vw = 1;
-        groups = lim / per_system;
-    }
-    size_t vw = (size_t)plan->shape.vw;
-    plan->chunk_cap = groups * vw < p->batch ? groups * vw : p->batch;
-    plan->bcap = (plan->chunk_cap + vw - 1) / vw * vw;
-    /* Specialise the program for this block shape: the loops over the block unroll. Programs are
-     * cached per shape in memory and on disk. */
-    const char *generic = getenv("SMNN_GENERIC_KERNELS");
-    if (!generic || !*generic || !strcmp(generic, "0")) {
-        plan->shape.dims = (int)p->dims;
-        plan->shape.orders = (int)p->orders;
-        plan->shape.equations = (int)p->equations;
-        if (plan->shape.variant == SMNN_VARIANT_PRIVATE) plan->shape.nmax = (int)n;
-    }
+    plan->p = s.p;
+    plan->opt = s.opt;
+    plan->shape = s.shape;
+    plan->n = s.p.dims * s.p.orders;
+    plan->elem = s.opt.precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
+    smnn__layouts(&plan->p, plan->in);
+    smnn_status st = make_workspace(plan, &s);
     cl_program prog = NULL;
-    st = smnn__shape_program(ctx, p->precision, &plan->shape, &prog);
-    if (st == SMNN_SUCCESS) st = make_kernel(plan, prog, "smnn_factor", &plan->k_factor);
-    if (st == SMNN_SUCCESS) st = make_kernel(plan, prog, "smnn_forward", &plan->k_forward);
-    if (st == SMNN_SUCCESS) st = make_kernel(plan, prog, "smnn_backward", &plan->k_backward);
-    cl_int kerr = CL_SUCCESS;
-    if (st == SMNN_SUCCESS && !(plan->k_gradient = clCreateKernel(prog, "smnn_gradient", &kerr)))
-        st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_gradient)");
-    if (st == SMNN_SUCCESS && !(plan->k_reduce = clCreateKernel(prog, "smnn_reduce", &kerr)))
-        st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_reduce)");
-    plan->refine = p->refine_steps >= 0 ? p->refine_steps
-                                        : (p->precision == SMNN_PRECISION_SINGLE ? 2 : 0);
-    if (st == SMNN_SUCCESS && plan->refine > 0) {
-        if (!(plan->k_residual = clCreateKernel(prog, "smnn_residual", &kerr)))
-            st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_residual)");
-        else if (!(plan->k_add = clCreateKernel(prog, "smnn_add", &kerr)))
-            st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_add)");
-        else if (!(plan->k_refine_check = clCreateKernel(prog, "smnn_refine_check", &kerr)))
-            st = FAIL_CL(ctx, kerr, "clCreateKernel(smnn_refine_check)");
-    }
+    if (st == SMNN_SUCCESS) st = smnn__shape_program(ctx, plan->opt.precision, &plan->shape, &prog);
+    if (st == SMNN_SUCCESS) st = make_kernels(plan, prog);
     if (st != SMNN_SUCCESS) {
         smnn_plan_free(plan);
         return st;
     }
-    plan->nchunks = (p->batch + plan->chunk_cap - 1) / plan->chunk_cap;
-    plan->ws = calloc(plan->nchunks, sizeof *plan->ws);
-    if (!plan->ws) {
-        smnn_plan_free(plan);
-        return FAIL(ctx, SMNN_ERROR_OUT_OF_HOST_MEMORY, "plan chunks");
-    }
-    cl_int err;
-    for (size_t k = 0; k < plan->nchunks; k++) {
-        size_t bytes = plan->bcap * per_system;
-        plan->ws[k] = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, bytes, NULL, &err);
-        if (!plan->ws[k]) {
-            smnn_plan_free(plan);
-            return FAIL_CL(ctx, err, "clCreateBuffer(workspace)");
-        }
-        plan->ws_bytes += bytes;
-    }
-    plan->info = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, p->batch * sizeof(cl_int), NULL,
-                                &err);
-    if (!plan->info) {
-        smnn_plan_free(plan);
-        return FAIL_CL(ctx, err, "clCreateBuffer(info)");
-    }
+    plan->opt.systems_per_item = plan->shape.variant == SMNN_VARIANT_PRIVATE ? plan->shape.vw : 0;
+    plan->opt.variant = plan->shape.variant;
     *out = plan;
     return SMNN_SUCCESS;
 }
@@ -148,30 +187,27 @@ smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p, smnn_plan
 void smnn_plan_free(smnn_plan *plan) {
     if (!plan) return;
     if (plan->ctx && plan->ctx->queue) clFinish(plan->ctx->queue);
-    if (plan->k_factor) clReleaseKernel(plan->k_factor);
-    if (plan->k_forward) clReleaseKernel(plan->k_forward);
-    if (plan->k_backward) clReleaseKernel(plan->k_backward);
-    if (plan->k_gradient) clReleaseKernel(plan->k_gradient);
-    if (plan->k_reduce) clReleaseKernel(plan->k_reduce);
-    if (plan->k_residual) clReleaseKernel(plan->k_residual);
-    if (plan->k_add) clReleaseKernel(plan->k_add);
-    if (plan->k_refine_check) clReleaseKernel(plan->k_refine_check);
-    if (plan->refine_change) clReleaseMemObject(plan->refine_change);
-    if (plan->refine_s) clReleaseMemObject(plan->refine_s);
-    if (plan->refine_r) clReleaseMemObject(plan->refine_r);
-    if (plan->refine_delta) clReleaseMemObject(plan->refine_delta);
-    if (plan->lambda) clReleaseMemObject(plan->lambda);
-    for (int i = 0; i < 4; i++)
-        if (plan->scratch[i]) clReleaseMemObject(plan->scratch[i]);
+    cl_kernel ks[] = {plan->k_factor,   plan->k_forward,  plan->k_back, plan->k_gradient,
+                      plan->k_reduce,   plan->k_residual, plan->k_add,  plan->k_check};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
+        if (ks[i]) clReleaseKernel(ks[i]);
+    cl_mem ms[] = {plan->refine_change, plan->refine_s,   plan->refine_r,   plan->refine_delta,
+                   plan->lambda,        plan->scratch[0], plan->scratch[1], plan->scratch[2],
+                   plan->scratch[3],    plan->info};
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
+        if (ms[i]) clReleaseMemObject(ms[i]);
     for (size_t k = 0; plan->ws && k < plan->nchunks; k++)
         if (plan->ws[k]) clReleaseMemObject(plan->ws[k]);
     free(plan->ws);
-    if (plan->info) clReleaseMemObject(plan->info);
     free(plan);
 }
 
 const smnn_problem *smnn_plan_problem(const smnn_plan *plan) {
     return plan ? &plan->p : NULL;
+}
+
+const smnn_plan_options *smnn_plan_get_options(const smnn_plan *plan) {
+    return plan ? &plan->opt : NULL;
 }
 
 smnn_variant smnn_plan_variant(const smnn_plan *plan) {

@@ -1,91 +1,124 @@
-/* Internal state of a plan, shared by the solver's source files. */
+/* Internal state of a plan and the helpers the solver's files share. The files, in pipeline
+ * order:
+ *   tuning.c    the variant / vector-width table and the program of a plan (shape -> kernels)
+ *   plan.c      options, plan creation (workspace, kernels with their constant arguments), queries
+ *   buffers.c   buffer checks, host <-> device copies with precision conversion
+ *   enqueue.c   queue and wait-list checks, kernel launches (per batch chunk, per item)
+ *   solve.c     forward solve, factorization, frozen solve (asynchronous entry points)
+ *   refine.c    iterative refinement of a solve
+ *   gradient.c  the backward pass (gradients of c, d, u, s)
+ *   report.c    failure and refinement reports
+ *   blocking.c  the blocking host-pointer forms of every entry point
+ * The kernel side of the contract (argument indices, record layout, flags) is cl/contract.h. */
 #ifndef SMNN_SOLVER_INTERNAL_H
 #define SMNN_SOLVER_INTERNAL_H
 
 #include "../internal.h"
+#include "contract.h"
 
-/* Compile-time shape of one kernel program: the variant's kernels, the block capacity NMAX and
- * the local variant's work-group size. */
+/* Compile-time shape of one kernel program. */
 typedef struct smnn__kernel_shape {
     smnn_variant variant;
-    int nmax;
-    int wg;
-    int vw; /* systems per work-item of the private variant (1 or a vector width) */
+    int nmax; /* block capacity NMAX */
+    int wg;   /* work-group size of the local variant */
+    int vw;   /* systems per work-item of the private variant (1 or a vector width) */
     /* The block shape the program is specialised for (0: generic, sizes at run time). */
     int dims, orders, equations;
 } smnn__kernel_shape;
 
-/* Picks the program shape for block size n, batch size and variant v on the context's device
- * (generic in the block shape); fails with SMNN_ERROR_UNSUPPORTED when the block does not fit. */
-smnn_status smnn__kernel_shape_for(smnn_context *ctx, smnn_variant v, size_t n, size_t batch,
-                                   smnn_precision precision, smnn__kernel_shape *shape);
-/* Builds (or fetches) the program for a shape. */
+/* The program shape a plan for (p, opt) uses on ctx's device: the tuning table's variant and
+ * width (or opt's), the block capacity, specialisation. Fails with SMNN_ERROR_UNSUPPORTED when
+ * the block does not fit the variant or the device. */
+smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
+                                   const smnn_plan_options *opt, smnn__kernel_shape *shape);
+/* Builds (or fetches from the caches) the program for a shape. */
 smnn_status smnn__shape_program(smnn_context *ctx, smnn_precision precision,
                                 const smnn__kernel_shape *shape, cl_program *program);
+/* Resolves opt (NULL: defaults; an older, smaller struct: the rest defaulted) and the environment
+ * overrides into *out; checks every field. */
+smnn_status smnn__options_resolve(smnn_context *ctx, const smnn_plan_options *opt,
+                                  smnn_plan_options *out);
+
+/* The buffers a solver kernel (factor, forward or back substitution) reads and writes; NULL
+ * where the kernel does not touch them. */
+typedef struct smnn__solver_io {
+    cl_mem c, d, u, s, rhs, y;
+    cl_int flags; /* SMNN_FLAG_* */
+} smnn__solver_io;
 
 struct smnn_plan {
     smnn_context *ctx;
     smnn_problem p;
+    smnn_plan_options opt; /* resolved */
+    smnn_layout in[4];     /* layouts of c, d, u, s (smnn_input order) */
     smnn__kernel_shape shape;
-    size_t n;          /* block size V * n_orders */
-    size_t elem;       /* bytes per real: 8 or 4 */
-    cl_kernel k_factor, k_forward, k_backward, k_gradient, k_reduce, k_residual, k_add;
-    size_t chunk_cap;  /* systems per workspace chunk (a multiple of shape.vw unless B is less) */
-    size_t bcap;       /* systems the chunk's workspace layout is laid out for (>= chunk_cap) */
+    size_t n;    /* block size V * n_orders */
+    size_t elem; /* bytes per real: 8 or 4 */
+    /* Kernels, with the problem arguments (contract.h SMNN_PROBLEM_ARGS) set at creation. */
+    cl_kernel k_factor, k_forward, k_back, k_gradient, k_reduce, k_residual, k_add, k_check;
+    size_t chunk_cap; /* systems per workspace chunk (a multiple of shape.vw unless B is less) */
+    size_t bcap;      /* systems the chunk's workspace layout is laid out for (>= chunk_cap) */
     size_t nchunks;
-    cl_mem *ws;        /* one workspace buffer per chunk */
-    cl_mem info;       /* int per system: 0 ok, t+1 factor failure, -(t+1) solve failure */
-    size_t ws_bytes;   /* total over chunks */
-    int factored;      /* a factorization was enqueued */
-    cl_mem lambda;     /* dl/dbeta (B, T, n), allocated by the first backward call */
+    cl_mem *ws;       /* one workspace buffer per chunk */
+    cl_mem info;      /* int per system: 0 ok, t+1 factor failure, -(t+1) solve failure */
+    size_t ws_bytes;  /* total over chunks */
+    int factored;     /* a factorization was enqueued */
+    cl_mem lambda;    /* dl/dbeta (B, T, n), allocated by the first backward call */
+    size_t lambda_bytes;
     cl_mem scratch[4]; /* full-layout gradients of shared c, d, u, s before their reduction */
     size_t scratch_bytes[4];
-    int refine;        /* refinement steps per solve (resolved from problem.refine_steps) */
     cl_mem refine_s;   /* the steps of the last factorization, retained for refinement */
     cl_mem refine_r, refine_delta; /* residual and correction, (B, T, n) each */
-    cl_mem refine_change;          /* per system: last correction relative to y */
-    cl_kernel k_refine_check;
+    size_t refine_bytes[2];
+    cl_mem refine_change; /* per system: last correction relative to y */
+    size_t change_bytes;
 };
 
-/* Refines y (B, T, n) in place by plan->refine steps of the corrected semi-normal equations,
- * using c, d, u and the steps kept from the last factorization (no-op when refine is 0). */
-smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d, cl_mem u,
-                         cl_mem y, cl_uint num_wait, const cl_event *wait_list, cl_event *last);
-/* After a refined blocking solve: SMNN_ERROR_NOT_CONVERGED (naming the systems) when a system's
- * last correction exceeded the tolerance, else success. */
-smnn_status smnn__report_refinement(smnn_plan *plan);
+/* ---- buffers.c ---- */
+/* Fails unless mem is not NULL and holds count reals of the plan's precision. */
+smnn_status smnn__check_buffer(smnn_plan *plan, const char *name, cl_mem mem, size_t count);
+/* (Re)allocates *buf to at least bytes (read-write), keeping it when already large enough. */
+smnn_status smnn__ensure_buffer(smnn_plan *plan, cl_mem *buf, size_t *have, size_t bytes,
+                                const char *what);
+/* Host <-> device copies in the plan's precision (host side always double). */
+smnn_status smnn__upload(smnn_plan *plan, const double *x, size_t count, cl_mem *out);
+smnn_status smnn__download(smnn_plan *plan, cl_mem buf, size_t count, double *y);
 
-/* Shared by launch.c and backward.c. */
+/* ---- enqueue.c ---- */
 /* The common start of every asynchronous entry point: clears the error, resets *event, checks
  * the plan (and, with need_factors, that it was factored), the queue and the wait list. */
 smnn_status smnn__begin_async(smnn_plan *plan, cl_command_queue *queue, cl_uint num_wait,
                               const cl_event *wait_list, cl_event *event, int need_factors);
-smnn_status smnn__check_buffer(smnn_plan *plan, const char *name, cl_mem mem, size_t count);
-smnn_status smnn__check_queue(smnn_plan *plan, cl_command_queue *queue);
-smnn_status smnn__check_wait(smnn_plan *plan, cl_uint num_wait, const cl_event *wait_list);
-/* Sets dims and init (and, with with_inputs, weights and strides): kernel arguments 0..3. */
-cl_int smnn__set_problem_args(smnn_plan *plan, cl_kernel k, int with_inputs);
-/* Sets (workspace, bofs, bcount, bcap, info) of one chunk from argument index a. */
-cl_int smnn__set_chunk_args(smnn_plan *plan, cl_kernel k, cl_uint a, size_t chunk);
-/* Enqueues a solver kernel over one chunk after *prev (or the wait list); *prev becomes its
- * event. */
-smnn_status smnn__launch(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t chunk,
-                         cl_uint num_wait, const cl_event *wait_list, cl_event *prev);
-/* Forward then back substitution of one chunk with the stored factors: beta assembled from c, d,
- * u (rhs NULL) or read from rhs (B, T, n); the result goes to out (B, T, n). */
-smnn_status smnn__enqueue_substitution(smnn_plan *plan, cl_command_queue q, size_t ch, cl_mem c,
-                                       cl_mem d, cl_mem u, cl_mem rhs, cl_mem out,
-                                       cl_uint num_wait, const cl_event *wait_list,
-                                       cl_event *last);
-/* Enqueues a one-dimensional kernel over `items` work-items (one per item) after *prev or the
- * wait list; *prev becomes its event. */
-smnn_status smnn__launch_flat(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t items,
-                              cl_uint num_wait, const cl_event *wait_list, cl_event *prev);
-/* The common start of the report queries: checks the arguments and empties *report. */
-smnn_status smnn__begin_report(smnn_plan *plan, smnn_failure_report *report);
-/* Host <-> device copies in the plan's precision (host side always double). */
-smnn_status smnn__upload(smnn_plan *plan, const double *x, size_t count, cl_mem *out);
-smnn_status smnn__download(smnn_plan *plan, cl_mem buf, size_t count, double *y);
+/* Enqueues solver kernel k (plan->k_factor, k_forward or k_back) over batch chunk ch with the
+ * buffers of io, after *prev (or the wait list when *prev is NULL); *prev becomes its event. */
+smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t ch,
+                                 const smnn__solver_io *io, cl_uint num_wait,
+                                 const cl_event *wait_list, cl_event *prev);
+/* Forward then back substitution of every chunk with the stored factors: beta assembled from c,
+ * d, u (rhs NULL) or read from rhs (B, T, n); the result goes to out (B, T, n). */
+smnn_status smnn__enqueue_substitutions(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d,
+                                        cl_mem u, cl_mem rhs, cl_mem out, cl_uint num_wait,
+                                        const cl_event *wait_list, cl_event *prev);
+/* Enqueues a one-dimensional kernel over `items` work-items after *prev or the wait list. */
+smnn_status smnn__enqueue_items(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t items,
+                                cl_uint num_wait, const cl_event *wait_list, cl_event *prev);
+/* Hands the last event to the caller (or releases it) and returns st. */
+smnn_status smnn__finish_events(cl_event last, cl_event *event, smnn_status st);
+/* Sets argument index of k to the value (size bytes); fails naming the kernel. */
+smnn_status smnn__set_arg(smnn_plan *plan, cl_kernel k, cl_uint index, size_t size,
+                          const void *value);
+
+/* ---- refine.c ---- */
+/* Refines y (B, T, n) in place by plan->opt.refine_steps steps of the corrected semi-normal
+ * equations, using c, d, u and the steps kept from the last factorization (no-op when 0). */
+smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d, cl_mem u,
+                         cl_mem y, cl_uint num_wait, const cl_event *wait_list, cl_event *last);
+
+/* ---- report.c ---- */
+/* After a blocking call: SMNN_ERROR_NOT_POSITIVE_DEFINITE naming the failing systems, or
+ * success. */
 smnn_status smnn__report_failures(smnn_plan *plan);
+/* After a refined blocking solve: SMNN_ERROR_NOT_CONVERGED naming the systems, or success. */
+smnn_status smnn__report_refinement(smnn_plan *plan);
 
 #endif

@@ -21,7 +21,7 @@ int main(void) {
     double y[3 * 101 * 3];   /* (B, T, V, n_orders) */
 
     smnn_status st = smnn_context_create(NULL, &ctx); /* $SMNN_DEVICE or the default device */
-    if (st == SMNN_SUCCESS) st = smnn_plan_create(ctx, &p, &plan);
+    if (st == SMNN_SUCCESS) st = smnn_plan_create(ctx, &p, NULL, &plan); /* default options */
     if (st == SMNN_SUCCESS) st = smnn_solve(plan, c, d, u, s, y);
     if (st != SMNN_SUCCESS) {
         fprintf(stderr, "smnn: %s\n", smnn_last_error());

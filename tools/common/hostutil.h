@@ -1,5 +1,5 @@
-/* Small host helpers shared by the tools and benchmarks: a monotonic clock, the median of
- * repeated timings, and a device copy of host doubles in a plan's precision. */
+/* Small host helpers shared by the tools and benchmarks: a monotonic clock and the median of
+ * repeated timings. (Device copies in either precision: smnn_buffer_from_host.) */
 #ifndef SMNN_HOSTUTIL_H
 #define SMNN_HOSTUTIL_H
 
@@ -11,9 +11,5 @@
 double hu_now_ms(void);
 /* Median of v[0..n) (sorts v in place); n >= 1. */
 double hu_median(double *v, int n);
-/* A read-write device buffer holding x[0..n) as double or (converted) float; NULL on failure
- * with the OpenCL error in *err. */
-cl_mem hu_to_device(smnn_context *ctx, const double *x, size_t n, smnn_precision precision,
-                    cl_int *err);
 
 #endif

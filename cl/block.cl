@@ -1,0 +1,91 @@
+/* block.cl: the dense n x n block operations of the block Cholesky factorization and of the
+ * substitutions, on blocks stored with row stride NMAX (lower triangle used).
+ *
+ * OpenCL C 1.2 has no generic address space: a function is compiled for the address space of
+ * its pointer arguments. The routines are therefore written once as macros over the address
+ * space AS and instantiated for __private (the private variant, realv = one value per system of
+ * the work-item) and, in programs holding the local variant (VW = 1, so realv = real), for
+ * __local. The formulas exist once; only the pointer qualifiers differ. */
+
+#define SMNN_DEFINE_BLOCK_OPS(AS, SUF)                                                             \
+    /* acc - sum_{k < len} A[i][k] A[j][k]: the update of one Cholesky entry. */                   \
+    inline realv smnn_rowdot_##SUF(AS const realv *A, realv acc, int i, int j, int len) {          \
+        for (int k = 0; k < len; k++) acc -= A[i * NMAX + k] * A[j * NMAX + k];                    \
+        return acc;                                                                                \
+    }                                                                                              \
+    /* x = L^-1 b (forward substitution with the lower triangle of A); returns the lanes whose     \
+     * result is not finite. x and b may be the same array. */                                     \
+    inline maskv smnn_lsolve_##SUF(AS const realv *A, AS const realv *b, AS realv *x, int n) {    \
+        maskv bad = (maskv)(0);                                                                    \
+        for (int i = 0; i < n; i++) {                                                              \
+            realv r = b[i];                                                                        \
+            for (int k = 0; k < i; k++) r -= A[i * NMAX + k] * x[k];                               \
+            x[i] = r / A[i * NMAX + i];                                                            \
+            bad |= SMNN_BAD(x[i]);                                                                 \
+        }                                                                                          \
+        return bad;                                                                                \
+    }                                                                                              \
+    /* Row i of K_t = N_t L_t^-T into krow: solves L_t krow^T = N_t[i, :]^T. */                    \
+    inline void smnn_coupling_row_##SUF(const smnn_prob *P, int i, const realv *apow,              \
+                                        AS const realv *A, __private realv *krow) {                \
+        for (int j = 0; j < P->n; j++) {                                                           \
+            realv a = smnn_N_entry(P, i, j, apow);                                                 \
+            for (int k = 0; k < j; k++) a -= krow[k] * A[j * NMAX + k];                            \
+            krow[j] = a / A[j * NMAX + j];                                                         \
+        }                                                                                          \
+    }
+
+SMNN_DEFINE_BLOCK_OPS(__private, private)
+#if SMNN_HAS_LOCAL
+SMNN_DEFINE_BLOCK_OPS(__local, local)
+#endif
+
+/* In-place Cholesky factorization of the lower triangle of A (n x n, all lanes at once); returns
+ * the lanes whose pivot was not positive or not finite. The local variant spreads the same
+ * column steps (smnn_rowdot_local) over its work-items. */
+inline maskv smnn_cholesky(realv *A, int n) {
+    maskv bad = (maskv)(0);
+    for (int j = 0; j < n; j++) {
+        realv dj = smnn_rowdot_private(A, A[j * NMAX + j], j, j, j);
+        bad |= SMNN_BAD_PIVOT(dj);
+        realv ljj = sqrt(dj);
+        A[j * NMAX + j] = ljj;
+        realv inv = (realv)(1) / ljj;
+        for (int i = j + 1; i < n; i++)
+            A[i * NMAX + j] = smnn_rowdot_private(A, A[i * NMAX + j], i, j, j) * inv;
+    }
+    return bad;
+}
+
+/* z_t[i] - sum_k K_t[k][i] y_{t+1}[k]: the right-hand side of row i of the back substitution at
+ * t (the coupling term only for t < T-1), read from the workspace. */
+inline realv smnn_back_rhs(const smnn_wsl *W, int t, int n, int i, const realv *ynext) {
+    realv r = VLOAD(WSP(*W, t, SMNN_OFF_Z(n) + i));
+    if (t < W->T - 1)
+        for (int k = 0; k < n; k++) r -= VLOAD(WSP(*W, t, SMNN_OFF_K(n) + k * n + i)) * ynext[k];
+    return r;
+}
+
+/* beta_t[i] - sum_k K_{t-1}[i][k] z_{t-1}[k]: the right-hand side of row i of the forward
+ * substitution at t > 0, with K_{t-1} read from the workspace. */
+inline realv smnn_forward_rhs(const smnn_wsl *W, int t, int n, int i, realv beta,
+                              const realv *zprev) {
+    for (int k = 0; k < n; k++) beta -= VLOAD(WSP(*W, t - 1, SMNN_OFF_K(n) + i * n + k)) * zprev[k];
+    return beta;
+}
+
+/* Row i of y_t = L_t^-T r: y[i] = (r[i] - sum_{k > i} L_t[k][i] y[k]) / L_t[i][i], with L_t from
+ * the workspace; rows are solved from n-1 down. */
+inline void smnn_ltsolve(const smnn_wsl *W, int t, int n, const realv *r, realv *y) {
+    for (int i = n - 1; i >= 0; i--) {
+        realv acc = r[i];
+        for (int k = i + 1; k < n; k++) acc -= VLOAD(WSP(*W, t, SMNN_PIDX(k, i))) * y[k];
+        y[i] = acc / VLOAD(WSP(*W, t, SMNN_PIDX(i, i)));
+    }
+}
+
+/* L_t from the workspace (packed) into the lower triangle of A (row stride NMAX). */
+inline void smnn_load_L(const smnn_wsl *W, int t, int n, realv *A) {
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j <= i; j++) A[i * NMAX + j] = VLOAD(WSP(*W, t, SMNN_PIDX(i, j)));
+}

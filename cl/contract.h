@@ -1,0 +1,156 @@
+/* contract.h: the one contract between the host library (lib/) and the kernels (cl/).
+ *
+ * This file is compiled twice: by the C compiler as part of lib/ (lib/solver/kernels.c and the
+ * files that launch kernels include it) and by the OpenCL compiler as the first source of every
+ * kernel program (cl/embed.py embeds it ahead of common.cl). Everything that both sides must agree
+ * on lives here and nowhere else:
+ *
+ *  - the workspace record of one system and time point (sizes and offsets);
+ *  - the flag bits of the solver kernels and of the gradient kernel;
+ *  - the argument list of every kernel, as an X-macro table: the host's argument indices are
+ *    generated from it as enums, and the kernels' parameter lists from the same table
+ *    (SMNN_PARAMS below), so an argument cannot be added on one side only. tests/test_contract.c
+ *    checks the compiled kernels' argument names against these tables.
+ *
+ * Only the preprocessor and enums are used, which C11 and OpenCL C 1.2 read alike. */
+#ifndef SMNN_CONTRACT_H
+#define SMNN_CONTRACT_H
+
+/* ---- Workspace record --------------------------------------------------------------------
+ * Per system and time point, SMNN_REC(n) reals: the packed lower Cholesky factor L_t
+ * (n(n+1)/2), the coupling factor K_t = N_t L_t^-T (n x n, row-major) and the forward
+ * substitution vector z_t (n). */
+#define SMNN_LP(n) (((n) * ((n) + 1)) / 2)
+#define SMNN_REC(n) (SMNN_LP(n) + (n) * (n) + (n))
+#define SMNN_OFF_K(n) SMNN_LP(n)
+#define SMNN_OFF_Z(n) (SMNN_LP(n) + (n) * (n))
+/* Packed lower-triangular index (i >= j). */
+#define SMNN_PIDX(i, j) (((i) * ((i) + 1)) / 2 + (j))
+
+/* Local memory of the local variant's kernels (factor.cl, substitute.cl): the pivot block A
+ * (NMAX x NMAX), the vectors r and z (NMAX each) in reals, plus one int flag. The host refuses
+ * the variant on devices with less. */
+#define SMNN_LOCAL_REALS(nmax) ((nmax) * (nmax) + 2 * (nmax))
+#define SMNN_LOCAL_EXTRA_BYTES 16
+
+/* ---- Kernel variants (values of -DSMNN_VARIANT, equal to smnn_variant's) ------------------ */
+#define SMNN_KVARIANT_PRIVATE 1
+#define SMNN_KVARIANT_LOCAL 2
+
+/* ---- Flags of the solver kernels (argument `flags`) ---------------------------------------- */
+#define SMNN_FLAG_WITH_RHS 1 /* factorization: also run the forward substitution of beta */
+#define SMNN_FLAG_FROM_RHS 2 /* forward substitution: read beta from `rhs` (B, T, n) */
+
+/* ---- Gradients the gradient kernel writes (argument `want`) ------------------------------- */
+#define SMNN_GRAD_C 1
+#define SMNN_GRAD_D 2
+#define SMNN_GRAD_U 4
+#define SMNN_GRAD_S 8
+
+/* ---- Kernel argument tables ----------------------------------------------------------------
+ * F(ID, OpenCL type, name) for the first entry, X(...) for the others (the kernel side needs a
+ * comma between entries). Every table starts with the problem description, which the host sets
+ * once when a plan is created:
+ *   dims = (T, V, n_orders, Q)    init = (T_init, n_init_orders, n, 0)
+ *   w    = (w_gov^2, w_init^2, w_smooth^2, 0)
+ *   str  = element strides (c_batch, c_time, d_batch, d_time, u_batch, u_time, s_batch, s_time),
+ *          0 where the input is shared across that dimension. */
+#define SMNN_PROBLEM_ARGS(F, X)                                                                       \
+    F(DIMS, int4, dims)                                                                            \
+    X(INIT, int4, init)                                                                            \
+    X(W, real4, w)                                                                                 \
+    X(STR, long8, str)
+
+/* The solver kernels smnn_factor_*, smnn_forward_substitute_*, smnn_back_substitute_* (one
+ * signature for all): inputs, the right-hand side read with SMNN_FLAG_FROM_RHS, the solution
+ * written by the back substitution, and one batch chunk's workspace (systems bofs ..
+ * bofs + bcount - 1, laid out for bcap systems) with its failure codes. */
+#define SMNN_SOLVER_ARGS(F, X)                                                                        \
+    SMNN_PROBLEM_ARGS(F, X)                                                                           \
+    X(C, global const real *, c)                                                                   \
+    X(D, global const real *, d)                                                                   \
+    X(U, global const real *, u)                                                                   \
+    X(S, global const real *, s)                                                                   \
+    X(RHS, global const real *, rhs)                                                               \
+    X(Y, global real *, y)                                                                         \
+    X(WS, global real *, ws)                                                                       \
+    X(BOFS, long, bofs)                                                                            \
+    X(BCOUNT, int, bcount)                                                                         \
+    X(BCAP, int, bcap)                                                                             \
+    X(INFO, global int *, info)                                                                    \
+    X(FLAGS, int, flags)
+
+/* smnn_residual: r = A^T W (b - A y) per (system, time point), for the refinement. */
+#define SMNN_RESIDUAL_ARGS(F, X)                                                                      \
+    SMNN_PROBLEM_ARGS(F, X)                                                                           \
+    X(C, global const real *, c)                                                                   \
+    X(D, global const real *, d)                                                                   \
+    X(U, global const real *, u)                                                                   \
+    X(S, global const real *, s)                                                                   \
+    X(Y, global const real *, y)                                                                   \
+    X(BATCH, int, batch)                                                                           \
+    X(R, global real *, r)
+
+/* smnn_gradient: the adjoint of the assembly, into full (unshared) layouts. */
+#define SMNN_GRADIENT_ARGS(F, X)                                                                      \
+    SMNN_PROBLEM_ARGS(F, X)                                                                           \
+    X(C, global const real *, c)                                                                   \
+    X(D, global const real *, d)                                                                   \
+    X(S, global const real *, s)                                                                   \
+    X(Y, global const real *, y)                                                                   \
+    X(LAM, global const real *, lam)                                                               \
+    X(BATCH, int, batch)                                                                           \
+    X(WANT, int, want)                                                                             \
+    X(GC, global real *, gc)                                                                       \
+    X(GD, global real *, gd)                                                                       \
+    X(GU, global real *, gu)                                                                       \
+    X(GS, global real *, gs)
+
+/* smnn_reduce: sums a full-layout (B, T, R) gradient over the shared dimensions. */
+#define SMNN_REDUCE_ARGS(F, X)                                                                        \
+    F(FULL, global const real *, full)                                                             \
+    X(OUT, global real *, out)                                                                     \
+    X(B, long, B)                                                                                  \
+    X(T, long, T)                                                                                  \
+    X(R, long, R)                                                                                  \
+    X(SUM_B, int, sum_b)                                                                           \
+    X(SUM_T, int, sum_t)
+
+/* smnn_add: y += delta over count elements. */
+#define SMNN_ADD_ARGS(F, X)                                                                           \
+    F(Y, global real *, y)                                                                         \
+    X(DELTA, global const real *, delta)                                                           \
+    X(COUNT, long, count)
+
+/* smnn_refine_check: per system, max |delta| / max |y| of the last refinement step. */
+#define SMNN_CHECK_ARGS(F, X)                                                                         \
+    F(DELTA, global const real *, delta)                                                           \
+    X(Y, global const real *, y)                                                                   \
+    X(PER, long, per)                                                                              \
+    X(BATCH, int, batch)                                                                           \
+    X(OUT, global real *, out)
+
+#ifdef __OPENCL_C_VERSION__
+/* Kernel side: a parameter list from a table, e.g. `kernel void k(SMNN_PARAMS(SMNN_SOLVER_ARGS))`. */
+#define SMNN_AS_FIRST_PARAM(id, type, name) type name
+#define SMNN_AS_NEXT_PARAM(id, type, name) , type name
+#define SMNN_PARAMS(TABLE) TABLE(SMNN_AS_FIRST_PARAM, SMNN_AS_NEXT_PARAM)
+#else
+/* Host side: argument indices SMNN_<TABLE>_<ID>, and the argument count SMNN_<TABLE>_COUNT_. */
+#define SMNN_AS_SOLVER_ENUM(id, type, name) SMNN_SOLVER_##id,
+#define SMNN_AS_RESIDUAL_ENUM(id, type, name) SMNN_RESIDUAL_##id,
+#define SMNN_AS_GRADIENT_ENUM(id, type, name) SMNN_GRADIENT_##id,
+#define SMNN_AS_REDUCE_ENUM(id, type, name) SMNN_REDUCE_##id,
+#define SMNN_AS_ADD_ENUM(id, type, name) SMNN_ADD_##id,
+#define SMNN_AS_CHECK_ENUM(id, type, name) SMNN_CHECK_##id,
+enum { SMNN_SOLVER_ARGS(SMNN_AS_SOLVER_ENUM, SMNN_AS_SOLVER_ENUM) SMNN_SOLVER_COUNT_ };
+enum { SMNN_RESIDUAL_ARGS(SMNN_AS_RESIDUAL_ENUM, SMNN_AS_RESIDUAL_ENUM) SMNN_RESIDUAL_COUNT_ };
+enum { SMNN_GRADIENT_ARGS(SMNN_AS_GRADIENT_ENUM, SMNN_AS_GRADIENT_ENUM) SMNN_GRADIENT_COUNT_ };
+enum { SMNN_REDUCE_ARGS(SMNN_AS_REDUCE_ENUM, SMNN_AS_REDUCE_ENUM) SMNN_REDUCE_COUNT_ };
+enum { SMNN_ADD_ARGS(SMNN_AS_ADD_ENUM, SMNN_AS_ADD_ENUM) SMNN_ADD_COUNT_ };
+enum { SMNN_CHECK_ARGS(SMNN_AS_CHECK_ENUM, SMNN_AS_CHECK_ENUM) SMNN_CHECK_COUNT_ };
+/* Names of each table's arguments in order, for the check against the compiled kernels. */
+#define SMNN_AS_NAME(id, type, name) #name,
+#endif
+
+#endif

@@ -1,0 +1,135 @@
+/* Enqueueing: the checks every asynchronous entry point starts with, kernel arguments that change
+ * per call, and launches per batch chunk (solver kernels) or per item (everything else).
+ *
+ * Kernels of one call are chained with events, so the calls also work on an out-of-order queue;
+ * the caller's wait list gates the first kernel and the returned event is the last kernel's. */
+#include "solver_internal.h"
+
+static smnn_status check_queue(smnn_plan *plan, cl_command_queue *queue) {
+    if (!*queue) *queue = plan->ctx->queue;
+    cl_context qctx = NULL;
+    cl_int err = clGetCommandQueueInfo(*queue, CL_QUEUE_CONTEXT, sizeof qctx, &qctx, NULL);
+    if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clGetCommandQueueInfo(queue)");
+    if (qctx != plan->ctx->cl_ctx)
+        return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                    "argument 'queue' belongs to another OpenCL context than the plan");
+    return SMNN_SUCCESS;
+}
+
+smnn_status smnn__begin_async(smnn_plan *plan, cl_command_queue *queue, cl_uint num_wait,
+                              const cl_event *wait_list, cl_event *event, int need_factors) {
+    smnn__clear_error();
+    if (event) *event = NULL;
+    if (!plan) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'plan' is NULL");
+    if (need_factors && !plan->factored)
+        return FAIL(plan->ctx, SMNN_ERROR_INVALID_STATE,
+                    "the plan holds no factorization yet: call smnn_factor or smnn_solve first");
+    FORWARD_IF_ERROR(check_queue(plan, queue));
+    if ((num_wait == 0) != (wait_list == NULL))
+        return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                    "num_wait = %u does not match wait_list %s", num_wait,
+                    wait_list ? "(not NULL)" : "(NULL)");
+    return SMNN_SUCCESS;
+}
+
+smnn_status smnn__set_arg(smnn_plan *plan, cl_kernel k, cl_uint index, size_t size,
+                          const void *value) {
+    cl_int err = clSetKernelArg(k, index, size, value);
+    if (err == CL_SUCCESS) return SMNN_SUCCESS;
+    char name[64] = "?";
+    clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
+    name[sizeof name - 1] = '\0';
+    return FAIL(plan->ctx, err == CL_OUT_OF_HOST_MEMORY ? SMNN_ERROR_OUT_OF_HOST_MEMORY
+                                                         : SMNN_ERROR_OPENCL,
+                "clSetKernelArg(%s, argument %u) failed with %s (%d)", name, index,
+                smnn_cl_error_name(err), (int)err);
+}
+
+/* Enqueues k after *prev (or after the caller's wait list when *prev is NULL); *prev becomes
+ * this launch's event. */
+static smnn_status enqueue_nd(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t global,
+                              size_t local, cl_uint num_wait, const cl_event *wait_list,
+                              cl_event *prev) {
+    cl_event ev = NULL;
+    cl_int err;
+    if (*prev)
+        err = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, 1, prev, &ev);
+    else
+        err = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, &local, num_wait, wait_list, &ev);
+    if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clEnqueueNDRangeKernel");
+    if (*prev) clReleaseEvent(*prev);
+    *prev = ev;
+    return SMNN_SUCCESS;
+}
+
+static size_t default_local(const smnn_plan *plan) {
+    return plan->ctx->info.max_work_group_size < 64 ? plan->ctx->info.max_work_group_size : 64;
+}
+
+smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t ch,
+                                 const smnn__solver_io *io, cl_uint num_wait,
+                                 const cl_event *wait_list, cl_event *prev) {
+    size_t left = plan->p.batch - ch * plan->chunk_cap;
+    size_t count = left < plan->chunk_cap ? left : plan->chunk_cap;
+    cl_long bofs = (cl_long)(ch * plan->chunk_cap);
+    cl_int bcount = (cl_int)count, bcap = (cl_int)plan->bcap;
+    /* Unused buffers are passed as NULL, which OpenCL allows for global pointer arguments. */
+    const struct {
+        cl_uint index;
+        size_t size;
+        const void *value;
+    } args[] = {
+        {SMNN_SOLVER_C, sizeof(cl_mem), &io->c},       {SMNN_SOLVER_D, sizeof(cl_mem), &io->d},
+        {SMNN_SOLVER_U, sizeof(cl_mem), &io->u},       {SMNN_SOLVER_S, sizeof(cl_mem), &io->s},
+        {SMNN_SOLVER_RHS, sizeof(cl_mem), &io->rhs},   {SMNN_SOLVER_Y, sizeof(cl_mem), &io->y},
+        {SMNN_SOLVER_WS, sizeof(cl_mem), &plan->ws[ch]}, {SMNN_SOLVER_BOFS, sizeof bofs, &bofs},
+        {SMNN_SOLVER_BCOUNT, sizeof bcount, &bcount},  {SMNN_SOLVER_BCAP, sizeof bcap, &bcap},
+        {SMNN_SOLVER_INFO, sizeof(cl_mem), &plan->info}, {SMNN_SOLVER_FLAGS, sizeof io->flags, &io->flags},
+    };
+    _Static_assert(sizeof args / sizeof args[0] + 4 == SMNN_SOLVER_COUNT_,
+                   "every per-call argument of contract.h's SMNN_SOLVER_ARGS is set");
+    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
+        FORWARD_IF_ERROR(smnn__set_arg(plan, k, args[i].index, args[i].size, args[i].value));
+    size_t local, global;
+    if (plan->shape.variant == SMNN_VARIANT_LOCAL) {
+        local = (size_t)plan->shape.wg;
+        global = count * local;
+    } else {
+        size_t items = (count + (size_t)plan->shape.vw - 1) / (size_t)plan->shape.vw;
+        local = default_local(plan);
+        /* Blocks above 16 hold tens of KiB of private arrays per work-item; CPU drivers may keep
+         * a whole work-group's private memory on one thread's stack, so run them one per group. */
+        if (plan->shape.nmax > 16) local = 1;
+        global = (items + local - 1) / local * local;
+    }
+    return enqueue_nd(plan, q, k, global, local, num_wait, wait_list, prev);
+}
+
+smnn_status smnn__enqueue_substitutions(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d,
+                                        cl_mem u, cl_mem rhs, cl_mem out, cl_uint num_wait,
+                                        const cl_event *wait_list, cl_event *prev) {
+    smnn__solver_io fwd = {c, d, u, NULL, rhs, NULL, rhs ? SMNN_FLAG_FROM_RHS : 0};
+    smnn__solver_io back = {NULL, NULL, NULL, NULL, NULL, out, 0};
+    for (size_t ch = 0; ch < plan->nchunks; ch++) {
+        FORWARD_IF_ERROR(
+            smnn__enqueue_solver(plan, q, plan->k_forward, ch, &fwd, num_wait, wait_list, prev));
+        FORWARD_IF_ERROR(
+            smnn__enqueue_solver(plan, q, plan->k_back, ch, &back, num_wait, wait_list, prev));
+    }
+    return SMNN_SUCCESS;
+}
+
+smnn_status smnn__enqueue_items(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t items,
+                                cl_uint num_wait, const cl_event *wait_list, cl_event *prev) {
+    size_t local = default_local(plan);
+    size_t global = (items + local - 1) / local * local;
+    return enqueue_nd(plan, q, k, global, local, num_wait, wait_list, prev);
+}
+
+smnn_status smnn__finish_events(cl_event last, cl_event *event, smnn_status st) {
+    if (event)
+        *event = last;
+    else if (last)
+        clReleaseEvent(last);
+    return st;
+}

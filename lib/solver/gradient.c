@@ -1,0 +1,94 @@
+/* The backward pass on device buffers: gradients of a loss with respect to c, d, u and s, given
+ * dl/dy.
+ *
+ * One substitution with the stored factors gives lambda = dl/dbeta = M^-1 dl/dy (paper Eq. 14);
+ * smnn_gradient (cl/gradient.cl) then applies the adjoint of the assembly per (system, time
+ * point) into full layouts, and smnn_reduce sums the gradients of shared inputs over what they
+ * are shared across (the inputs' smnn_layout), in a fixed order. */
+#include "solver_internal.h"
+
+/* The inputs each gradient reads (contract.h SMNN_GRAD_* bits -> which buffers are needed). */
+smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem d,
+                                cl_mem s, cl_mem y, cl_mem grad_y, cl_mem grad_c, cl_mem grad_d,
+                                cl_mem grad_u, cl_mem grad_s, cl_uint num_wait,
+                                const cl_event *wait_list, cl_event *event) {
+    FORWARD_IF_ERROR(smnn__begin_async(plan, &queue, num_wait, wait_list, event, 1));
+    const smnn_problem *p = &plan->p;
+    const smnn_layout *in = plan->in;
+    int want = (grad_c ? SMNN_GRAD_C : 0) | (grad_d ? SMNN_GRAD_D : 0) |
+               (grad_u ? SMNN_GRAD_U : 0) | (grad_s ? SMNN_GRAD_S : 0);
+    size_t ny = smnn_problem_y_count(p);
+    FORWARD_IF_ERROR(smnn__check_buffer(plan, "grad_y", grad_y, ny));
+    if (want & (SMNN_GRAD_C | SMNN_GRAD_D))
+        FORWARD_IF_ERROR(smnn__check_buffer(plan, "c", c, in[SMNN_INPUT_C].count));
+    if (want & SMNN_GRAD_C) FORWARD_IF_ERROR(smnn__check_buffer(plan, "d", d, in[SMNN_INPUT_D].count));
+    if (want & SMNN_GRAD_S) FORWARD_IF_ERROR(smnn__check_buffer(plan, "s", s, in[SMNN_INPUT_S].count));
+    if (want & (SMNN_GRAD_C | SMNN_GRAD_S)) FORWARD_IF_ERROR(smnn__check_buffer(plan, "y", y, ny));
+    cl_mem outs[4] = {grad_c, grad_d, grad_u, grad_s};
+    const char *names[4] = {"grad_c", "grad_d", "grad_u", "grad_s"};
+    for (int i = 0; i < 4; i++)
+        if (outs[i]) FORWARD_IF_ERROR(smnn__check_buffer(plan, names[i], outs[i], in[i].count));
+
+    /* Buffers: lambda, and a full-layout scratch for every requested shared input. */
+    FORWARD_IF_ERROR(smnn__ensure_buffer(plan, &plan->lambda, &plan->lambda_bytes,
+                                         ny * plan->elem, "clCreateBuffer(lambda)"));
+    cl_mem full[4] = {NULL, NULL, NULL, NULL};
+    for (int i = 0; i < 4; i++) {
+        if (!outs[i]) continue;
+        if (!in[i].shared_batch && !in[i].shared_time) {
+            full[i] = outs[i];
+            continue;
+        }
+        size_t bytes = in[i].full_batch * in[i].full_time * in[i].row * plan->elem;
+        FORWARD_IF_ERROR(smnn__ensure_buffer(plan, &plan->scratch[i], &plan->scratch_bytes[i],
+                                             bytes, "clCreateBuffer(scratch)"));
+        full[i] = plan->scratch[i];
+    }
+
+    cl_event last = NULL;
+    /* 1. lambda = M^-1 dl/dy. */
+    smnn_status st = smnn__enqueue_substitutions(plan, queue, NULL, NULL, NULL, grad_y,
+                                                  plan->lambda, num_wait, wait_list, &last);
+    /* 2. The adjoint of the assembly, one work-item per (system, time point). */
+    if (st == SMNN_SUCCESS && want) {
+        cl_kernel k = plan->k_gradient;
+        cl_int batch = (cl_int)p->batch, w = want;
+        const struct {
+            cl_uint index;
+            size_t size;
+            const void *value;
+        } args[] = {
+            {SMNN_GRADIENT_C, sizeof(cl_mem), &c},     {SMNN_GRADIENT_D, sizeof(cl_mem), &d},
+            {SMNN_GRADIENT_S, sizeof(cl_mem), &s},     {SMNN_GRADIENT_Y, sizeof(cl_mem), &y},
+            {SMNN_GRADIENT_LAM, sizeof(cl_mem), &plan->lambda},
+            {SMNN_GRADIENT_BATCH, sizeof batch, &batch}, {SMNN_GRADIENT_WANT, sizeof w, &w},
+            {SMNN_GRADIENT_GC, sizeof(cl_mem), &full[0]}, {SMNN_GRADIENT_GD, sizeof(cl_mem), &full[1]},
+            {SMNN_GRADIENT_GU, sizeof(cl_mem), &full[2]}, {SMNN_GRADIENT_GS, sizeof(cl_mem), &full[3]},
+        };
+        _Static_assert(sizeof args / sizeof args[0] + 4 == SMNN_GRADIENT_COUNT_,
+                       "every per-call argument of contract.h's SMNN_GRADIENT_ARGS is set");
+        for (size_t i = 0; i < sizeof args / sizeof args[0] && st == SMNN_SUCCESS; i++)
+            st = smnn__set_arg(plan, k, args[i].index, args[i].size, args[i].value);
+        if (st == SMNN_SUCCESS)
+            st = smnn__enqueue_items(plan, queue, k, p->batch * p->steps, num_wait, wait_list,
+                                     &last);
+    }
+    /* 3. Sums over shared dimensions. */
+    for (int i = 0; i < 4 && st == SMNN_SUCCESS; i++) {
+        if (!outs[i] || full[i] == outs[i]) continue;
+        cl_kernel k = plan->k_reduce;
+        cl_long B = (cl_long)in[i].full_batch, T = (cl_long)in[i].full_time,
+                R = (cl_long)in[i].row;
+        cl_int sb = in[i].shared_batch, stt = in[i].shared_time;
+        if (st == SMNN_SUCCESS) st = smnn__set_arg(plan, k, SMNN_REDUCE_FULL, sizeof(cl_mem), &full[i]);
+        if (st == SMNN_SUCCESS) st = smnn__set_arg(plan, k, SMNN_REDUCE_OUT, sizeof(cl_mem), &outs[i]);
+        if (st == SMNN_SUCCESS) st = smnn__set_arg(plan, k, SMNN_REDUCE_B, sizeof B, &B);
+        if (st == SMNN_SUCCESS) st = smnn__set_arg(plan, k, SMNN_REDUCE_T, sizeof T, &T);
+        if (st == SMNN_SUCCESS) st = smnn__set_arg(plan, k, SMNN_REDUCE_R, sizeof R, &R);
+        if (st == SMNN_SUCCESS) st = smnn__set_arg(plan, k, SMNN_REDUCE_SUM_B, sizeof sb, &sb);
+        if (st == SMNN_SUCCESS) st = smnn__set_arg(plan, k, SMNN_REDUCE_SUM_T, sizeof stt, &stt);
+        if (st == SMNN_SUCCESS)
+            st = smnn__enqueue_items(plan, queue, k, in[i].count, num_wait, wait_list, &last);
+    }
+    return smnn__finish_events(last, event, st);
+}

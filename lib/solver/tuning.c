@@ -1,0 +1,220 @@
+/* The tuning table (variant and systems per work-item by vendor -> device kind -> shape, with a
+ * default row), plan options and the compile-time shape of a plan's program.
+ *
+ * The table is read top to bottom; the first row whose vendor, device kind, block size and batch
+ * match applies. Rows carry the measurement behind them; `smnn-info` prints them. No row is
+ * vendor-specific yet: every measurement so far is PoCL's CPU device (bench/RESULTS.md), and GPU
+ * rows follow the per-work-item private-memory analysis in shared/DESIGN.md section 6. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "solver_internal.h"
+
+static const smnn_tuning_rule table[] = {
+    {"", "cpu", 64, 8, SMNN_VARIANT_PRIVATE, 8,
+     "CPU drivers do not vectorise across work-items: one double8 of systems per work-item ran "
+     "7.7x faster than one system (n = 3); n = 32: 2.2 us per system-step against 13.2 us local"},
+    {"", "cpu", 16, 1, SMNN_VARIANT_PRIVATE, 1,
+     "below a vector of systems, lanes would only hold copies (B = 1, T = 1e5: 138 ns per step "
+     "with one lane, 218 with eight); blocks up to 16 still run well one per work-item"},
+    {"", "", 8, 1, SMNN_VARIANT_PRIVATE, 1,
+     "small blocks fit in registers: one system per work-item, coalesced workspace"},
+    {"", "", 64, 1, SMNN_VARIANT_LOCAL, 1,
+     "larger blocks: one work-group per system, the pivot block in local memory"},
+};
+#define TABLE_LEN (sizeof table / sizeof table[0])
+
+size_t smnn_tuning_rule_count(void) {
+    return TABLE_LEN;
+}
+
+const smnn_tuning_rule *smnn_tuning_rule_at(size_t i) {
+    return i < TABLE_LEN ? &table[i] : NULL;
+}
+
+static int contains_nocase(const char *hay, const char *needle) {
+    size_t n = strlen(needle);
+    for (; *hay; hay++) {
+        size_t k = 0;
+        while (k < n && hay[k] && tolower((unsigned char)hay[k]) == tolower((unsigned char)needle[k]))
+            k++;
+        if (k == n) return 1;
+    }
+    return n == 0;
+}
+
+static int row_matches(const smnn_tuning_rule *r, const smnn_device_info *dev, size_t n,
+                       size_t batch) {
+    if (n > r->max_block || batch < r->min_batch) return 0;
+    if (*r->vendor && (!dev || !contains_nocase(dev->device_vendor, r->vendor))) return 0;
+    if (!strcmp(r->device, "cpu") && !(dev && dev->is_cpu)) return 0;
+    if (!strcmp(r->device, "gpu") && !(dev && dev->is_gpu)) return 0;
+    return 1;
+}
+
+smnn_variant smnn_variant_choose(const smnn_device_info *dev, size_t n, size_t batch) {
+    for (size_t i = 0; i < TABLE_LEN; i++)
+        if (row_matches(&table[i], dev, n, batch)) return table[i].variant;
+    return SMNN_VARIANT_LOCAL;
+}
+
+/* Systems per work-item for a variant already chosen: the first matching row of that variant. */
+static int table_width(const smnn_device_info *dev, smnn_variant v, size_t n, size_t batch) {
+    for (size_t i = 0; i < TABLE_LEN; i++)
+        if (table[i].variant == v && row_matches(&table[i], dev, n, batch))
+            return table[i].systems_per_item;
+    return 1;
+}
+
+const char *smnn_variant_name(smnn_variant v) {
+    switch (v) {
+    case SMNN_VARIANT_AUTO:
+        return "auto";
+    case SMNN_VARIANT_PRIVATE:
+        return "private";
+    case SMNN_VARIANT_LOCAL:
+        return "local";
+    }
+    return "unknown";
+}
+
+/* ---- Options ---------------------------------------------------------------------------- */
+
+/* The first version of smnn_plan_options ended with refine_steps. */
+#define OPTIONS_MIN_SIZE (offsetof(smnn_plan_options, refine_steps) + sizeof(int))
+
+void smnn_plan_options_init(smnn_plan_options *opt) {
+    if (!opt) return;
+    memset(opt, 0, sizeof *opt);
+    opt->struct_size = sizeof *opt;
+    opt->precision = SMNN_PRECISION_DOUBLE;
+    opt->variant = SMNN_VARIANT_AUTO;
+    opt->refine_steps = -1;
+    opt->systems_per_item = 0;
+    opt->generic_kernels = 0;
+    opt->max_alloc_bytes = 0;
+}
+
+/* An environment override: the variable's value as a whole decimal number, or 0 when unset,
+ * empty or not a number (ignored, as documented). */
+static unsigned long long env_number(const char *name) {
+    const char *env = getenv(name);
+    if (!env || !*env) return 0;
+    char *end;
+    unsigned long long v = strtoull(env, &end, 10);
+    return (*end || env[0] == '-') ? 0 : v;
+}
+
+static int valid_width(int w) {
+    return w == 1 || w == 2 || w == 4 || w == 8 || w == 16;
+}
+
+smnn_status smnn__options_resolve(smnn_context *ctx, const smnn_plan_options *opt,
+                                  smnn_plan_options *out) {
+    smnn_plan_options_init(out);
+    if (opt) {
+        if (opt->struct_size < OPTIONS_MIN_SIZE || opt->struct_size > sizeof *out)
+            return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                        "options.struct_size is %zu, expected %zu to %zu: call "
+                        "smnn_plan_options_init() first",
+                        opt->struct_size, (size_t)OPTIONS_MIN_SIZE, sizeof *out);
+        /* Only whole versions are read: a smaller struct is the first version, whose padding
+         * after its last field must not reach the fields appended since. */
+        memcpy(out, opt, opt->struct_size >= sizeof *out ? sizeof *out : OPTIONS_MIN_SIZE);
+        out->struct_size = sizeof *out;
+    }
+    if (out->precision != SMNN_PRECISION_DOUBLE && out->precision != SMNN_PRECISION_SINGLE)
+        return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                    "options.precision = %d is not a smnn_precision", (int)out->precision);
+    if (out->variant != SMNN_VARIANT_AUTO && out->variant != SMNN_VARIANT_PRIVATE &&
+        out->variant != SMNN_VARIANT_LOCAL)
+        return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT, "options.variant = %d is not a smnn_variant",
+                    (int)out->variant);
+    if (out->refine_steps < -1 || out->refine_steps > 10)
+        return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                    "options.refine_steps = %d, must be -1 (automatic) or 0..10",
+                    out->refine_steps);
+    if (out->systems_per_item != 0 && !valid_width(out->systems_per_item))
+        return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                    "options.systems_per_item = %d, must be 0 (automatic), 1, 2, 4, 8 or 16",
+                    out->systems_per_item);
+    if (out->generic_kernels != 0 && out->generic_kernels != 1)
+        return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT, "options.generic_kernels = %d, must be 0 or 1",
+                    out->generic_kernels);
+    /* Environment overrides of the automatic values (README.md, "Environment variables"). */
+    if (out->systems_per_item == 0) {
+        unsigned long long w = env_number("SMNN_SYSTEMS_PER_ITEM");
+        if (w <= 16 && valid_width((int)w)) out->systems_per_item = (int)w;
+    }
+    if (out->generic_kernels == 0 && env_number("SMNN_GENERIC_KERNELS") == 1)
+        out->generic_kernels = 1;
+    if (out->max_alloc_bytes == 0) out->max_alloc_bytes = (size_t)env_number("SMNN_MAX_ALLOC_BYTES");
+    if (out->refine_steps < 0) out->refine_steps = out->precision == SMNN_PRECISION_SINGLE ? 2 : 0;
+    return SMNN_SUCCESS;
+}
+
+/* ---- Program shapes ----------------------------------------------------------------------- */
+
+static const int private_ladder[] = {4, 8, 16, 32, 64};
+static const int local_ladder[] = {16, 32, 64};
+#define LADDER_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
+                                   const smnn_plan_options *opt, smnn__kernel_shape *shape) {
+    size_t n = p->dims * p->orders;
+    smnn_variant v = opt->variant;
+    if (v == SMNN_VARIANT_AUTO) v = smnn_variant_choose(&ctx->info, n, p->batch);
+    const int *ladder = v == SMNN_VARIANT_PRIVATE ? private_ladder : local_ladder;
+    int steps = v == SMNN_VARIANT_PRIVATE ? LADDER_LEN(private_ladder) : LADDER_LEN(local_ladder);
+    int nmax = 0;
+    for (int i = 0; i < steps; i++) {
+        if ((size_t)ladder[i] >= n) {
+            nmax = ladder[i];
+            break;
+        }
+    }
+    if (!nmax)
+        return FAIL(ctx, SMNN_ERROR_UNSUPPORTED,
+                    "block size n = dims * orders = %zu exceeds the %s variant's maximum of %d", n,
+                    smnn_variant_name(v), ladder[steps - 1]);
+    int wg = nmax;
+    if (v == SMNN_VARIANT_LOCAL) {
+        if ((size_t)wg > ctx->info.max_work_group_size) wg = (int)ctx->info.max_work_group_size;
+        size_t elem = opt->precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
+        size_t local = (size_t)SMNN_LOCAL_REALS(nmax) * elem + SMNN_LOCAL_EXTRA_BYTES;
+        if (local > ctx->info.local_mem_bytes)
+            return FAIL(ctx, SMNN_ERROR_UNSUPPORTED,
+                        "the local variant for n = %zu needs %zu bytes of local memory; device "
+                        "'%s' has %llu", n, local, ctx->info.device_name,
+                        (unsigned long long)ctx->info.local_mem_bytes);
+    }
+    shape->variant = v;
+    shape->nmax = nmax;
+    shape->wg = wg;
+    shape->vw = 1;
+    if (v == SMNN_VARIANT_PRIVATE)
+        shape->vw = opt->systems_per_item ? opt->systems_per_item
+                                          : table_width(&ctx->info, v, n, p->batch);
+    shape->dims = shape->orders = shape->equations = 0;
+    if (!opt->generic_kernels) {
+        /* Specialise the program for this block shape: the loops over the block unroll. */
+        shape->dims = (int)p->dims;
+        shape->orders = (int)p->orders;
+        shape->equations = (int)p->equations;
+        if (v == SMNN_VARIANT_PRIVATE) shape->nmax = (int)n;
+    }
+    return SMNN_SUCCESS;
+}
+
+smnn_status smnn__shape_program(smnn_context *ctx, smnn_precision precision,
+                                const smnn__kernel_shape *shape, cl_program *program) {
+    char extra[160];
+    int n = snprintf(extra, sizeof extra, "-DSMNN_VARIANT=%d -DNMAX=%d -DWG=%d -DVW=%d",
+                     (int)shape->variant, shape->nmax, shape->wg, shape->vw);
+    if (shape->dims > 0 && n > 0 && (size_t)n < sizeof extra)
+        snprintf(extra + n, sizeof extra - (size_t)n, " -DNFIX=%d -DVFIX=%d -DR1FIX=%d -DQFIX=%d",
+                 shape->dims * shape->orders, shape->dims, shape->orders, shape->equations);
+    return smnn__kernels_program(ctx, precision, extra, program);
+}

@@ -1,0 +1,118 @@
+/* The host-kernel contract (cl/contract.h): every kernel of every program shape takes exactly the
+ * arguments, in the order and with the names, that the host's argument tables say. The programs
+ * are built with -cl-kernel-arg-info so that the driver reports the names it compiled. */
+#include <stdio.h>
+#include <string.h>
+
+#include "contract.h"
+#include "internal.h"
+#include "testutil.h"
+
+static const char *const solver_args[] = {SMNN_SOLVER_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
+static const char *const residual_args[] = {SMNN_RESIDUAL_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
+static const char *const gradient_args[] = {SMNN_GRADIENT_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
+static const char *const reduce_args[] = {SMNN_REDUCE_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
+static const char *const add_args[] = {SMNN_ADD_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
+static const char *const check_args[] = {SMNN_CHECK_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef struct kernel_table {
+    const char *kernel;
+    const char *const *args;
+    size_t nargs, count_enum; /* names in the table, and the host's SMNN_<TABLE>_COUNT_ */
+    int local;                /* a local-variant kernel (not in programs with VW > 1) */
+} kernel_table;
+
+static const kernel_table kernels[] = {
+    {"smnn_factor_private", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 0},
+    {"smnn_forward_substitute_private", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 0},
+    {"smnn_back_substitute_private", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 0},
+    {"smnn_factor_local", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 1},
+    {"smnn_forward_substitute_local", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 1},
+    {"smnn_back_substitute_local", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 1},
+    {"smnn_residual", residual_args, N_OF(residual_args), SMNN_RESIDUAL_COUNT_, 0},
+    {"smnn_gradient", gradient_args, N_OF(gradient_args), SMNN_GRADIENT_COUNT_, 0},
+    {"smnn_reduce", reduce_args, N_OF(reduce_args), SMNN_REDUCE_COUNT_, 0},
+    {"smnn_add", add_args, N_OF(add_args), SMNN_ADD_COUNT_, 0},
+    {"smnn_refine_check", check_args, N_OF(check_args), SMNN_CHECK_COUNT_, 0},
+};
+
+/* Checks every kernel of the program built with `extra` defines. Returns 0 when the driver has
+ * no argument information (the test then skips). */
+static int check_program(const char *extra, int vw) {
+    smnn_context *ctx = test_context();
+    char opts[256];
+    snprintf(opts, sizeof opts, "-cl-kernel-arg-info %s", extra);
+    cl_program prog;
+    smnn_precision prec =
+        smnn_context_device(ctx)->has_fp64 ? SMNN_PRECISION_DOUBLE : SMNN_PRECISION_SINGLE;
+    assert_status(smnn__kernels_program(ctx, prec, opts, &prog), SMNN_SUCCESS);
+    for (size_t i = 0; i < N_OF(kernels); i++) {
+        const kernel_table *t = &kernels[i];
+        if (t->local && vw > 1) continue;
+        assert_int_equal(t->nargs, t->count_enum);
+        cl_int err;
+        cl_kernel k = clCreateKernel(prog, t->kernel, &err);
+        if (!k) fail_msg("%s (%s): clCreateKernel: %s", t->kernel, extra, smnn_cl_error_name(err));
+        cl_uint nargs = 0;
+        assert_int_equal(clGetKernelInfo(k, CL_KERNEL_NUM_ARGS, sizeof nargs, &nargs, NULL),
+                         CL_SUCCESS);
+        if (nargs != t->nargs)
+            fail_msg("%s (%s): the kernel has %u arguments, contract.h lists %zu", t->kernel,
+                     extra, nargs, t->nargs);
+        for (cl_uint a = 0; a < nargs; a++) {
+            char name[64] = "";
+            err = clGetKernelArgInfo(k, a, CL_KERNEL_ARG_NAME, sizeof name, name, NULL);
+            if (err == CL_KERNEL_ARG_INFO_NOT_AVAILABLE) {
+                clReleaseKernel(k);
+                return 0;
+            }
+            assert_int_equal(err, CL_SUCCESS);
+            if (strcmp(name, t->args[a]) != 0)
+                fail_msg("%s (%s): argument %u is '%s', contract.h says '%s'", t->kernel, extra, a,
+                         name, t->args[a]);
+        }
+        clReleaseKernel(k);
+    }
+    return 1;
+}
+
+static void test_kernel_arguments(void **state) {
+    (void)state;
+    /* Both variants at one system per work-item, generic and specialised; the private variant
+     * at eight systems per work-item. */
+    static const struct {
+        const char *extra;
+        int vw;
+    } shapes[] = {
+        {"-DSMNN_VARIANT=0 -DNMAX=8 -DWG=8 -DVW=1", 1},
+        {"-DSMNN_VARIANT=0 -DNMAX=6 -DWG=16 -DVW=1 -DNFIX=6 -DVFIX=2 -DR1FIX=3 -DQFIX=2", 1},
+        {"-DSMNN_VARIANT=1 -DNMAX=3 -DWG=8 -DVW=8 -DNFIX=3 -DVFIX=1 -DR1FIX=3 -DQFIX=1", 8},
+    };
+    for (size_t i = 0; i < N_OF(shapes); i++) {
+        if (!check_program(shapes[i].extra, shapes[i].vw)) {
+            skip();
+            return;
+        }
+        fprintf(stderr, "# %s: every kernel's arguments match contract.h\n", shapes[i].extra);
+    }
+}
+
+/* The workspace record: L_t packed, K_t, z_t, in that order and without gaps. */
+static void test_record_layout(void **state) {
+    (void)state;
+    for (int n = 1; n <= 64; n++) {
+        assert_int_equal(SMNN_OFF_K(n), n * (n + 1) / 2);
+        assert_int_equal(SMNN_OFF_Z(n), SMNN_OFF_K(n) + n * n);
+        assert_int_equal(SMNN_REC(n), SMNN_OFF_Z(n) + n);
+        assert_int_equal(SMNN_PIDX(n - 1, n - 1) + 1, SMNN_LP(n));
+    }
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kernel_arguments),
+        cmocka_unit_test(test_record_layout),
+    };
+    return cmocka_run_group_tests(tests, NULL, test_teardown_context);
+}
