@@ -100,17 +100,37 @@ inline realv smnn_N_entry(const smnn_prob *P, int i, int j, const realv *apow) {
     return (-P->ws2 * (f + ((k & 1) ? -ft : ft))) * apow[k];
 }
 
-/* beta_t[i] = w_gov^2 (C_t^T d_t)[i] + w_init^2 u_t[v, r] (t < T_init, r < n_init_orders). */
+/* beta_t[i] = w_gov^2 (C_t^T d_t)[i] + w_init^2 u_t[v, r] (t < T_init, r < n_init_orders), from
+ * cd = (C_t^T d_t)[i]. */
+inline realv smnn_beta_finish(const smnn_prob *P, global const real *u, const smnn_lanes *L, int t,
+                              int i, realv cd) {
+    cd *= P->wg2;
+    int v = i / P->R1, r = i % P->R1;
+    if (t < P->Tinit && r < P->Rinit1)
+        cd += P->wi2 * smnn_gather(u, P->ub, L, (long)t * P->ut + v * P->Rinit1 + r);
+    return cd;
+}
+
+/* beta_t[i] alone (the local variant: one row per work-item). */
 inline realv smnn_beta_entry(const smnn_prob *P, global const real *c, global const real *d,
                              global const real *u, const smnn_lanes *L, int t, int i) {
     realv acc = (realv)(0);
     for (int q = 0; q < P->Q; q++)
         acc += smnn_coef(P, c, L, t, q, i) * smnn_gather(d, P->db, L, (long)t * P->dt + q);
-    acc *= P->wg2;
-    int v = i / P->R1, r = i % P->R1;
-    if (t < P->Tinit && r < P->Rinit1)
-        acc += P->wi2 * smnn_gather(u, P->ub, L, (long)t * P->ut + v * P->Rinit1 + r);
-    return acc;
+    return smnn_beta_finish(P, u, L, t, i, acc);
+}
+
+/* All of beta_t into out[0..n), reading each d_t[q] once (the same sums as smnn_beta_entry, in
+ * the same order). */
+inline void smnn_fill_beta(const smnn_prob *P, global const real *c, global const real *d,
+                           global const real *u, const smnn_lanes *L, int t, realv *out) {
+    const int n = P->n;
+    for (int i = 0; i < n; i++) out[i] = (realv)(0);
+    for (int q = 0; q < P->Q; q++) {
+        realv dq = smnn_gather(d, P->db, L, (long)t * P->dt + q);
+        for (int i = 0; i < n; i++) out[i] += smnn_coef(P, c, L, t, q, i) * dq;
+    }
+    for (int i = 0; i < n; i++) out[i] = smnn_beta_finish(P, u, L, t, i, out[i]);
 }
 
 /* The step s_t of system b (one work-item per system and time point). */
@@ -141,7 +161,7 @@ inline void smnn_fill_M(const smnn_prob *P, global const real *c, const smnn_lan
 }
 
 /* Row i of the right-hand side at t: beta_t[i], or with from_rhs the given right-hand side (laid
- * out (B, T, n)). */
+ * out (B, T, n)); the local variant's form of smnn_fill_rhs. */
 inline realv smnn_rhs_entry(const smnn_prob *P, global const real *c, global const real *d,
                             global const real *u, global const real *rhs, int from_rhs,
                             const smnn_lanes *L, int t, int i) {
@@ -153,5 +173,9 @@ inline realv smnn_rhs_entry(const smnn_prob *P, global const real *c, global con
 inline void smnn_fill_rhs(const smnn_prob *P, global const real *c, global const real *d,
                           global const real *u, global const real *rhs, int from_rhs,
                           const smnn_lanes *L, int t, realv *out) {
-    for (int i = 0; i < P->n; i++) out[i] = smnn_rhs_entry(P, c, d, u, rhs, from_rhs, L, t, i);
+    if (!from_rhs) {
+        smnn_fill_beta(P, c, d, u, L, t, out);
+        return;
+    }
+    for (int i = 0; i < P->n; i++) out[i] = smnn_gather(rhs, (long)P->T * P->n, L, (long)t * P->n + i);
 }
