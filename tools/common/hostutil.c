@@ -1,6 +1,8 @@
 /* Host helpers shared by the tools and benchmarks; see hostutil.h. */
 #include "hostutil.h"
 
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -18,4 +20,36 @@ static int cmp_double(const void *a, const void *b) {
 double hu_median(double *v, int n) {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+int hu_mul(size_t a, size_t b, size_t *out) {
+    if (__builtin_mul_overflow(a, b, out)) {
+        *out = SIZE_MAX;
+        return -1;
+    }
+    return 0;
+}
+
+int hu_mul_n(size_t *out, int n, ...) {
+    va_list ap;
+    va_start(ap, n);
+    size_t acc = 1;
+    int rc = 0;
+    for (int i = 0; i < n; i++)
+        if (hu_mul(acc, va_arg(ap, size_t), &acc) != 0) rc = -1;
+    va_end(ap);
+    *out = rc ? SIZE_MAX : acc;
+    return rc;
+}
+
+void *hu_alloc(size_t count, size_t size) {
+    size_t bytes;
+    if (hu_mul(count, size, &bytes) != 0) return NULL;
+    return malloc(bytes ? bytes : 1);
+}
+
+void *hu_calloc(size_t count, size_t size) {
+    size_t bytes;
+    if (hu_mul(count, size, &bytes) != 0) return NULL;
+    return calloc(bytes ? count : 1, bytes ? size : 1);
 }

@@ -1,4 +1,5 @@
-/* .npy reading (strict) and writing (atomic). See npy.h. */
+/* .npy reading (strict, bounded by what the header promises) and writing (through
+ * outfile.h). See npy.h. */
 #include "npy.h"
 
 #include <ctype.h>
@@ -7,7 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "outfile.h"
+
+/* numpy's own limit on the header dict of format 1.0 files is 65535 bytes; 2.0 and 3.0 allow
+ * more, but a float array's header never needs more than this. */
+#define NPY_MAX_HEADER 65536
 
 #define ERR(...)                                                                                   \
     do {                                                                                           \
@@ -15,21 +24,138 @@
         return -1;                                                                                 \
     } while (0)
 
-/* Finds the value text after 'key': in the header dict; NULL if absent. */
-static const char *find_key(const char *h, const char *key) {
-    char pat[32];
-    snprintf(pat, sizeof pat, "'%s'", key);
-    const char *p = strstr(h, pat);
-    if (!p) return NULL;
-    p += strlen(pat);
-    while (*p == ' ') p++;
-    if (*p != ':') return NULL;
-    p++;
-    while (*p == ' ') p++;
+static int is_ws(char c) {
+    return c == ' ' || c == '\t' || c == '\n';
+}
+static const char *skip_ws(const char *p) {
+    while (is_ws(*p)) p++;
     return p;
 }
 
-int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *err, size_t errlen) {
+/* Reads a single-quoted string at p into buf (at most n - 1 characters); returns the position
+ * after the closing quote, or NULL. */
+static const char *quoted(const char *p, char *buf, size_t n) {
+    if (*p != '\'') return NULL;
+    const char *q = strchr(p + 1, '\'');
+    if (!q || (size_t)(q - p - 1) >= n) return NULL;
+    memcpy(buf, p + 1, (size_t)(q - p - 1));
+    buf[q - p - 1] = '\0';
+    return q + 1;
+}
+
+/* The shape tuple at p: '(' [int (',' int)* [',']] ')', one element only with its comma, as
+ * Python writes it. Returns the position after ')', or NULL with a message in err. */
+static const char *shape_tuple(const char *p, npy_array *out, char *err, size_t errlen) {
+    if (*p != '(') {
+        snprintf(err, errlen, "malformed .npy header: shape is not a tuple");
+        return NULL;
+    }
+    p = skip_ws(p + 1);
+    size_t count = 1;
+    int commas = 0;
+    out->ndim = 0;
+    while (*p != ')') {
+        if (!isdigit((unsigned char)*p) || (p[0] == '0' && isdigit((unsigned char)p[1]))) {
+            snprintf(err, errlen, "malformed .npy header: bad shape entry");
+            return NULL;
+        }
+        if (out->ndim == NPY_MAX_DIMS) {
+            snprintf(err, errlen, "more than %d dimensions", NPY_MAX_DIMS);
+            return NULL;
+        }
+        errno = 0;
+        char *end;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (errno || v > ((size_t)1 << 40)) {
+            snprintf(err, errlen, "shape entry too large");
+            return NULL;
+        }
+        out->shape[out->ndim++] = (size_t)v;
+        if (v != 0 && count > ((size_t)1 << 40) / v) {
+            snprintf(err, errlen, "array too large");
+            return NULL;
+        }
+        count *= (size_t)v;
+        p = skip_ws(end);
+        if (*p == ',') {
+            commas++;
+            p = skip_ws(p + 1);
+        } else if (*p != ')') {
+            snprintf(err, errlen, "malformed .npy header: bad shape tuple");
+            return NULL;
+        }
+    }
+    if (out->ndim == 1 && commas == 0) {
+        snprintf(err, errlen, "malformed .npy header: shape is not a tuple ('(n)' is a number; "
+                 "numpy writes '(n,)')");
+        return NULL;
+    }
+    out->count = count;
+    return p + 1;
+}
+
+/* The header dict, strictly: exactly the keys 'descr', 'fortran_order' and 'shape', each once,
+ * in any order, separated by commas (one trailing comma allowed), blanks between tokens.
+ * Returns 0, or -1 with a message in err. */
+static int parse_dict(const char *h, npy_array *out, char *err, size_t errlen) {
+    static const char *const keys[3] = {"descr", "fortran_order", "shape"};
+    int seen[3] = {0, 0, 0};
+    const char *p = skip_ws(h);
+    if (*p != '{') ERR("malformed .npy header: not a dict");
+    p = skip_ws(p + 1);
+    while (*p != '}') {
+        char key[32];
+        p = quoted(p, key, sizeof key);
+        if (!p) ERR("malformed .npy header: expected a quoted key");
+        int k = 0;
+        while (k < 3 && strcmp(key, keys[k])) k++;
+        if (k == 3) ERR("malformed .npy header: unknown key '%s'", key);
+        if (seen[k]++) ERR("malformed .npy header: duplicate key '%s'", key);
+        p = skip_ws(p);
+        if (*p != ':') ERR("malformed .npy header: expected ':' after '%s'", key);
+        p = skip_ws(p + 1);
+        if (k == 0) {
+            char d[16];
+            const char *q = quoted(p, d, sizeof d);
+            if (q && !strcmp(d, "<f8"))
+                out->was_f32 = 0;
+            else if (q && !strcmp(d, "<f4"))
+                out->was_f32 = 1;
+            else {
+                char shown[16] = {0};
+                sscanf(p, "%15[^,}]", shown);
+                ERR("dtype %s is not supported: use little-endian float64 or float32", shown);
+            }
+            p = q;
+        } else if (k == 1) {
+            /* Exactly the tokens True and False: "Falsehood" or "Trueish" are neither. */
+            size_t n = 0;
+            while (isalnum((unsigned char)p[n]) || p[n] == '_') n++;
+            if (n == 4 && !strncmp(p, "True", 4))
+                ERR("Fortran-order arrays are not supported: save in C order");
+            if (n != 5 || strncmp(p, "False", 5) != 0)
+                ERR("malformed .npy header: fortran_order is neither True nor False");
+            p += n;
+        } else {
+            p = shape_tuple(p, out, err, errlen);
+            if (!p) return -1;
+        }
+        p = skip_ws(p);
+        if (*p == ',')
+            p = skip_ws(p + 1);
+        else if (*p != '}')
+            ERR("malformed .npy header: expected ',' or '}' after '%s'", key);
+    }
+    if (*skip_ws(p + 1)) ERR("malformed .npy header: text after the dict");
+    if (!seen[0] || !seen[1] || !seen[2])
+        ERR("malformed .npy header: needs 'descr', 'fortran_order' and 'shape'");
+    return 0;
+}
+
+/* Magic, version, header length and dict of buf[0..len). On success out has the shape, count
+ * and dtype (no data) and *data_off is where the data starts. */
+static int parse_header(const unsigned char *buf, size_t len, npy_array *out, size_t *data_off,
+                        char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     if (len < 10 || memcmp(buf, "\x93NUMPY", 6) != 0) ERR("not a .npy file (bad magic)");
     unsigned major = buf[6];
@@ -45,83 +171,31 @@ int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *err, s
     } else {
         ERR(".npy format version %u.%u is not supported", major, buf[7]);
     }
+    if (hlen > NPY_MAX_HEADER) ERR(".npy header too long (%zu bytes)", hlen);
     if (hlen > len - start) ERR("truncated .npy header (%zu bytes announced)", hlen);
-    if (hlen > 65536) ERR(".npy header too long (%zu bytes)", hlen);
     char *h = malloc(hlen + 1);
     if (!h) ERR("out of memory");
     memcpy(h, buf + start, hlen);
     h[hlen] = '\0';
-    if (memchr(h, '\0', hlen)) {
-        free(h);
-        ERR("malformed .npy header (NUL byte)");
+    int rc = -1;
+    if (memchr(h, '\0', hlen))
+        snprintf(err, errlen, "malformed .npy header (NUL byte)");
+    else
+        rc = parse_dict(h, out, err, errlen);
+    free(h);
+    *data_off = start + hlen;
+    return rc;
+}
+
+int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *err, size_t errlen) {
+    size_t off;
+    if (parse_header(buf, len, out, &off, err, errlen) != 0) {
+        memset(out, 0, sizeof *out);
+        return -1;
     }
     int rc = -1;
-    const char *descr = find_key(h, "descr");
-    const char *fort = find_key(h, "fortran_order");
-    const char *shape = find_key(h, "shape");
-    if (!descr || !fort || !shape) {
-        snprintf(err, errlen, "malformed .npy header: needs 'descr', 'fortran_order' and 'shape'");
-        goto done;
-    }
-    if (!strncmp(descr, "'<f8'", 5))
-        out->was_f32 = 0;
-    else if (!strncmp(descr, "'<f4'", 5))
-        out->was_f32 = 1;
-    else {
-        char d[16] = {0};
-        sscanf(descr, "%15[^,}]", d);
-        snprintf(err, errlen, "dtype %s is not supported: use little-endian float64 or float32", d);
-        goto done;
-    }
-    if (!strncmp(fort, "True", 4)) {
-        snprintf(err, errlen, "Fortran-order arrays are not supported: save in C order");
-        goto done;
-    }
-    if (strncmp(fort, "False", 5) != 0) {
-        snprintf(err, errlen, "malformed .npy header: fortran_order is neither True nor False");
-        goto done;
-    }
-    if (*shape != '(') {
-        snprintf(err, errlen, "malformed .npy header: shape is not a tuple");
-        goto done;
-    }
-    const char *p = shape + 1;
-    size_t count = 1;
-    out->ndim = 0;
-    for (;;) {
-        while (*p == ' ') p++;
-        if (*p == ')') break;
-        if (!isdigit((unsigned char)*p)) {
-            snprintf(err, errlen, "malformed .npy header: bad shape entry");
-            goto done;
-        }
-        if (out->ndim == NPY_MAX_DIMS) {
-            snprintf(err, errlen, "more than %d dimensions", NPY_MAX_DIMS);
-            goto done;
-        }
-        errno = 0;
-        char *end;
-        unsigned long long v = strtoull(p, &end, 10);
-        if (errno || v > ((size_t)1 << 40)) {
-            snprintf(err, errlen, "shape entry too large");
-            goto done;
-        }
-        out->shape[out->ndim++] = (size_t)v;
-        if (v != 0 && count > ((size_t)1 << 40) / v) {
-            snprintf(err, errlen, "array too large");
-            goto done;
-        }
-        count *= (size_t)v;
-        p = end;
-        while (*p == ' ') p++;
-        if (*p == ',') p++;
-        else if (*p != ')') {
-            snprintf(err, errlen, "malformed .npy header: bad shape tuple");
-            goto done;
-        }
-    }
-    out->count = count;
-    size_t esize = out->was_f32 ? 4 : 8, data_len = len - start - hlen;
+    size_t count = out->count;
+    size_t esize = out->was_f32 ? 4 : 8, data_len = len - off;
     if (data_len < count * esize) {
         snprintf(err, errlen, "truncated data: %zu bytes for %zu values of %zu bytes", data_len,
                  count, esize);
@@ -137,7 +211,7 @@ int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *err, s
         snprintf(err, errlen, "out of memory for %zu values", count);
         goto done;
     }
-    const unsigned char *d = buf + start + hlen;
+    const unsigned char *d = buf + off;
     for (size_t i = 0; i < count; i++) {
         if (out->was_f32) {
             uint32_t u = (uint32_t)d[4 * i] | (uint32_t)d[4 * i + 1] << 8 |
@@ -153,7 +227,6 @@ int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *err, s
     }
     rc = 0;
 done:
-    free(h);
     if (rc != 0) {
         free(out->data);
         out->data = NULL;
@@ -161,42 +234,95 @@ done:
     return rc;
 }
 
+/* Reads until n bytes arrived or the end; returns the count, or -1 on a read error. */
+static ssize_t read_upto(int fd, unsigned char *buf, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, buf + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
+        if (r == 0) break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+/* Reads at most the header and the data it promises (plus one byte, to see excess data) from
+ * fd into *buf; *len is what arrived. The header is checked first, so that a file that is not
+ * .npy, or a promise the file cannot keep, is refused before any data is read. */
+static int read_bounded(int fd, const struct stat *st, unsigned char **buf, size_t *len,
+                        char *err, size_t errlen) {
+    size_t cap = 12 + NPY_MAX_HEADER;
+    unsigned char *b = malloc(cap);
+    if (!b) ERR("out of memory");
+    *buf = b;
+    ssize_t r = read_upto(fd, b, 12);
+    if (r < 0) ERR("read error: %s", strerror(errno));
+    *len = (size_t)r;
+    if (*len < 10 || memcmp(b, "\x93NUMPY", 6) != 0) return 0; /* npy_parse says why */
+    size_t start = b[6] == 1 ? 10 : 12;
+    size_t hlen = b[6] == 1 ? ((size_t)b[8] | (size_t)b[9] << 8)
+                            : ((size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16 |
+                               (size_t)b[11] << 24);
+    if (hlen > NPY_MAX_HEADER || *len < start) return 0;
+    r = read_upto(fd, b + *len, start + hlen - *len);
+    if (r < 0) ERR("read error: %s", strerror(errno));
+    *len += (size_t)r;
+    npy_array h;
+    size_t off;
+    if (parse_header(b, *len, &h, &off, err, errlen) != 0) return -1;
+    size_t promised = h.count * (h.was_f32 ? 4 : 8), want = off + promised;
+    if (S_ISREG(st->st_mode)) {
+        if ((uintmax_t)st->st_size < want)
+            ERR("truncated data: the header promises %zu values (%zu bytes) but the file holds "
+                "%zu bytes of data", h.count, promised, (size_t)st->st_size - off);
+        if ((uintmax_t)st->st_size > want)
+            ERR("%zu bytes of unexpected data after the array",
+                (size_t)((uintmax_t)st->st_size - want));
+    } else if (promised > NPY_STREAM_MAX) {
+        ERR("the header promises %zu bytes of data, more than the %zu read from a pipe or "
+            "device at most", promised, NPY_STREAM_MAX);
+    }
+    /* Grow with what arrives rather than trusting the promise with one large allocation. */
+    while (*len < want + 1) {
+        if (*len == cap) {
+            size_t next = cap * 2 < want + 1 ? cap * 2 : want + 1;
+            unsigned char *nb = realloc(b, next);
+            if (!nb) ERR("out of memory for %zu bytes", next);
+            *buf = b = nb;
+            cap = next;
+        }
+        r = read_upto(fd, b + *len, cap - *len);
+        if (r < 0) ERR("read error: %s", strerror(errno));
+        *len += (size_t)r;
+        if (r == 0) break;
+    }
+    return 0;
+}
+
 int npy_read(const char *path, npy_array *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f) ERR("%s: cannot open: %s", path, strerror(errno));
+    int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) ERR("%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+        close(fd);
+        ERR("%s: cannot read: %s", path, strerror(e));
+    }
     unsigned char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            unsigned char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                ERR("%s: out of memory", path);
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        ERR("%s: read error", path);
-    }
+    size_t len = 0;
     char inner[256];
-    int rc = npy_parse(buf, len, out, inner, sizeof inner);
+    int rc = read_bounded(fd, &st, &buf, &len, inner, sizeof inner);
+    close(fd);
+    if (rc == 0) rc = npy_parse(buf, len, out, inner, sizeof inner);
     free(buf);
     if (rc != 0) ERR("%s: %s", path, inner);
     return 0;
 }
 
-int npy_write(const char *path, const double *data, const size_t *shape, int ndim, int as_f32,
-              char *err, size_t errlen) {
+int npy_write_stream(FILE *f, const double *data, const size_t *shape, int ndim, int as_f32) {
+    if (ndim < 0 || ndim > NPY_MAX_DIMS) return -1;
     char dict[512];
     int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (",
                      as_f32 ? "<f4" : "<f8");
@@ -204,22 +330,13 @@ int npy_write(const char *path, const double *data, const size_t *shape, int ndi
     for (int i = 0; i < ndim; i++) {
         n += snprintf(dict + n, sizeof dict - (size_t)n, "%zu%s", shape[i],
                       ndim == 1 ? "," : (i + 1 < ndim ? ", " : ""));
-        count *= shape[i];
+        if (__builtin_mul_overflow(count, shape[i], &count)) return -1;
     }
     n += snprintf(dict + n, sizeof dict - (size_t)n, "), }");
     /* Pad with spaces so that magic + length + header + '\n' is a multiple of 64. */
     size_t total = 10 + (size_t)n + 1;
     size_t pad = (64 - total % 64) % 64;
     size_t hlen = (size_t)n + pad + 1;
-    char *tmp = malloc(strlen(path) + 32);
-    if (!tmp) ERR("out of memory");
-    sprintf(tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
-        free(tmp);
-        return -1;
-    }
     unsigned char head[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
                               (unsigned char)(hlen >> 8)};
     int ok = fwrite(head, 1, 10, f) == 10 && fwrite(dict, 1, (size_t)n, f) == (size_t)n;
@@ -240,16 +357,19 @@ int npy_write(const char *path, const double *data, const size_t *shape, int ndi
             ok = fwrite(b, 1, 8, f) == 8;
         }
     }
-    if (fclose(f) != 0) ok = 0;
-    if (ok && rename(tmp, path) != 0) ok = 0;
-    if (!ok) {
+    return ok ? 0 : -1;
+}
+
+int npy_write(const char *path, const double *data, const size_t *shape, int ndim, int as_f32,
+              char *err, size_t errlen) {
+    outfile o;
+    if (outfile_open(&o, path, err, errlen) != 0) return -1;
+    if (npy_write_stream(o.f, data, shape, ndim, as_f32) != 0) {
         snprintf(err, errlen, "%s: write failed: %s", path, strerror(errno));
-        remove(tmp);
-        free(tmp);
+        outfile_discard(&o);
         return -1;
     }
-    free(tmp);
-    return 0;
+    return outfile_commit(&o, err, errlen);
 }
 
 void npy_free(npy_array *a) {

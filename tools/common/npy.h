@@ -7,6 +7,7 @@
 #define SMNN_NPY_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define NPY_MAX_DIMS 8
 
@@ -18,15 +19,26 @@ typedef struct npy_array {
     double *data;  /* count values, owned; free with npy_free */
 } npy_array;
 
-/* Parses an in-memory .npy image. Returns 0, or -1 with a message in err. */
+/* Parses an in-memory .npy image. Returns 0, or -1 with a message in err. The header must be
+ * the dict numpy writes: exactly the keys 'descr', 'fortran_order' and 'shape', each once;
+ * fortran_order exactly True or False; shape a tuple of plain decimal integers. */
 int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *err, size_t errlen);
-/* Reads and parses a file. Returns 0, or -1 with a message in err naming the file. */
+/* Reads and parses a file. Returns 0, or -1 with a message in err naming the file. Nothing
+ * beyond what the header promises is read: a regular file's size must match the promise
+ * (checked before the data is read); a pipe or device is read only up to the promise (and one
+ * byte more, to detect excess data), and a promise above NPY_STREAM_MAX bytes is refused
+ * there, so /dev/zero or an endless pipe is refused instead of read until memory runs out. */
 int npy_read(const char *path, npy_array *out, char *err, size_t errlen);
-/* Writes count = prod(shape) values as '<f8' (or '<f4' when as_f32) to a temporary file in the
- * same folder, then renames it over path, so an existing file is replaced only by a complete
- * one and left untouched on any error. Returns 0, or -1 with a message in err. */
+#define NPY_STREAM_MAX ((size_t)1 << 32)
+/* Writes count = prod(shape) values as '<f8' (or '<f4' when as_f32) through outfile.h's rules:
+ * a regular target is replaced only by a complete file (temporary made with mkstemp in the same
+ * folder, then renamed) and left untouched on any error; a device or FIFO is written in place;
+ * a directory is refused. Returns 0, or -1 with a message in err. */
 int npy_write(const char *path, const double *data, const size_t *shape, int ndim, int as_f32,
               char *err, size_t errlen);
+/* Writes the .npy image to an open stream (for outputs committed together, outfile.h).
+ * Returns 0, or -1 when a write fails or the shape is invalid. */
+int npy_write_stream(FILE *f, const double *data, const size_t *shape, int ndim, int as_f32);
 void npy_free(npy_array *a);
 
 #endif

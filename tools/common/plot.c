@@ -1,0 +1,77 @@
+/* gnuplot without a shell and without the user's paths in its script; see plot.h. */
+#define _GNU_SOURCE
+#include "plot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "outfile.h"
+
+extern char **environ;
+
+int plot_run(const char *script, size_t len, const char *png_path, char *err, size_t errlen) {
+    outfile o;
+    if (outfile_open(&o, png_path, err, errlen) != 0) return -1;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "cannot start gnuplot: %s", strerror(errno));
+        outfile_discard(&o);
+        return -1;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, p[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, fileno(o.f), 1);
+    char *argv[] = {(char *)"gnuplot", NULL};
+    pid_t pid;
+    int e = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(p[0]);
+    if (e != 0) {
+        close(p[1]);
+        snprintf(err, errlen, "cannot start gnuplot: %s (install gnuplot with the pngcairo "
+                 "terminal: apt-get install gnuplot-nox)", strerror(e));
+        outfile_discard(&o);
+        return -1;
+    }
+    /* gnuplot may stop reading early (an error in the script): a broken pipe is its failure to
+     * report, not a signal that ends this tool. */
+    struct sigaction ign = {0}, old;
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ign, &old);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(p[1], script + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        done += (size_t)w;
+    }
+    close(p[1]);
+    sigaction(SIGPIPE, &old, NULL);
+    int status = 127 << 8;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || done < len) {
+        if (WIFEXITED(status))
+            snprintf(err, errlen, "gnuplot failed (exit status %d; its messages are above)",
+                     WEXITSTATUS(status));
+        else
+            snprintf(err, errlen, "gnuplot was killed by signal %d", WTERMSIG(status));
+        outfile_discard(&o);
+        return -1;
+    }
+    struct stat st;
+    if (fflush(o.f) != 0 || fstat(fileno(o.f), &st) != 0 || st.st_size == 0) {
+        snprintf(err, errlen, "gnuplot wrote no image");
+        outfile_discard(&o);
+        return -1;
+    }
+    return outfile_commit(&o, err, errlen);
+}

@@ -1,0 +1,20 @@
+/* Runs gnuplot on a script and writes the figure it produces, for smnn-validate and
+ * smnn-lorenz.
+ *
+ * No path the user gave ever enters the script: gnuplot writes the image to its standard
+ * output, which is the output file's temporary (outfile.h: created with mkstemp, renamed over
+ * the target only when gnuplot succeeded and wrote something). gnuplot is started with
+ * posix_spawnp (no shell), reads the script from a pipe, and its messages go to the tool's
+ * stderr; nothing it prints can reach the tool's stdout. The script must not contain
+ * `set output`. Data files named in the script are the caller's own temporaries. */
+#ifndef SMNN_PLOT_H
+#define SMNN_PLOT_H
+
+#include <stddef.h>
+
+/* Runs gnuplot on script[0..len) and commits its output to png_path. Returns 0, or -1 with a
+ * message in err (gnuplot missing, failing, or writing nothing; the output not writable), in
+ * which case png_path is left as it was. */
+int plot_run(const char *script, size_t len, const char *png_path, char *err, size_t errlen);
+
+#endif
