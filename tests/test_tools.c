@@ -3,6 +3,7 @@
  * leave an existing output untouched; smnn-info lists the device, passes its self-check, and
  * fails clearly for a bad device spec or a missing OpenCL platform. Tool paths come from the
  * environment (SMNN_SOLVE, SMNN_INFO), set by meson. */
+#define _GNU_SOURCE /* usleep */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +219,122 @@ static void test_solve_errors(void **state) {
     assert_string_equal(slurp("keep.npy"), "precious");
 }
 
+static int count_leftovers(void) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A %s | grep smnn-tmp)\"", dir);
+    return system(cmd) == 0 ? 0 : 1;
+}
+
+static int is_npy(const char *name) {
+    char path[256], err[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    npy_array a;
+    if (npy_read(path, &a, err, sizeof err) != 0) return 0;
+    npy_free(&a);
+    return 1;
+}
+
+/* smnn-solve's outputs: no planted link followed, devices and FIFOs written in place, all
+ * outputs of a run committed together or not at all, --out never one of the gradient files. */
+static void test_solve_outputs(void **state) {
+    (void)state;
+    make_files(2, 6, 1, 1);
+    size_t ys[4] = {2, 6, 2, 3};
+    double gyv[72] = {0};
+    gyv[5] = 1;
+    write_npy("gy.npy", gyv, ys, 4);
+    char cmd[4096], extra[1024];
+    /* A link planted at the old writer's temporary name (OUT.tmp.PID). */
+    FILE *f = fopen(strcat(strcpy(extra, dir), "/precious.txt"), "w");
+    fputs("precious", f);
+    fclose(f);
+    snprintf(extra, sizeof extra, "--out %s/out.npy", dir);
+    snprintf(cmd, sizeof cmd, "sh -c 'ln -s %s/precious.txt %s/out.npy.tmp.$$; exec %s'", dir,
+             dir, solve_cmd(extra));
+    assert_int_equal(run(cmd), 0);
+    assert_string_equal(slurp("precious.txt"), "precious");
+    assert_true(is_npy("out.npy"));
+    /* Same for the gradients' names. */
+    snprintf(extra, sizeof extra, "--out %s/out.npy --grad-y %s/gy.npy --grad-out %s/g", dir, dir,
+             dir);
+    snprintf(cmd, sizeof cmd,
+             "sh -c 'for s in coefficients rhs init steps; do ln -s %s/precious.txt "
+             "%s/g-$s.npy.tmp.$$; done; exec %s'", dir, dir, solve_cmd(extra));
+    assert_int_equal(run(cmd), 0);
+    assert_string_equal(slurp("precious.txt"), "precious");
+    assert_true(is_npy("g-rhs.npy") && is_npy("g-steps.npy"));
+    assert_int_equal(count_leftovers(), 0);
+    /* A FIFO with a reader and a private null device stay what they are. */
+    snprintf(extra, sizeof extra, "--out %s/y.fifo", dir);
+    snprintf(cmd, sizeof cmd, "mkfifo %s/y.fifo && (cat %s/y.fifo > %s/from-fifo.npy &) && %s",
+             dir, dir, dir, solve_cmd(extra));
+    assert_int_equal(run(cmd), 0);
+    snprintf(cmd, sizeof cmd, "test -p %s/y.fifo", dir);
+    assert_int_equal(system(cmd), 0);
+    for (int i = 0; i < 50 && !is_npy("from-fifo.npy"); i++) usleep(100000);
+    assert_true(is_npy("from-fifo.npy"));
+    snprintf(cmd, sizeof cmd, "mknod %s/null c 1 3 2>/dev/null", dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "# skipped --out on a character device: mknod not permitted\n");
+    } else {
+        snprintf(extra, sizeof extra, "--out %s/null", dir);
+        assert_int_equal(run(solve_cmd(extra)), 0);
+        snprintf(cmd, sizeof cmd, "test -c %s/null", dir);
+        assert_int_equal(system(cmd), 0);
+    }
+    snprintf(extra, sizeof extra, "--out %s", dir);
+    assert_int_equal(run(solve_cmd(extra)), 1);
+    assert_non_null(strstr(slurp("stderr.txt"), "is a directory"));
+    /* All or nothing: gradients into a missing folder, a gradient target that is a directory,
+     * and y failing to be written (file size limit) leave every existing output as it was. */
+    const char *names[] = {"keep-y.npy", "g-coefficients.npy", "g-rhs.npy", "g-init.npy",
+                           "g-steps.npy"};
+    for (int i = 0; i < 5; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        f = fopen(path, "w");
+        fputs("precious", f);
+        fclose(f);
+    }
+    snprintf(extra, sizeof extra, "--out %s/keep-y.npy --grad-y %s/gy.npy --grad-out %s/none/g",
+             dir, dir, dir);
+    assert_int_equal(run(solve_cmd(extra)), 1);
+    assert_non_null(strstr(slurp("stderr.txt"), "none"));
+    snprintf(cmd, sizeof cmd, "mkdir %s/gd-init.npy", dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(extra, sizeof extra, "--out %s/keep-y.npy --grad-y %s/gy.npy --grad-out %s/gd", dir,
+             dir, dir);
+    assert_int_equal(run(solve_cmd(extra)), 1);
+    assert_non_null(strstr(slurp("stderr.txt"), "is a directory"));
+    snprintf(extra, sizeof extra, "--out %s/keep-y.npy --grad-y %s/gy.npy --grad-out %s/g", dir,
+             dir, dir);
+    snprintf(cmd, sizeof cmd, "sh -c 'trap \"\" XFSZ; ulimit -f 1; exec %s'", solve_cmd(extra));
+    assert_int_equal(run(cmd), 1);
+    for (int i = 0; i < 5; i++)
+        if (strcmp(slurp(names[i]), "precious")) fail_msg("%s was replaced", names[i]);
+    snprintf(cmd, sizeof cmd, "test ! -e %s/gd-coefficients.npy && test ! -e %s/gd-rhs.npy", dir,
+             dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(count_leftovers(), 0);
+    /* --out naming one of the gradient files: the same string, another spelling, a hard link,
+     * a symbolic link. */
+    snprintf(cmd, sizeof cmd, "ln %s/g-init.npy %s/hard.npy && ln -s g-steps.npy %s/soft.npy",
+             dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    const char *same[] = {"%s/g-rhs.npy", "%s/./g-coefficients.npy", "%s/hard.npy",
+                          "%s/soft.npy"};
+    for (int i = 0; i < 4; i++) {
+        char out[512];
+        snprintf(out, sizeof out, same[i], dir);
+        snprintf(extra, sizeof extra, "--out %s --grad-y %s/gy.npy --grad-out %s/g", out, dir,
+                 dir);
+        if (run(solve_cmd(extra)) != 2) fail_msg("--out %s was not refused", out);
+        assert_non_null(strstr(slurp("stderr.txt"), "name the same file"));
+    }
+    for (int i = 0; i < 5; i++)
+        if (strcmp(slurp(names[i]), "precious")) fail_msg("%s was replaced", names[i]);
+}
+
 static void test_info(void **state) {
     (void)state;
     char cmd[4096];
@@ -314,6 +431,7 @@ int main(void) {
         cmocka_unit_test(test_solve_matches_reference),
         cmocka_unit_test(test_solve_gradients),
         cmocka_unit_test(test_solve_errors),
+        cmocka_unit_test(test_solve_outputs),
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_validate),
     };

@@ -7,7 +7,10 @@
  * With --grad-y gy.npy (shape of y) and --grad-out PREFIX it also writes the gradients of
  * l = sum(gy * y): PREFIX-coefficients.npy, PREFIX-rhs.npy, PREFIX-init.npy, PREFIX-steps.npy,
  * each shaped as its input was given.
- * Exit codes: 0 success, 1 failure (bad data, solver error), 2 bad usage. */
+ * All outputs of a run are committed together, and only after a complete solve (outfile.h): a
+ * failure leaves every existing output file as it was.
+ * Exit codes: 0 success, 1 failure (bad data, solver error, an output that cannot be written),
+ * 2 bad usage. */
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +20,9 @@
 #include <smnn/smnn.h>
 
 #include "cli.h"
+#include "hostutil.h"
 #include "npy.h"
+#include "outfile.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -32,6 +37,7 @@ static void usage(FILE *f) {
             "  --init FILE          u, shape (B|1, T_init, V, n_init_orders)\n"
             "  --steps FILE         s, shape (B|1, T-1|1)\n"
             "  --out FILE           y, shape (B, T, V, n_orders); replaced only on success\n"
+            "                       (a device or FIFO is written in place, see README)\n"
             "  --n-steps T          number of time points, when the inputs do not tell it\n"
             "  --w-gov X            weight of the governing equations (default 1)\n"
             "  --w-init X           weight of the initial values (default 1)\n"
@@ -129,11 +135,40 @@ int main(int argc, char **argv) {
             return 2;
         }
     }
+    /* The output names, checked before any work: writable places, and no two naming the same
+     * file (y would be silently overwritten by a gradient). */
+    static const char *suffix[4] = {"coefficients", "rhs", "init", "steps"};
+    char grad_path[4][4096];
+    const char *outs[5] = {files[4]};
+    size_t n_out = 1;
+    char err[512];
+    for (int i = 0; grad_prefix && i < 4; i++) {
+        if ((size_t)snprintf(grad_path[i], sizeof grad_path[i], "%s-%s.npy", grad_prefix,
+                             suffix[i]) >= sizeof grad_path[i]) {
+            fprintf(stderr, "smnn-solve: --grad-out: the prefix is too long\n");
+            return 2;
+        }
+        outs[n_out++] = grad_path[i];
+    }
+    for (size_t i = 0; i < n_out; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (outfile_same(outs[i], outs[j])) {
+                fprintf(stderr, "smnn-solve: %s and %s name the same file: give --out and "
+                        "--grad-out distinct names\n", outs[j], outs[i]);
+                return 2;
+            }
+        }
+        if (outfile_check(outs[i], err, sizeof err) != 0) {
+            fprintf(stderr, "smnn-solve: %s\n", err);
+            return 1;
+        }
+    }
     npy_array a[4], gy;
     memset(a, 0, sizeof a);
     memset(&gy, 0, sizeof gy);
     double *grads[4] = {NULL, NULL, NULL, NULL};
-    char err[512];
+    outfile of[5];
+    memset(of, 0, sizeof of);
     int rc = 1;
     double *y = NULL;
     smnn_context *ctx = NULL;
@@ -227,7 +262,7 @@ int main(int argc, char **argv) {
         }
     }
     size_t ny = smnn_problem_y_count(&p);
-    y = malloc(ny * sizeof *y);
+    y = hu_alloc(ny, sizeof *y);
     if (!y) {
         fprintf(stderr, "smnn-solve: out of memory for y (%zu values)\n", ny);
         goto out;
@@ -244,7 +279,7 @@ int main(int argc, char **argv) {
             goto out;
         }
         for (int i = 0; i < 4; i++) {
-            grads[i] = malloc((a[i].count ? a[i].count : 1) * sizeof(double));
+            grads[i] = hu_alloc(a[i].count, sizeof(double));
             if (!grads[i]) {
                 fprintf(stderr, "smnn-solve: out of memory for the gradients\n");
                 goto out;
@@ -269,26 +304,28 @@ int main(int argc, char **argv) {
         fprintf(stderr, "smnn-solve: %s\n", smnn_last_error());
         goto out;
     }
+    /* Every output is staged in full before any target is touched. */
     size_t shape[4] = {p.batch, p.steps, p.dims, p.orders};
-    if (npy_write(files[4], y, shape, 4, opt.precision == SMNN_PRECISION_SINGLE, err,
-                  sizeof err) != 0) {
+    const int f32 = opt.precision == SMNN_PRECISION_SINGLE;
+    for (size_t i = 0; i < n_out; i++) {
+        if (outfile_open(&of[i], outs[i], err, sizeof err) != 0) {
+            fprintf(stderr, "smnn-solve: %s\n", err);
+            goto out;
+        }
+        int w = i == 0 ? npy_write_stream(of[i].f, y, shape, 4, f32)
+                       : npy_write_stream(of[i].f, grads[i - 1], a[i - 1].shape, a[i - 1].ndim, f32);
+        if (w != 0) {
+            fprintf(stderr, "smnn-solve: %s: write failed\n", outs[i]);
+            goto out;
+        }
+    }
+    if (outfile_commit_all(of, n_out, err, sizeof err) != 0) {
         fprintf(stderr, "smnn-solve: %s\n", err);
         goto out;
     }
-    if (grad_y_file) {
-        static const char *suffix[4] = {"coefficients", "rhs", "init", "steps"};
-        for (int i = 0; i < 4; i++) {
-            char path[4096];
-            snprintf(path, sizeof path, "%s-%s.npy", grad_prefix, suffix[i]);
-            if (npy_write(path, grads[i], a[i].shape, a[i].ndim,
-                          opt.precision == SMNN_PRECISION_SINGLE, err, sizeof err) != 0) {
-                fprintf(stderr, "smnn-solve: %s\n", err);
-                goto out;
-            }
-        }
-    }
     rc = 0;
 out:
+    for (int i = 0; i < 5; i++) outfile_discard(&of[i]);
     npy_free(&gy);
     for (int i = 0; i < 4; i++) free(grads[i]);
     smnn_plan_free(plan);
