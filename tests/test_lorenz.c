@@ -105,12 +105,103 @@ static void test_usage(void **state) {
     assert_int_equal(status, 1);
 }
 
+static char dir[128];
+
+static int exists(const char *name) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+static const char *slurp(const char *name) {
+    static char buf[8192];
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* --plot: an unstable early model's rollout ends (bounded, said on stderr); hostile names are
+ * names; gnuplot's failure is exit 1 with clean JSON on stdout; targets refused before the run.
+ * Sizes that cannot be held: exit 2 or 1 with a message, never a crash. */
+static void test_plot_and_sizes(void **state) {
+    (void)state;
+    if (slow) skip();
+    snprintf(dir, sizeof dir, "/tmp/smnn-lorenz-plot-%ld", (long)getpid());
+    char args[2048];
+    snprintf(args, sizeof args, "mkdir -p %s", dir);
+    assert_int_equal(system(args), 0);
+    int status;
+    /* Two iterations leave a model that blows up: the figure still comes, quickly. */
+    snprintf(args, sizeof args, "--iterations 2 --plot %s/lz.png 2>%s/err.txt", dir, dir);
+    char *json = run_tool(args, &status);
+    assert_int_equal(status, 0);
+    assert_non_null(strstr(json, "\"coefficients\""));
+    assert_true(exists("lz.png"));
+    assert_non_null(strstr(slurp("err.txt"), "stopped at t = "));
+    const char *names[] = {"v.png'; system 'touch PWNED'; set output 'w.png", "it's.png",
+                           "a\\`touch PWNED\\`.png"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "--iterations 2 --batch 4 --plot \"%s/%s\"", dir, names[i]);
+        run_tool(args, &status);
+        if (status != 0) fail_msg("--plot '%s' exited with %d", names[i], status);
+        if (exists("PWNED") || exists("w.png") || !access("PWNED", F_OK))
+            fail_msg("--plot '%s' ran a command", names[i]);
+    }
+    assert_true(exists("it's.png"));
+    /* A gnuplot that fails after printing PNG-like bytes on its stdout. */
+    snprintf(args, sizeof args,
+             "mkdir -p %s/fake && printf '#!/bin/sh\\ncat >/dev/null\\nprintf \"\\\\211PNG\"\\n"
+             "exit 1\\n' > %s/fake/gnuplot && chmod +x %s/fake/gnuplot", dir, dir, dir);
+    assert_int_equal(system(args), 0);
+    const char *path = getenv("PATH");
+    char saved[4096], fake[4300];
+    snprintf(saved, sizeof saved, "%s", path ? path : "/usr/bin:/bin");
+    snprintf(fake, sizeof fake, "%s/fake:%s", dir, saved);
+    setenv("PATH", fake, 1);
+    snprintf(args, sizeof args, "--iterations 2 --batch 4 --plot %s/fake.png 2>%s/err.txt", dir,
+             dir);
+    json = run_tool(args, &status);
+    setenv("PATH", saved, 1);
+    assert_int_equal(status, 1);
+    for (const char *p = json; *p; p++)
+        if ((*p < 0x20 && *p != '\n') || (unsigned char)*p >= 0x7f) fail_msg("binary on stdout");
+    assert_true(json[0] == '{' && strstr(json, "}\n") && !strstr(json, "PNG"));
+    assert_non_null(strstr(slurp("err.txt"), "gnuplot failed"));
+    assert_false(exists("fake.png"));
+    /* Refused before any work: no output at all. */
+    const char *bad_targets[] = {"%s/none/lz.png", "%s", "\"$(printf '%s/a\\nb.png')\""};
+    for (int i = 0; i < 3; i++) {
+        char target[512];
+        snprintf(target, sizeof target, bad_targets[i], dir);
+        snprintf(args, sizeof args, "--iterations 2 --batch 4 --plot %s 2>/dev/null", target);
+        json = run_tool(args, &status);
+        assert_int_equal(status, 1);
+        assert_string_equal(json, "");
+    }
+    /* Sizes. */
+    run_tool("--iterations 2 --batch 18446744073709551615 2>/dev/null", &status);
+    assert_int_equal(status, 2);
+    run_tool("--iterations 2 --batch 100000000000000000 --chunk 10000 2>/dev/null", &status);
+    assert_int_equal(status, 2);
+    run_tool("--iterations 2 --batch 100000000 2>/dev/null", &status);
+    assert_int_equal(status, 1);
+    run_tool("--iterations 18446744073709551615 --batch 1 --lr 1e300 2>/dev/null", &status);
+    assert_int_equal(status, 1); /* the loss overflows at once: a clear failure, not a hang */
+    snprintf(args, sizeof args, "rm -rf %s", dir);
+    assert_int_equal(system(args), 0);
+}
+
 int main(int argc, char **argv) {
     slow = argc > 1 && !strcmp(argv[1], "--slow");
     if (!getenv("SMNN_LORENZ")) {
         fprintf(stderr, "SMNN_LORENZ must name the tool\n");
         return 1;
     }
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_lorenz), cmocka_unit_test(test_usage)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_lorenz), cmocka_unit_test(test_usage),
+                                       cmocka_unit_test(test_plot_and_sizes)};
     return cmocka_run_group_tests_name(slow ? "lorenz (slow)" : "lorenz", tests, NULL, NULL);
 }

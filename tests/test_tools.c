@@ -407,6 +407,100 @@ static void test_validate(void **state) {
     assert_int_equal(run(cmd), 1);
 }
 
+/* Fails unless out is one JSON document of printable ASCII (no byte of a PNG or of gnuplot's
+ * messages) that opens with '{' and closes with '}' on its last line. */
+static void assert_clean_json(const char *out) {
+    for (const char *p = out; *p; p++)
+        if ((*p < 0x20 && *p != '\n') || (unsigned char)*p >= 0x7f)
+            fail_msg("stdout has byte 0x%02x at %zu", (unsigned char)*p, (size_t)(p - out));
+    size_t n = strlen(out);
+    if (n < 3 || out[0] != '{' || strcmp(out + n - 2, "}\n")) fail_msg("stdout is not JSON: %s", out);
+    int depth = 0;
+    for (const char *p = out; *p; p++) depth += (*p == '{' || *p == '[') - (*p == '}' || *p == ']');
+    assert_int_equal(depth, 0);
+    assert_null(strstr(out, "PNG"));
+}
+
+static int exists(const char *name) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/* A gnuplot first on PATH that prints PNG-like bytes to its stdout, a message to stderr, and
+ * fails (or, with ok = 1, succeeds without writing anything). */
+static void fake_gnuplot(int ok) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/fake && printf '#!/bin/sh\\ncat >/dev/null\\nprintf \"\\\\211PNG junk\" %s\\n"
+             "echo \"fake gnuplot: failure\" >&2\\nexit %d\\n' > %s/fake/gnuplot && chmod +x "
+             "%s/fake/gnuplot", dir, ok ? ">/dev/null" : "", ok ? 0 : 1, dir, dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* smnn-validate --plot: a hostile or odd file name is a file name, never gnuplot commands;
+ * gnuplot's failure is an error on stderr and exit 1 with stdout's JSON intact; unwritable
+ * targets are refused before the run. Sizes: stop at the library's refusal, checked
+ * allocations, spans the closed forms cannot represent refused as usage. */
+static void test_validate_hardening(void **state) {
+    (void)state;
+    const char *exe = getenv("SMNN_VALIDATE");
+    if (!exe || !*exe) skip();
+    char cmd[4096];
+    const char *fast = "--steps 40 --repeats 1";
+    const char *names[] = {"v.png'; system 'touch PWNED'; set output 'w.png", "it's.png",
+                           "v.png\\\"; system \\\"touch PWNED\\\"; \\\"", "a\\`touch PWNED\\`.png"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(cmd, sizeof cmd, "cd %s && %s %s --plot \"%s\"", dir, exe, fast, names[i]);
+        if (run(cmd) != 0) fail_msg("--plot '%s' failed: %s", names[i], slurp("stderr.txt"));
+        if (exists("PWNED") || exists("w.png")) fail_msg("--plot '%s' ran a command", names[i]);
+    }
+    FILE *f = fopen(strcat(strcpy(cmd, dir), "/it's.png"), "rb");
+    assert_non_null(f);
+    unsigned char magic[8] = {0};
+    assert_int_equal(fread(magic, 1, 8, f), 8);
+    fclose(f);
+    assert_memory_equal(magic, "\x89PNG\r\n\x1a\n", 8);
+    /* gnuplot fails (or writes nothing): exit 1, a clear message, JSON intact, no file. */
+    for (int ok = 0; ok < 2; ok++) {
+        fake_gnuplot(ok);
+        snprintf(cmd, sizeof cmd, "PATH=%s/fake:$PATH %s %s --format json --plot %s/fake.png", dir,
+                 exe, fast, dir);
+        assert_int_equal(run(cmd), 1);
+        assert_clean_json(slurp("stdout.txt"));
+        assert_non_null(strstr(slurp("stderr.txt"), ok ? "wrote no image" : "gnuplot failed"));
+        assert_false(exists("fake.png"));
+    }
+    /* Targets refused before the run: a missing folder, a directory, control characters. */
+    const char *bad_targets[] = {"%s/none/fig.png", "%s", "\"$(printf '%s/a\\nb.png')\""};
+    for (int i = 0; i < 3; i++) {
+        char target[512], fmt[600];
+        snprintf(target, sizeof target, bad_targets[i], dir);
+        snprintf(fmt, sizeof fmt, "%s %s --format json --plot %s", exe, fast, target);
+        assert_int_equal(run(fmt), 1);
+        assert_string_equal(slurp("stdout.txt"), "");
+        assert_non_null(strstr(slurp("stderr.txt"), "--plot: "));
+    }
+    /* Sizes. */
+    snprintf(cmd, sizeof cmd, "%s --steps 1000000000 --step-size 1e-8 --repeats 1", exe);
+    assert_int_equal(run(cmd), 1);
+    const char *err = slurp("stderr.txt");
+    assert_non_null(strstr(err, "TOO_LARGE"));
+    assert_null(strstr(err, "Population growth")); /* stopped at the first refusal */
+    snprintf(cmd, sizeof cmd, "%s --batch 1000000000 --repeats 1", exe);
+    assert_int_equal(run(cmd), 1);
+    err = slurp("stderr.txt");
+    assert_null(strstr(err, "NULL"));
+    if (!strstr(err, "out of memory") && !strstr(err, "TOO_LARGE")) fail_msg("stderr: %s", err);
+    const char *spans[] = {"--step-size 1e300", "--steps 100002", "--steps 2 --step-size 1001",
+                           "--steps 18446744073709551615"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(cmd, sizeof cmd, "%s %s", exe, spans[i]);
+        if (run(cmd) != 2) fail_msg("'%s' did not exit with 2", spans[i]);
+        assert_non_null(strstr(slurp("stderr.txt"), "span"));
+    }
+}
+
 static int setup(void **state) {
     (void)state;
     if (!getenv("SMNN_SOLVE") || !getenv("SMNN_INFO")) {
@@ -434,6 +528,7 @@ int main(void) {
         cmocka_unit_test(test_solve_outputs),
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_validate_hardening),
     };
     return cmocka_run_group_tests_name("tools", tests, setup, teardown);
 }

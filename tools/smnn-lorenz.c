@@ -13,7 +13,11 @@
  * exponentially to a thousandth over the run) updates xi; sequential
  * thresholding zeroes coefficients below --threshold (and keeps them zero) at 50%, 65% and 80% of
  * the iterations. The optimiser works on whitened coefficients (the library's Gram matrix
- * factored per variable, see `whitening`); reported coefficients are the plain xi. Exit codes: 0 success, 1 failure, 2 bad usage. */
+ * factored per variable, see `whitening`); reported coefficients are the plain xi. --plot
+ * simulates the discovered equations for the figure; that rollout is bounded (it stops when the
+ * state leaves |x| <= BLOWUP or is not finite, and after ROLLOUT_MAX_STEPS integrator steps in
+ * all) and says so on stderr and in the figure. Sizes are checked before anything is allocated.
+ * Exit codes: 0 success, 1 failure, 2 bad usage. */
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -31,7 +35,14 @@
 
 #include "cli.h"
 #include "hostutil.h"
+#include "outfile.h"
+#include "plot.h"
 #include "randprob.h"
+
+/* Bounds of every integration: the state may not leave |x| <= BLOWUP, and GSL may take at most
+ * ROLLOUT_MAX_STEPS steps over the whole trajectory (the true system needs about 10^5). */
+#define BLOWUP 1e6
+#define ROLLOUT_MAX_STEPS 5000000
 
 #define NTERMS 10
 static const char *term_names[NTERMS] = {"1", "x", "y", "z", "x*x", "x*y", "x*z", "y*y", "y*z", "z*z"};
@@ -87,27 +98,60 @@ static int lorenz_rhs(double t, const double s[], double f[], void *params) {
     return GSL_SUCCESS;
 }
 
-/* points x (steps + 1) x 3 from (1, 1, 1); returns 0, or -1 when the integration fails. */
-static int integrate(lorenz_params *lp, size_t steps, double h, double *out) {
+/* Points x (steps + 1) x 3 from (1, 1, 1). Returns the number of points computed: steps + 1,
+ * or fewer when the state blew up (not finite, or beyond BLOWUP), the integrator failed, or the
+ * step budget ran out; *why then says which. An unstable model (an early --plot) ends in
+ * finite time this way instead of driving the adaptive step size towards zero forever. */
+static size_t integrate(lorenz_params *lp, size_t steps, double h, double *out, const char **why) {
     gsl_odeiv2_system sys = {lorenz_rhs, NULL, 3, lp};
     gsl_odeiv2_driver *drv =
         gsl_odeiv2_driver_alloc_y_new(&sys, gsl_odeiv2_step_rk8pd, 1e-4, 1e-12, 1e-12);
+    *why = NULL;
+    if (!drv) {
+        *why = "out of memory";
+        return 0;
+    }
     double s[3] = {1, 1, 1}, t = 0;
     memcpy(out, s, sizeof s);
-    int rc = 0;
-    for (size_t i = 1; i <= steps && rc == 0; i++) {
-        if (gsl_odeiv2_driver_apply(drv, &t, (double)i * h, s) != GSL_SUCCESS ||
-            !isfinite(s[0]) || fabs(s[0]) > 1e6)
-            rc = -1;
+    size_t i = 1, budget = ROLLOUT_MAX_STEPS;
+    for (; i <= steps; i++) {
+        gsl_odeiv2_driver_set_nmax(drv, budget);
+        int st = gsl_odeiv2_driver_apply(drv, &t, (double)i * h, s);
+        budget = drv->n < budget ? budget - drv->n : 0;
+        int finite = isfinite(s[0]) && isfinite(s[1]) && isfinite(s[2]);
+        if (!finite || fabs(s[0]) > BLOWUP || fabs(s[1]) > BLOWUP || fabs(s[2]) > BLOWUP) {
+            *why = "the state blew up";
+            break;
+        }
+        if (st == GSL_EMAXITER || budget == 0) {
+            *why = "the integrator's step budget ran out";
+            break;
+        }
+        if (st != GSL_SUCCESS) {
+            *why = "the integrator failed";
+            break;
+        }
         memcpy(out + 3 * i, s, sizeof s);
     }
     gsl_odeiv2_driver_free(drv);
-    return rc;
+    return i;
 }
 
 static void die_cl(const char *what, cl_int err) {
     fprintf(stderr, "smnn-lorenz: %s failed: %s\n", what, smnn_cl_error_name(err));
     exit(1);
+}
+
+/* A device buffer, or exit 1 naming it and its size. */
+static cl_mem buffer(cl_context cc, cl_mem_flags flags, size_t bytes, void *host, const char *name) {
+    cl_int err = CL_SUCCESS;
+    cl_mem m = clCreateBuffer(cc, flags, bytes, host, &err);
+    if (!m || err != CL_SUCCESS) {
+        fprintf(stderr, "smnn-lorenz: clCreateBuffer(%s, %zu bytes) failed: %s\n", name, bytes,
+                smnn_cl_error_name(err));
+        exit(1);
+    }
+    return m;
 }
 
 static void die_smnn(const char *what) {
@@ -203,38 +247,66 @@ static void grad_theta(const whitening *w, const double *gxi_col, int stride, do
 static int plot(const options *o, const double *data, size_t npts, const double *xi) {
     lorenz_params lp = {{0}, 0};
     memcpy(lp.xi, xi, sizeof lp.xi);
-    double *sim = malloc(3 * (npts) * sizeof *sim);
-    int ok = integrate(&lp, npts - 1, o->step, sim) == 0;
+    double *sim = hu_alloc(npts, 3 * sizeof *sim);
+    if (!sim) {
+        fprintf(stderr, "smnn-lorenz: --plot: out of memory\n");
+        return -1;
+    }
+    const char *why;
+    size_t nsim = integrate(&lp, npts - 1, o->step, sim, &why);
+    char title[160] = "discovered equations";
+    if (why) {
+        fprintf(stderr, "smnn-lorenz: --plot: the simulation of the discovered equations stopped "
+                "at t = %g: %s\n", (double)nsim * o->step, why);
+        snprintf(title, sizeof title, "discovered equations (simulation stopped at t = %g: %s)",
+                 (double)nsim * o->step, why);
+    }
     char path[] = "/tmp/smnn-lorenz-XXXXXX";
     int fd = mkstemp(path);
-    if (fd < 0) {
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (!f) {
+        fprintf(stderr, "smnn-lorenz: --plot: cannot create the data file\n");
+        if (fd >= 0) {
+            close(fd);
+            remove(path);
+        }
         free(sim);
         return -1;
     }
-    FILE *f = fdopen(fd, "w");
     for (size_t i = 0; i < npts; i++) fprintf(f, "%g %g %g\n", data[3 * i], data[3 * i + 1], data[3 * i + 2]);
     fprintf(f, "\n\n");
-    for (size_t i = 0; i < npts; i++) fprintf(f, "%g %g %g\n", sim[3 * i], sim[3 * i + 1], sim[3 * i + 2]);
-    fclose(f);
-    FILE *g = popen("gnuplot 2>&1", "w");
+    for (size_t i = 0; i < nsim; i++) fprintf(f, "%g %g %g\n", sim[3 * i], sim[3 * i + 1], sim[3 * i + 2]);
+    int bad = ferror(f);
+    free(sim);
+    if (fclose(f) != 0 || bad) {
+        fprintf(stderr, "smnn-lorenz: --plot: cannot write the data file %s\n", path);
+        remove(path);
+        return -1;
+    }
+    char *script = NULL;
+    size_t len = 0;
+    FILE *g = open_memstream(&script, &len);
     if (!g) {
         remove(path);
-        free(sim);
         return -1;
     }
     fprintf(g, "set terminal pngcairo size 1400,650 font 'sans,11' noenhanced\n"
-               "set output '%s'\nset multiplot layout 1,2 title 'Lorenz attractor: data (GSL "
+               "set multiplot layout 1,2 title 'Lorenz attractor: data (GSL "
                "rk8pd) and simulated from the equations smnn discovered'\n"
-               "set xlabel 'x'\nset ylabel 'y'\nset zlabel 'z'\nset view 70,30\nset xyplane at 0\nunset key\n",
-            o->plot);
+               "set xlabel 'x'\nset ylabel 'y'\nset zlabel 'z'\nset view 70,30\nset xyplane at 0\nunset key\n");
     fprintf(g, "set title 'data'\nsplot '%s' index 0 with lines lw 0.6 lc rgb '#1f77b4'\n", path);
-    fprintf(g, "set title '%s'\nsplot '%s' index 1 with lines lw 0.6 lc rgb '#d62728'\n",
-            ok ? "discovered equations" : "discovered equations (integration diverged)", path);
+    fprintf(g, "set title '%s'\nsplot '%s' index 1 with lines lw 0.6 lc rgb '#d62728'\n", title,
+            path);
     fprintf(g, "unset multiplot\n");
-    int rc = pclose(g);
+    int rc = fclose(g) == 0 ? 0 : -1;
+    char err[512];
+    if (rc == 0 && plot_run(script, len, o->plot, err, sizeof err) != 0) {
+        fprintf(stderr, "smnn-lorenz: --plot: %s\n", err);
+        rc = -1;
+    }
+    free(script);
     remove(path);
-    free(sim);
-    return rc == 0 ? 0 : -1;
+    return rc;
 }
 
 static void usage(FILE *f) {
@@ -258,7 +330,8 @@ static void usage(FILE *f) {
             "                   smoothness rows of order 2 integrate d(t) with that bias)\n"
             "  --device SPEC    PLATFORM:DEVICE (default $SMNN_DEVICE, else first GPU/device)\n"
             "  --format F       text (default) or json\n"
-            "  --plot FILE.png  data attractor next to the one simulated from the result\n"
+            "  --plot FILE.png  data attractor next to the one simulated from the result (the\n"
+            "                   simulation stops if it blows up; replaced only when complete)\n"
             "  --progress N     progress line on stderr every N steps (default 100, 0 = none)\n");
 }
 
@@ -316,21 +389,41 @@ int main(int argc, char **argv) {
         fprintf(stderr, "smnn-lorenz: --chunk %zu exceeds the %zu data steps\n", o.chunk, o.steps);
         return 2;
     }
+    char why_out[512];
+    if (o.plot && outfile_check(o.plot, why_out, sizeof why_out) != 0) {
+        fprintf(stderr, "smnn-lorenz: --plot: %s\n", why_out);
+        return 1;
+    }
+    /* Every size below, checked once: 3 B systems of T points and n_orders values, the library
+     * rows Phi (B T x NTERMS). */
+    size_t sz_y, sz_phi, sz_b;
+    if (hu_mul_n(&sz_y, 4, (size_t)3, o.batch, o.chunk, o.orders * sizeof(double)) != 0 ||
+        hu_mul_n(&sz_phi, 3, o.batch, o.chunk, (size_t)NTERMS * sizeof(double)) != 0 ||
+        hu_mul(o.batch, (size_t)3, &sz_b) != 0) {
+        fprintf(stderr, "smnn-lorenz: --batch %zu with --chunk %zu is too large\n", o.batch,
+                o.chunk);
+        return 2;
+    }
     gsl_set_error_handler_off();
     rng = rp_rng_make(o.seed);
     double t_start = (1e-3 * hu_now_ms());
 
     /* ---- Data and library --------------------------------------------------------------- */
     size_t npts = o.steps + 1;
-    double *data = malloc(3 * npts * sizeof *data);
+    double *data = hu_alloc(npts, 3 * sizeof *data);
+    double *phi_all = hu_alloc(npts, NTERMS * sizeof *phi_all), gram[NTERMS * NTERMS] = {0};
+    if (!data || !phi_all) {
+        fprintf(stderr, "smnn-lorenz: out of memory for the data\n");
+        return 1;
+    }
     lorenz_params truth = {{0}, 1};
-    if (integrate(&truth, o.steps, o.step, data) != 0) {
-        fprintf(stderr, "smnn-lorenz: GSL failed to integrate the Lorenz system\n");
+    const char *why;
+    if (integrate(&truth, o.steps, o.step, data, &why) != npts) {
+        fprintf(stderr, "smnn-lorenz: GSL failed to integrate the Lorenz system: %s\n", why);
         return 1;
     }
     if (o.noise > 0)
         for (size_t i = 0; i < 3 * npts; i++) data[i] += o.noise * nrand();
-    double *phi_all = malloc(NTERMS * npts * sizeof *phi_all), gram[NTERMS * NTERMS] = {0};
     for (size_t i = 0; i < npts; i++) library(data + 3 * i, phi_all + NTERMS * i);
     for (size_t i = 0; i < npts; i++)
         for (int a = 0; a < NTERMS; a++)
@@ -356,20 +449,17 @@ int main(int argc, char **argv) {
     if (smnn_plan_create(ctx, &p, NULL, &plan) != SMNN_SUCCESS) die_smnn("plan");
     double c_host[16] = {0, 1}, s_host[1] = {o.step};
     cl_int err;
-    cl_mem bc = clCreateBuffer(cc, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, o.orders * sizeof(double),
-                               c_host, &err);
-    cl_mem bs = clCreateBuffer(cc, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, sizeof s_host, s_host, &err);
-    cl_mem bphi = clCreateBuffer(cc, CL_MEM_READ_ONLY, rows * NTERMS * sizeof(double), NULL, &err);
-    cl_mem btheta = clCreateBuffer(cc, CL_MEM_READ_ONLY, NTERMS * 3 * sizeof(double), NULL, &err);
-    cl_mem bd = clCreateBuffer(cc, CL_MEM_READ_WRITE, B * T * sizeof(double), NULL, &err);
-    cl_mem bu = clCreateBuffer(cc, CL_MEM_READ_ONLY, B * sizeof(double), NULL, &err);
+    cl_mem bc = buffer(cc, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, o.orders * sizeof(double), c_host, "c");
+    cl_mem bs = buffer(cc, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, sizeof s_host, s_host, "s");
+    cl_mem bphi = buffer(cc, CL_MEM_READ_ONLY, rows * NTERMS * sizeof(double), NULL, "Phi");
+    cl_mem btheta = buffer(cc, CL_MEM_READ_ONLY, NTERMS * 3 * sizeof(double), NULL, "xi");
+    cl_mem bd = buffer(cc, CL_MEM_READ_WRITE, B * T * sizeof(double), NULL, "d");
+    cl_mem bu = buffer(cc, CL_MEM_READ_ONLY, B * sizeof(double), NULL, "u");
     const size_t R1 = o.orders;
-    cl_mem by = clCreateBuffer(cc, CL_MEM_READ_WRITE, B * T * R1 * sizeof(double), NULL, &err);
-    cl_mem bgy = clCreateBuffer(cc, CL_MEM_READ_ONLY, B * T * R1 * sizeof(double), NULL, &err);
-    cl_mem bgd = clCreateBuffer(cc, CL_MEM_READ_WRITE, B * T * sizeof(double), NULL, &err);
-    cl_mem bgt = clCreateBuffer(cc, CL_MEM_READ_WRITE, NTERMS * 3 * sizeof(double), NULL, &err);
-    if (!bc || !bs || !bphi || !btheta || !bd || !bu || !by || !bgy || !bgd || !bgt)
-        die_cl("clCreateBuffer", err);
+    cl_mem by = buffer(cc, CL_MEM_READ_WRITE, B * T * R1 * sizeof(double), NULL, "y");
+    cl_mem bgy = buffer(cc, CL_MEM_READ_ONLY, B * T * R1 * sizeof(double), NULL, "dl/dy");
+    cl_mem bgd = buffer(cc, CL_MEM_READ_WRITE, B * T * sizeof(double), NULL, "dl/dd");
+    cl_mem bgt = buffer(cc, CL_MEM_READ_WRITE, NTERMS * 3 * sizeof(double), NULL, "dl/dxi");
     /* The left-hand side never changes: factor once. */
     if (smnn_factor_async(plan, NULL, bc, bs, 0, NULL, NULL) != SMNN_SUCCESS) die_smnn("factor");
 
@@ -387,13 +477,19 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
-    double *phi = malloc(rows * NTERMS * sizeof *phi), *u = malloc(B * sizeof *u);
-    double *target = malloc(B * T * sizeof *target), *y = malloc(B * T * R1 * sizeof *y);
-    double *gy = calloc(B * T * R1, sizeof *gy);
-    size_t *start = malloc(o.batch * sizeof *start);
+    double *phi = hu_alloc(rows, NTERMS * sizeof *phi), *u = hu_alloc(B, sizeof *u);
+    double *target = hu_alloc(B * T, sizeof *target), *y = hu_alloc(B * T * R1, sizeof *y);
+    double *gy = hu_calloc(B * T * R1, sizeof *gy);
+    size_t *start = hu_alloc(o.batch, sizeof *start);
+    if (!phi || !u || !target || !y || !gy || !start) {
+        fprintf(stderr, "smnn-lorenz: out of memory for %zu chunks of %zu points\n", o.batch, T);
+        return 1;
+    }
     double loss = NAN, first_loss = NAN, t_solver = 0, t_blas = 0, t_host = 0;
     double t_loop = (1e-3 * hu_now_ms());
-    size_t thresholds[3] = {o.iterations * 3 / 10, o.iterations * 4 / 10, o.iterations / 2};
+    /* 30%, 40% and 50% of the run, without overflowing for any iteration count. */
+    size_t thresholds[3] = {o.iterations / 10 * 3 + o.iterations % 10 * 3 / 10,
+                            o.iterations / 10 * 4 + o.iterations % 10 * 4 / 10, o.iterations / 2};
     const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
     for (size_t it = 1; it <= o.iterations; it++) {
         double h0 = (1e-3 * hu_now_ms());
@@ -515,10 +611,8 @@ int main(int argc, char **argv) {
                1e3 * t_blas / (double)o.iterations, 1e3 * t_host / (double)o.iterations);
     }
     int rc = 0;
-    if (o.plot && plot(&o, data, npts, xi) != 0) {
-        fprintf(stderr, "smnn-lorenz: could not write %s with gnuplot\n", o.plot);
-        rc = 1;
-    }
+    fflush(stdout);
+    if (o.plot && plot(&o, data, npts, xi) != 0) rc = 1;
     cl_mem all[] = {bc, bs, bphi, btheta, bd, bu, by, bgy, bgd, bgt};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clReleaseMemObject(all[i]);
     smnn_plan_free(plan);

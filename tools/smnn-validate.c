@@ -6,8 +6,13 @@
  * go through GSL's explicit Runge-Kutta-Fehlberg 4(5) (rkf45) and its implicit multistep BDF
  * (msbdf), with their errors and times. Times are medians over repeated runs after a warm-up;
  * for smnn the device time (OpenCL profiling markers) and the wall time are shown separately.
- * --plot writes a PNG like the paper's Figure 2 through gnuplot. Exit codes: 0 success (and, in
- * double precision, every relative MSE of y <= 1e-6), 1 failure, 2 bad usage. */
+ * --plot writes a PNG like the paper's Figure 2 through gnuplot (tools/common/plot.h: no shell,
+ * the path never in a script, gnuplot's output never on stdout). The time span (T - 1) h is at
+ * most MAX_SPAN, so that the closed forms stay finite and GSL's work is bounded; GSL may take at
+ * most GSL_MAX_STEPS steps between two output points. Sizes are checked before anything is
+ * allocated, and the run stops at the first failure. Exit codes: 0 success (and, in double
+ * precision, every relative MSE of y <= 1e-6), 1 failure, 2 bad usage. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
@@ -24,6 +29,13 @@
 #include "cli.h"
 #include "hostutil.h"
 #include "odes.h"
+#include "outfile.h"
+#include "plot.h"
+
+/* Largest time span (T - 1) h: population growth e^(0.23 t) stays far from overflow and the
+ * integrators' work stays bounded (the paper's span is 10). */
+#define MAX_SPAN 1000.0
+#define GSL_MAX_STEPS 1000000
 
 #define NMETHODS 3
 static const char *method_names[NMETHODS] = {"smnn", "gsl_rkf45", "gsl_msbdf"};
@@ -88,6 +100,7 @@ static int gsl_solve(const ode_def *o, const gsl_odeiv2_step_type *type, size_t 
     gsl_odeiv2_system sys = {ode_func, ode_jac, (size_t)o->order, (void *)o};
     gsl_odeiv2_driver *drv = gsl_odeiv2_driver_alloc_y_new(&sys, type, 1e-4, 1e-12, 1e-12);
     if (!drv) return -1;
+    gsl_odeiv2_driver_set_nmax(drv, GSL_MAX_STEPS);
     double x[3] = {o->init[0], o->init[1], o->init[2]}, t = 0;
     int rc = 0;
     for (size_t i = 0; i < T && rc == 0; i++) {
@@ -102,14 +115,23 @@ static int gsl_solve(const ode_def *o, const gsl_odeiv2_step_type *type, size_t 
 static int run_gsl(const ode_def *o, const gsl_odeiv2_step_type *type, const options *opt,
                    result *r) {
     double *out[3];
-    for (int k = 0; k < 3; k++) out[k] = malloc(opt->T * sizeof(double));
-    double *t = malloc((size_t)(opt->repeats + 1) * sizeof *t);
+    for (int k = 0; k < 3; k++) out[k] = hu_alloc(opt->T, sizeof(double));
+    double *t = hu_alloc((size_t)opt->repeats + 1, sizeof *t);
+    if (!out[0] || !out[1] || !out[2] || !t) {
+        fprintf(stderr, "smnn-validate: %s: out of memory for GSL's %zu points\n", o->name, opt->T);
+        for (int k = 0; k < 3; k++) free(out[k]);
+        free(t);
+        return -1;
+    }
     int rc = 0;
     for (int rep = 0; rep <= opt->repeats && rc == 0; rep++) {
         double t0 = hu_now_ms();
         rc = gsl_solve(o, type, opt->T, opt->h, out);
         t[rep] = hu_now_ms() - t0;
     }
+    if (rc != 0)
+        fprintf(stderr, "smnn-validate: %s: GSL's %s failed (more than %d steps between two "
+                "points, or an error)\n", o->name, type->name, GSL_MAX_STEPS);
     r->time_ms = hu_median(t + 1, opt->repeats);
     r->device_ms = NAN;
     for (int k = 0; k < 3; k++)
@@ -143,13 +165,21 @@ static int run_smnn(smnn_context *ctx, const ode_def *o, const options *opt, res
     smnn_plan_options_init(&po);
     po.precision = opt->precision;
     size_t ny = smnn_problem_y_count(&p);
-    double *y = malloc(ny * sizeof *y);
     smnn_plan *plan = NULL;
     int rc = -1;
+    char why[128] = ""; /* a failure of this tool's own, else the library's last error */
     cl_mem bc = NULL, bd = NULL, bu = NULL, bs = NULL, by = NULL;
-    double *dev = malloc((size_t)(opt->repeats + 1) * sizeof *dev);
-    double *wall = malloc((size_t)(opt->repeats + 1) * sizeof *wall);
+    double *y = NULL, *dev = NULL, *wall = NULL;
+    /* The plan first: the library refuses sizes it cannot hold before anything large is
+     * allocated here. */
     if (smnn_plan_create(ctx, &p, &po, &plan) != SMNN_SUCCESS) goto out;
+    y = hu_alloc(ny, sizeof *y);
+    dev = hu_alloc((size_t)opt->repeats + 1, sizeof *dev);
+    wall = hu_alloc((size_t)opt->repeats + 1, sizeof *wall);
+    if (!ny || !y || !dev || !wall) {
+        snprintf(why, sizeof why, "out of memory for y (%zu values)", ny);
+        goto out;
+    }
     /* Correctness through the blocking call (it checks for failing systems). A refinement that
      * did not converge is reported and the result kept: the table shows how far off it is. */
     smnn_status st = smnn_solve(plan, c, d, u, s, y);
@@ -185,7 +215,13 @@ static int run_smnn(smnn_context *ctx, const ode_def *o, const options *opt, res
     r->time_ms = hu_median(wall + 1, opt->repeats);
     r->device_ms = hu_median(dev + 1, opt->repeats);
     size_t n = p.dims * p.orders;
-    double *col = malloc(opt->T * sizeof *col);
+    double *col = hu_alloc(opt->T, sizeof *col);
+    if (yplot) *yplot = hu_alloc(opt->T, 3 * sizeof **yplot);
+    if (!col || (yplot && !*yplot)) {
+        free(col);
+        snprintf(why, sizeof why, "out of memory for the results (%zu points)", opt->T);
+        goto out;
+    }
     for (int k = 0; k < 3; k++) {
         /* The last copy of the batch: every copy must be equally right. */
         size_t b = opt->batch - 1;
@@ -194,7 +230,6 @@ static int run_smnn(smnn_context *ctx, const ode_def *o, const options *opt, res
     }
     free(col);
     if (yplot) {
-        *yplot = malloc(3 * opt->T * sizeof **yplot);
         for (int k = 0; k < 3; k++)
             for (size_t t = 0; t < opt->T; t++)
                 (*yplot)[k * opt->T + t] = (size_t)k < p.orders ? y[t * n + (size_t)k] : NAN;
@@ -202,7 +237,8 @@ static int run_smnn(smnn_context *ctx, const ode_def *o, const options *opt, res
     *pout = p;
     rc = 0;
 out:
-    if (rc != 0) fprintf(stderr, "smnn-validate: %s: %s\n", o->name, smnn_last_error());
+    if (rc != 0)
+        fprintf(stderr, "smnn-validate: %s: %s\n", o->name, *why ? why : smnn_last_error());
     cl_mem all[] = {bc, bd, bu, bs, by};
     for (int i = 0; i < 5; i++)
         if (all[i]) clReleaseMemObject(all[i]);
@@ -306,12 +342,21 @@ static void print_results(const options *opt, const smnn_problem *probs, result 
            opt->repeats, opt->batch);
 }
 
-/* Figure 2 of the paper: for each ODE, y, y' and y'' of smnn against the closed form. */
+/* Figure 2 of the paper: for each ODE, y, y' and y'' of smnn against the closed form. The data
+ * goes to a mkstemp file under /tmp (a name of letters and digits, safe inside the script's
+ * quotes); the figure goes through plot_run. Returns 0, or -1 after a message on stderr. */
 static int plot(const options *opt, double *ys[ODE_COUNT], const smnn_problem *probs) {
     char data[] = "/tmp/smnn-validate-XXXXXX";
     int fd = mkstemp(data);
-    if (fd < 0) return -1;
-    FILE *f = fdopen(fd, "w");
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (!f) {
+        fprintf(stderr, "smnn-validate: cannot create the plot's data file: %s\n", strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            remove(data);
+        }
+        return -1;
+    }
     for (int i = 0; i < ODE_COUNT; i++) {
         for (size_t t = 0; t < opt->T; t++) {
             double tt = (double)t * opt->h;
@@ -322,14 +367,20 @@ static int plot(const options *opt, double *ys[ODE_COUNT], const smnn_problem *p
         }
         fprintf(f, "\n\n");
     }
-    fclose(f);
-    FILE *g = popen("gnuplot 2>&1", "w");
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        fprintf(stderr, "smnn-validate: cannot write the plot's data file %s\n", data);
+        remove(data);
+        return -1;
+    }
+    char *script = NULL;
+    size_t len = 0;
+    FILE *g = open_memstream(&script, &len);
     if (!g) {
         remove(data);
         return -1;
     }
     fprintf(g, "set terminal pngcairo size 1500,1900 font 'sans,10' noenhanced\n");
-    fprintf(g, "set output '%s'\n", opt->plot);
     fprintf(g, "set multiplot layout 6,3 title 'smnn standalone validation (paper Fig. 2): solid "
                "= smnn, dashed = closed form, T = %zu, step %g' font 'sans,13'\n",
             opt->T, opt->h);
@@ -347,9 +398,15 @@ static int plot(const options *opt, double *ys[ODE_COUNT], const smnn_problem *p
         }
     }
     fprintf(g, "unset multiplot\n");
-    int rc = pclose(g);
+    int rc = fclose(g) == 0 ? 0 : -1;
+    char err[512];
+    if (rc == 0 && plot_run(script, len, opt->plot, err, sizeof err) != 0) {
+        fprintf(stderr, "smnn-validate: --plot: %s\n", err);
+        rc = -1;
+    }
+    free(script);
     remove(data);
-    return rc == 0 ? 0 : -1;
+    return rc;
 }
 
 static void usage(FILE *f) {
@@ -362,13 +419,15 @@ static void usage(FILE *f) {
             "  --device SPEC        PLATFORM:DEVICE (default $SMNN_DEVICE, else first GPU/device)\n"
             "  --precision P        double (default) or single\n"
             "  --steps N            time points (default 1000)\n"
-            "  --step-size h        step between points (default 0.01)\n"
+            "  --step-size h        step between points (default 0.01); the span (N - 1) h\n"
+            "                       is at most 1000 (GSL integrates all of it)\n"
             "  --formulation F      paper (default: first-order system for order >= 2),\n"
             "                       single (one higher-order equation) or system\n"
             "  --batch K            solve K copies of each problem in one batched call (default 1)\n"
             "  --repeats N          timed runs after one warm-up (default 5)\n"
             "  --format F           text (default), csv or json\n"
-            "  --plot FILE.png      write the paper's Figure 2 for these runs (needs gnuplot)\n"
+            "  --plot FILE.png      write the paper's Figure 2 for these runs (needs gnuplot;\n"
+            "                       the file is replaced only by a complete figure)\n"
             "  --help               show this help\n");
 }
 
@@ -415,6 +474,17 @@ int main(int argc, char **argv) {
         fprintf(stderr, "smnn-validate: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
+    if ((double)(opt.T - 1) * opt.h > MAX_SPAN) {
+        fprintf(stderr, "smnn-validate: --steps %zu with --step-size %g span %g time units; at "
+                "most %g (the closed forms and GSL's work grow with the span)\n", opt.T, opt.h,
+                (double)(opt.T - 1) * opt.h, MAX_SPAN);
+        return 2;
+    }
+    char err[512];
+    if (opt.plot && outfile_check(opt.plot, err, sizeof err) != 0) {
+        fprintf(stderr, "smnn-validate: --plot: %s\n", err);
+        return 1;
+    }
     gsl_set_error_handler_off();
     smnn_context *ctx = NULL;
     if (smnn_context_create(opt.device, &ctx) != SMNN_SUCCESS) {
@@ -427,20 +497,18 @@ int main(int argc, char **argv) {
     int ok = 1;
     for (int i = 0; i < ODE_COUNT && ok; i++) {
         fprintf(stderr, "smnn-validate: %s\n", ode_table[i].name);
-        ok &= run_smnn(ctx, &ode_table[i], &opt, &res[i][0], &ys[i], &probs[i]) == 0;
-        ok &= run_gsl(&ode_table[i], gsl_odeiv2_step_rkf45, &opt, &res[i][1]) == 0;
-        ok &= run_gsl(&ode_table[i], gsl_odeiv2_step_msbdf, &opt, &res[i][2]) == 0;
+        /* Stop at the first failure: nothing after it (GSL's allocations of the same size
+         * included) can succeed where the library refused. */
+        ok = run_smnn(ctx, &ode_table[i], &opt, &res[i][0], &ys[i], &probs[i]) == 0 &&
+             run_gsl(&ode_table[i], gsl_odeiv2_step_rkf45, &opt, &res[i][1]) == 0 &&
+             run_gsl(&ode_table[i], gsl_odeiv2_step_msbdf, &opt, &res[i][2]) == 0;
     }
     int rc = 1;
     if (ok) {
         print_results(&opt, probs, res, smnn_context_device(ctx)->device_name);
         rc = 0;
-        if (opt.plot && plot(&opt, ys, probs) != 0) {
-            fprintf(stderr, "smnn-validate: could not write %s with gnuplot (is gnuplot with the "
-                            "pngcairo terminal installed? apt-get install gnuplot-nox)\n",
-                    opt.plot);
-            rc = 1;
-        }
+        fflush(stdout);
+        if (opt.plot && plot(&opt, ys, probs) != 0) rc = 1;
         if (opt.precision == SMNN_PRECISION_DOUBLE && opt.T == 1000 && opt.h == 0.01) {
             for (int i = 0; i < ODE_COUNT; i++) {
                 if (!(res[i][0].mse[0] <= 1e-6)) {
