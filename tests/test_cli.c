@@ -65,6 +65,10 @@ static void test_size(void **state) {
         {"-0", 0, SIZE_MAX, 0, 0, "is not a whole number"},
         {"+3", 1, SIZE_MAX, 0, 0, "is not a whole number"},
         {" 3", 1, SIZE_MAX, 0, 0, "is not a whole number"},
+        /* Blanks before a sign never reach strtoull, which would skip them and wrap "-5". */
+        {" -5", 2, SIZE_MAX, 0, 0, "' -5' is not a whole number"},
+        {"\t5", 1, SIZE_MAX, 0, 0, "is not a whole number"},
+        {"- 5", 0, SIZE_MAX, 0, 0, "is not a whole number"},
         {"3 ", 1, SIZE_MAX, 0, 0, "is not a whole number"},
         {"0x10", 1, SIZE_MAX, 0, 0, "is not a whole number"},
         {"1e3", 1, SIZE_MAX, 0, 0, "is not a whole number"},
@@ -140,7 +144,8 @@ static void test_double(void **state) {
         const char *text;
         double value;
     } good[] = {{"1", 1},    {"0.01", 0.01}, {"2.5e-3", 2.5e-3}, {"1E6", 1e6},
-                {".5", 0.5}, {"5.", 5},      {"+2", 2},          {"1e300", 1e300}};
+                {".5", 0.5}, {"5.", 5},      {"+2", 2},          {"1e300", 1e300},
+                {"2.2250738585072014e-308", 2.2250738585072014e-308}};
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         double out = -1;
         if (cli_double("--w-gov", good[i].text, 0, INFINITY, CLI_ABOVE_LO, &out) != 0)
@@ -166,6 +171,13 @@ static void test_double(void **state) {
         {"1e400", "'1e400' is too large"},
         {"-1e400", "'-1e400' is too large"},
         {"1e-400", "'1e-400' is too close to 0"}, /* it would underflow to another value */
+        /* Subnormal results are refused like underflow to 0, whatever the platform's errno
+         * convention, and hexadecimal is no way around it. */
+        {"1e-310", "'1e-310' is too close to 0"},
+        {"4.9e-324", "is too close to 0"},
+        {"2.225e-308", "is too close to 0"},
+        {"0x1p-1030", "is not a number"},
+        {"0x1p-1", "is not a number"},
         {"0", "'0' is out of range (> 0)"},
         {"-1", "'-1' is out of range (> 0)"},
     };
@@ -202,6 +214,16 @@ static void test_double(void **state) {
     capture_begin();
     assert_int_equal(cli_double("--x", "1e999", -INFINITY, INFINITY, 0, &out), -1);
     assert_message(capture_end(), "'1e999' is too large");
+    /* Below zero too; zero itself, in any spelling, stays a value where the range has it. */
+    capture_begin();
+    assert_int_equal(cli_double("--x", "-1e-310", -1, 1, 0, &out), -1);
+    assert_message(capture_end(), "'-1e-310' is too close to 0");
+    const char *zeros[] = {"0", "0.0", "0e5", "-0", "0e-400", ".0"};
+    for (size_t i = 0; i < sizeof zeros / sizeof zeros[0]; i++) {
+        out = 42;
+        if (cli_double("--noise", zeros[i], 0, INFINITY, 0, &out) != 0 || out != 0)
+            fail_msg("'%s' was not read as 0", zeros[i]);
+    }
 }
 
 static void test_choice(void **state) {

@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -84,6 +85,14 @@ int cli_int(const char *opt, const char *text, int min, int max, int *out) {
     return 0;
 }
 
+/* Whether the digits before any exponent include a non-zero one ("1e-400" does, "0e5" not). */
+static int nonzero_mantissa(const char *text) {
+    size_t m = strcspn(text, "eE");
+    for (size_t i = 0; i < m; i++)
+        if (text[i] >= '1' && text[i] <= '9') return 1;
+    return 0;
+}
+
 int cli_double(const char *opt, const char *text, double lo, double hi, unsigned flags,
                double *out) {
     /* Plain decimal and exponent notation only: strtod would also read blanks, "nan", "inf"
@@ -94,8 +103,13 @@ int cli_double(const char *opt, const char *text, double lo, double hi, unsigned
     errno = 0;
     double v = strtod(text, &end);
     if (end == text || *end) return refuse(opt, text, "is not a number");
-    if (errno == ERANGE || !isfinite(v))
-        return refuse(opt, text, v > -1 && v < 1 ? "is too close to 0" : "is too large");
+    /* Overflow is an infinite result; underflow is decided here rather than by errno (C leaves
+     * ERANGE on a subnormal result to the implementation): a value that rounds to 0 or to a
+     * subnormal number is refused, written in any notation, since it has lost precision and
+     * its square (weights and steps enter squared) is 0. */
+    if (!isfinite(v)) return refuse(opt, text, "is too large");
+    if (v != 0 ? fabs(v) < DBL_MIN : nonzero_mantissa(text))
+        return refuse(opt, text, "is too close to 0 (below 2.2e-308, the smallest normal double)");
     int above = flags & CLI_ABOVE_LO ? v > lo : v >= lo;
     int below = flags & CLI_BELOW_HI ? v < hi : v <= hi;
     if (!above || !below) {

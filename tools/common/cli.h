@@ -26,7 +26,8 @@ enum { CLI_ABOVE_LO = 1 /* value > lo rather than >= lo */, CLI_BELOW_HI = 2 /* 
 
 /* A finite decimal or exponent number (strtod syntax, not hexadecimal) between lo and hi as
  * `flags` say; use INFINITY for no upper limit. NaN and infinities are always refused: no
- * option of these tools takes them. */
+ * option of these tools takes them; so is a non-zero value whose magnitude is below DBL_MIN
+ * (it would round to 0 or to a subnormal number, in any notation). */
 int cli_double(const char *opt, const char *text, double lo, double hi, unsigned flags,
                double *out);
 /* A finite number > 0 (weights, step sizes): cli_double(opt, text, 0, INFINITY, CLI_ABOVE_LO). */
