@@ -75,7 +75,15 @@ int ode_problem(const ode_def *o, ode_form form, size_t T, double h, size_t n_or
     *d = calloc(Q, sizeof **d);
     *u = calloc(V * p->init_orders, sizeof **u);
     *s = malloc(sizeof **s);
-    if (!*c || !*d || !*u || !*s) return -1;
+    if (!*c || !*d || !*u || !*s) {
+        /* Nothing stays allocated on failure: the callers only free after success. */
+        double **all[4] = {c, d, u, s};
+        for (int i = 0; i < 4; i++) {
+            free(*all[i]);
+            *all[i] = NULL;
+        }
+        return -1;
+    }
     (*s)[0] = h;
     if (form == ODE_SINGLE) {
         for (int r = 0; r <= o->order; r++) (*c)[r] = o->coef[r];

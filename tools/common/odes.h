@@ -32,7 +32,8 @@ double ode_exact(const ode_def *ode, int k, double t);
 /* Fills p and allocates c, d, u, s (caller frees with free()) for `copies` identical systems
  * of the ODE on T points with constant step h. n_orders is the number of derivative orders the
  * solver represents (>= order + 1 for SINGLE; >= 2 for SYSTEM). The inputs are given once and
- * shared across the batch and time (no copies), except u in SINGLE form. */
+ * shared across the batch and time (no copies), except u in SINGLE form. Returns 0, or -1
+ * (n_orders too small, or out of memory) with nothing left allocated. */
 int ode_problem(const ode_def *ode, ode_form form, size_t T, double h, size_t n_orders,
                 size_t copies, smnn_problem *p, double **c, double **d, double **u, double **s);
 
