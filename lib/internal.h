@@ -61,6 +61,10 @@ uint64_t smnn__hash(uint64_t seed, const void *data, size_t len);
 /* Reads a string device/platform property into buf (always terminated; "" on failure). */
 void smnn__device_string(cl_device_id dev, cl_device_info what, char *buf, size_t len);
 void smnn__platform_string(cl_platform_id pf, cl_platform_info what, char *buf, size_t len);
+/* Serialise the driver's platform and device discovery and context creation (devices.c): the
+ * first of those calls in a process sets the driver up, which is not thread-safe everywhere. */
+void smnn__discovery_lock(void);
+void smnn__discovery_unlock(void);
 /* Fills info from a device handle; indexes left as given. */
 void smnn__device_info_fill(cl_device_id dev, smnn_device_info *info);
 
@@ -136,10 +140,24 @@ void smnn__context_set_error(smnn_context *ctx, const char *msg);
 #define SMNN__PROBLEM_MIN_SIZE (offsetof(smnn_problem, shared) + sizeof(unsigned))
 /* 1 when p is not NULL and its struct_size is one the library knows. */
 int smnn__problem_size_ok(const smnn_problem *p);
+/* Every check of smnn_problem_validate without recording an error: returns its status and, when
+ * why is not NULL, writes the reason there (a problem that passes has every element and byte
+ * count of its inputs, y and the solver's workspace inside size_t). */
+smnn_status smnn__problem_check(const smnn_problem *p, char *why, size_t len);
 /* A full-size copy of *in (struct_size checked by the caller), defaults past its struct_size. */
 void smnn__problem_copy(const smnn_problem *in, smnn_problem *out);
 /* The four input layouts of a problem that passed validation (smnn_input order). */
 void smnn__layouts(const smnn_problem *p, smnn_layout out[4]);
+
+/* ---- Dense reference (reference/dense.c) ---------------------------------------------------- */
+
+/* The reference's memory cap: *max_bytes when not 0, else $SMNN_REFERENCE_MAX_BYTES (digits
+ * only; anything else fails naming the variable), else SMNN_REFERENCE_DEFAULT_MAX_BYTES. */
+smnn_status smnn__reference_cap(size_t *max_bytes);
+/* Fails naming `name` and the index unless x is not NULL and its count values are finite (and
+ * > 0 when positive). */
+smnn_status smnn__reference_check_values(const char *name, const double *x, size_t count,
+                                         int positive);
 
 /* Allocation helper: multiplies with overflow check; returns 0 on overflow. */
 int smnn__mul_overflows(size_t a, size_t b, size_t *out);

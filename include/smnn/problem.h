@@ -59,9 +59,11 @@ typedef struct smnn_problem {
 /* Sets every field to its default (sizes 1 except steps = 2; weights 1; nothing shared). */
 void smnn_problem_init(smnn_problem *p);
 
-/* Checks struct_size, the sizes, weights and flags. Returns SMNN_SUCCESS,
+/* Checks struct_size, the sizes (each at most 2^30), weights and flags. Returns SMNN_SUCCESS,
  * SMNN_ERROR_INVALID_ARGUMENT with the offending field named in smnn_last_error(), or
- * SMNN_ERROR_TOO_LARGE when the sizes overflow. */
+ * SMNN_ERROR_TOO_LARGE when an array the problem implies cannot be counted in bytes of doubles
+ * within size_t: the full (unshared) layout of c, d, u or s, y, or the solver's workspace (the
+ * message names it). A valid problem's element and byte counts never wrap. */
 smnn_status smnn_problem_validate(const smnn_problem *p);
 
 /* The inputs, in the order of the solver's arguments. */
@@ -94,7 +96,8 @@ typedef struct smnn_layout {
 smnn_status smnn_problem_layout(const smnn_problem *p, smnn_input which, smnn_layout *out);
 
 /* Element counts of each input as laid out above (taking sharing into account) and of y
- * (B, T, V, n_orders). Return 0 for an invalid problem. */
+ * (B, T, V, n_orders). Return 0 for every problem smnn_problem_validate refuses (overflowing
+ * ones included). */
 size_t smnn_problem_c_count(const smnn_problem *p);
 size_t smnn_problem_d_count(const smnn_problem *p);
 size_t smnn_problem_u_count(const smnn_problem *p);

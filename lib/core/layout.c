@@ -6,12 +6,10 @@
 
 #include "../internal.h"
 
-/* The structural checks of smnn_problem_validate, without recording an error (the counts
- * return 0 for an invalid problem). */
+/* Every check of smnn_problem_validate (sizes, weights, flags, overflow of every count and byte
+ * count), without recording an error: the counts return 0 for any invalid problem. */
 static int quiet_valid(const smnn_problem *p) {
-    return smnn__problem_size_ok(p) && p->batch >= 1 && p->steps >= 2 && p->dims >= 1 &&
-           p->orders >= 1 && p->equations >= 1 && p->init_steps >= 1 &&
-           p->init_steps <= p->steps && p->init_orders >= 1 && p->init_orders <= p->orders;
+    return smnn__problem_check(p, NULL, 0) == SMNN_SUCCESS;
 }
 
 static void layout_one(const smnn_problem *p, smnn_input which, smnn_layout *L) {
