@@ -4,7 +4,9 @@
  * cl_command_queue, and keeps the kernel programs compiled for that device. Thread safety: a
  * context may be used by several threads at once only through distinct smnn_plan objects (the
  * program cache is locked); the last-error message of a shared context then belongs to whichever
- * call failed last, so prefer smnn_last_error(), which is per thread. */
+ * call failed last, so prefer smnn_last_error(), which is per thread. Contexts and device lists
+ * may be created from several threads at once, even as a process's first OpenCL use: smnn
+ * serialises the driver's platform and device discovery. */
 #ifndef SMNN_RUNTIME_H
 #define SMNN_RUNTIME_H
 
@@ -110,7 +112,8 @@ smnn_status smnn_buffer_from_host(smnn_context *ctx, smnn_precision precision, c
 
 /* Reads count values of precision from buf into y (host doubles) through the context's queue,
  * blocking (so after work on another queue, wait for its event first). y is written only when
- * the read succeeded. Errors: SMNN_ERROR_INVALID_ARGUMENT (NULL argument, unknown precision),
+ * the read succeeded. Errors: SMNN_ERROR_INVALID_ARGUMENT (NULL argument, unknown precision,
+ * buf of another OpenCL context),
  * SMNN_ERROR_BUFFER_TOO_SMALL (buf holds fewer values), SMNN_ERROR_OUT_OF_HOST_MEMORY,
  * SMNN_ERROR_OPENCL. */
 smnn_status smnn_buffer_to_host(smnn_context *ctx, smnn_precision precision, cl_mem buf,

@@ -72,14 +72,19 @@ smnn_status smnn_context_create(const char *spec, smnn_context **out) {
 
     cl_platform_id pf = NULL;
     cl_device_id dev = NULL;
-    FORWARD_IF_ERROR(device_handle(info.platform_index, info.device_index, &pf, &dev));
-    smnn_context *ctx = context_alloc();
+    smnn__discovery_lock();
+    st = device_handle(info.platform_index, info.device_index, &pf, &dev);
+    smnn_context *ctx = st == SMNN_SUCCESS ? context_alloc() : NULL;
+    cl_int err = CL_SUCCESS;
+    if (ctx) {
+        ctx->info = info;
+        ctx->device = dev;
+        cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)pf, 0};
+        ctx->cl_ctx = clCreateContext(props, 1, &dev, NULL, NULL, &err);
+    }
+    smnn__discovery_unlock();
+    if (st != SMNN_SUCCESS) return st;
     if (!ctx) return FAIL(NULL, SMNN_ERROR_OUT_OF_HOST_MEMORY, "context");
-    ctx->info = info;
-    ctx->device = dev;
-    cl_int err;
-    cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)pf, 0};
-    ctx->cl_ctx = clCreateContext(props, 1, &dev, NULL, NULL, &err);
     if (!ctx->cl_ctx) {
         smnn_context_free(ctx);
         return FAIL_CL(NULL, err, "clCreateContext");
@@ -122,7 +127,9 @@ smnn_status smnn_context_create_from_cl(cl_context context, cl_device_id device,
                     qctx != context ? "context" : "device");
     smnn_context *ctx = context_alloc();
     if (!ctx) return FAIL(NULL, SMNN_ERROR_OUT_OF_HOST_MEMORY, "context");
+    smnn__discovery_lock();
     smnn__device_info_fill(device, &ctx->info);
+    smnn__discovery_unlock();
     /* Indexes of an adopted device: look them up so that reports name it like the list does. */
     smnn_device_list *list = NULL;
     if (smnn_device_list_create(&list) == SMNN_SUCCESS) {

@@ -2,10 +2,24 @@
  * capabilities smnn cares about, and picks one from a "PLATFORM:DEVICE" spec, the SMNN_DEVICE
  * environment variable or the default rule (first GPU, else first device). */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../internal.h"
+
+/* OpenCL drivers set themselves up on the first platform and device queries of a process, and
+ * some (PoCL among them) crash when two threads do that at once. Every discovery call of smnn
+ * (platform and device lists, device properties, context creation) runs under this lock. */
+static pthread_mutex_t discovery_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void smnn__discovery_lock(void) {
+    pthread_mutex_lock(&discovery_lock);
+}
+
+void smnn__discovery_unlock(void) {
+    pthread_mutex_unlock(&discovery_lock);
+}
 
 struct smnn_device_list {
     size_t count;
@@ -83,10 +97,19 @@ static smnn_status no_platform(void) {
                 "vendor's OpenCL driver, and check that /etc/OpenCL/vendors/ lists its .icd file");
 }
 
+static smnn_status list_create(smnn_device_list **out);
+
 smnn_status smnn_device_list_create(smnn_device_list **out) {
     smnn__clear_error();
     if (!out) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'out' is NULL");
     *out = NULL;
+    smnn__discovery_lock();
+    smnn_status st = list_create(out);
+    smnn__discovery_unlock();
+    return st;
+}
+
+static smnn_status list_create(smnn_device_list **out) {
     cl_uint np = 0;
     cl_int err = clGetPlatformIDs(0, NULL, &np);
     if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR */ || (err == CL_SUCCESS && np == 0))

@@ -53,8 +53,14 @@ smnn_status smnn_buffer_to_host(smnn_context *ctx, smnn_precision precision, cl_
     if (smnn__mul_overflows(count, sizeof(double), &bytes))
         return FAIL(ctx, SMNN_ERROR_TOO_LARGE, "%zu values overflow the address space", count);
     bytes = count * es;
+    cl_context owner = NULL;
+    cl_int err = clGetMemObjectInfo(buf, CL_MEM_CONTEXT, sizeof owner, &owner, NULL);
+    if (err != CL_SUCCESS) return FAIL_CL(ctx, err, "clGetMemObjectInfo(CL_MEM_CONTEXT)");
+    if (owner != ctx->cl_ctx)
+        return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                    "argument 'buf' belongs to another OpenCL context than ctx");
     size_t have = 0;
-    cl_int err = clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof have, &have, NULL);
+    err = clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof have, &have, NULL);
     if (err != CL_SUCCESS) return FAIL_CL(ctx, err, "clGetMemObjectInfo(CL_MEM_SIZE)");
     if (have < bytes)
         return FAIL(ctx, SMNN_ERROR_BUFFER_TOO_SMALL, "buffer holds %zu bytes, reading %zu values "
