@@ -123,13 +123,19 @@ static void test_refinement_convergence_is_reported(void **state) {
         smnn_plan_free(plan);
         free(y);
     }
-    /* Plans that do not refine report nothing. */
+    /* Plans that do not refine report nothing once they factored (before, there is nothing to
+     * report at all). */
     smnn_problem p = one_var(1, 10, 3);
     smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, SMNN_VARIANT_AUTO);
     opt.refine_steps = 0;
     smnn_plan *plan = NULL;
     assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
     smnn_failure_report rep;
+    assert_status(smnn_plan_unconverged(plan, &rep), SMNN_ERROR_INVALID_STATE);
+    double c[30], s[9];
+    for (int i = 0; i < 30; i++) c[i] = i % 3 == 2 ? 1 : 0.5;
+    for (int i = 0; i < 9; i++) s[i] = 0.1;
+    assert_status(smnn_factor(plan, c, s), SMNN_SUCCESS);
     assert_status(smnn_plan_unconverged(plan, &rep), SMNN_SUCCESS);
     assert_int_equal(rep.count, 0);
     assert_status(smnn_plan_unconverged(plan, NULL), SMNN_ERROR_INVALID_ARGUMENT);

@@ -37,6 +37,16 @@
  * the rows of A and corrected with the stored factors. A plan that refines keeps a reference to
  * the steps buffer of its last factorization (released with the plan).
  *
+ * Reproducibility: results are bit-identical for the same device and driver, precision, variant,
+ * systems_per_item, block shape (V, n_orders, Q) and generic_kernels, whatever the batch size,
+ * the chunking (max_alloc_bytes) and the position of a system in the batch: each system's
+ * arithmetic does not depend on the others. Different systems_per_item (or variants) may differ
+ * in the last bits, and the automatic width depends on the batch (on CPU devices 1 below 8
+ * systems, 8 from there), so set systems_per_item explicitly to compare batches of different
+ * sizes; smnn_plan_get_options reports the width in use. An explicit systems_per_item is never
+ * changed (a lane group that does not fit one allocation fails with SMNN_ERROR_TOO_LARGE); an
+ * automatic one falls back to 1 in that case.
+ *
  * Thread safety: a plan is used by one thread at a time; different plans on one context may be
  * used concurrently. */
 #ifndef SMNN_SOLVER_H
@@ -76,7 +86,8 @@ typedef struct smnn_plan_options {
      * 8.2e-3 -> 2.9e-6 with 3 steps), as long as the factorization keeps a correct digit. */
     int refine_steps;
     /* Systems per work-item of the private variant: 0 (default) from the tuning table (or
-     * $SMNN_SYSTEMS_PER_ITEM); 1, 2, 4, 8 or 16 to force it. */
+     * $SMNN_SYSTEMS_PER_ITEM), 1 when a lane group would not fit one allocation; 1, 2, 4, 8
+     * or 16 to force it (never changed: see Reproducibility above). */
     int systems_per_item;
     /* 0 (default): programs specialised for the block shape (or $SMNN_GENERIC_KERNELS=1);
      * 1: shape-generic programs, sizes read at run time (one program for many shapes). */
@@ -94,8 +105,12 @@ void smnn_plan_options_init(smnn_plan_options *opt);
  * device's maximum. Both structs are copied; neither is referenced after the call.
  * Errors: SMNN_ERROR_INVALID_ARGUMENT (a field of p or opt, named in the message),
  * SMNN_ERROR_UNSUPPORTED (double precision without fp64, block larger than 64, forced variant
- * that cannot hold the block), SMNN_ERROR_BUILD_FAILED, SMNN_ERROR_DEVICE_OUT_OF_MEMORY,
- * SMNN_ERROR_OPENCL. The plan keeps a pointer to ctx, which must outlive it. */
+ * that cannot hold the block), SMNN_ERROR_TOO_LARGE before anything is allocated (one system's
+ * workspace or a lane group of an explicit systems_per_item beyond one allocation; the failure
+ * codes, an int per system, beyond one allocation; the workspace of all chunks plus the failure
+ * codes beyond the device's global memory: the message says what and how many bytes),
+ * SMNN_ERROR_BUILD_FAILED, SMNN_ERROR_DEVICE_OUT_OF_MEMORY, SMNN_ERROR_OPENCL. The plan keeps a
+ * pointer to ctx, which must outlive it. */
 smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p,
                              const smnn_plan_options *opt, smnn_plan **out);
 void smnn_plan_free(smnn_plan *plan); /* accepts NULL; waits for the plan's work to finish */
@@ -139,8 +154,10 @@ const char *smnn_variant_name(smnn_variant v);
  * problem.h; y receives (B, T, V, n_orders). queue NULL means the context's queue; it must belong
  * to the plan's context and device. The kernels wait for wait_list; *event (if not NULL) receives
  * an event that completes when y is written. Nothing is enqueued when a check fails.
- * Errors (before enqueueing): SMNN_ERROR_INVALID_ARGUMENT (NULL buffer), SMNN_ERROR_BUFFER_TOO_SMALL
- * (the message names the buffer, its size and the size needed), SMNN_ERROR_OPENCL. */
+ * Errors (before enqueueing): SMNN_ERROR_INVALID_ARGUMENT (NULL buffer, buffer of another
+ * OpenCL context than the plan's, NULL event in wait_list or one of another context: the message
+ * names it), SMNN_ERROR_BUFFER_TOO_SMALL (the message names the buffer, its size and the size
+ * needed), SMNN_ERROR_OPENCL. */
 smnn_status smnn_solve_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem d, cl_mem u,
                              cl_mem s, cl_mem y, cl_uint num_wait, const cl_event *wait_list,
                              cl_event *event);
@@ -162,7 +179,11 @@ smnn_status smnn_solve_frozen_async(smnn_plan *plan, cl_command_queue queue, cl_
 /* Per-system failure report of the last factorization or solve (blocking: reads through the
  * context's queue, so after an asynchronous call on another queue wait for its event first).
  * count = number of failing systems; first_system/first_step = batch index and time point
- * (0-based) of the failing system with the smallest index; both SIZE_MAX when count is 0. */
+ * (0-based) of the failing system with the smallest index; both SIZE_MAX when count is 0.
+ * Errors: SMNN_ERROR_INVALID_STATE when the plan holds no factorization (never factored, a
+ * factorization whose enqueue failed part-way, or one whose kernels ended in an error, e.g.
+ * behind a failed wait-list event): there is nothing to report. The same for
+ * smnn_plan_unconverged. */
 typedef struct smnn_failure_report {
     size_t count;
     size_t first_system;
@@ -174,14 +195,16 @@ smnn_status smnn_plan_failures(smnn_plan *plan, smnn_failure_report *report);
  * count = systems whose last refinement step still changed y by more than eps^(1/3) of its size
  * (4.9e-3 in single, 6.1e-6 in double precision), i.e. whose refinement did not converge;
  * first_system = the first of them; first_step is SIZE_MAX. Always 0 for plans that do not
- * refine. */
+ * refine (once factored). */
 smnn_status smnn_plan_unconverged(smnn_plan *plan, smnn_failure_report *report);
 
 /* Blocking forward solve from host memory, in double precision whatever the plan's precision
  * (values are converted for single-precision plans). Pointers as in problem.h; y receives
- * (B, T, V, n_orders). Checks every input for NaN/Inf and every step for > 0 first.
+ * (B, T, V, n_orders). Checks every input for NaN/Inf and every step for > 0 first, and for a
+ * single-precision plan every value for the float range (|x| <= FLT_MAX, steps not 0 as floats).
  * Errors: those of smnn_solve_async, SMNN_ERROR_INVALID_ARGUMENT (NULL pointer, non-finite value,
- * non-positive step: message names the input and index; y untouched),
+ * value beyond the plan's precision, non-positive step: message names the input and index; y
+ * untouched),
  * SMNN_ERROR_NOT_POSITIVE_DEFINITE (y is written; failing systems hold NaN) and, for refining
  * plans, SMNN_ERROR_NOT_CONVERGED (y is written with the last iterate; see
  * smnn_plan_unconverged). smnn_solve_frozen reports the same way. */

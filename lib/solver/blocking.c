@@ -3,6 +3,7 @@
  * in the plan's precision, run the asynchronous form, wait, copy the outputs back (converting
  * from float for single-precision plans), then report failing systems and, after refined solves,
  * unconverged ones. No output is written unless every check passed and the device run finished. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -21,15 +22,28 @@ typedef struct host_array {
     cl_mem dev;
 } host_array;
 
+/* Checks every value of an input: finite, inside the plan's precision (a single-precision plan
+ * would turn a value beyond the float range into Inf, reported later as a failed system, and a
+ * tiny step into 0), and > 0 for steps. */
 static smnn_status check_values(smnn_plan *plan, const host_array *a) {
     if (!a->x) return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT, "argument '%s' is NULL", a->name);
+    int single = plan->elem == 4;
     for (size_t i = 0; i < a->count; i++) {
-        if (!isfinite(a->x[i]))
+        double v = a->x[i];
+        if (!isfinite(v))
             return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT, "%s[%zu] = %g is not finite",
-                        a->name, i, a->x[i]);
-        if (a->positive && !(a->x[i] > 0))
+                        a->name, i, v);
+        if (single && fabs(v) > FLT_MAX)
             return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT,
-                        "%s[%zu] = %g, steps must be > 0", a->name, i, a->x[i]);
+                        "%s[%zu] = %g is beyond the range of single precision (%g), the plan's "
+                        "precision", a->name, i, v, (double)FLT_MAX);
+        if (a->positive && !(v > 0))
+            return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                        "%s[%zu] = %g, steps must be > 0", a->name, i, v);
+        if (single && a->positive && (float)v == 0)
+            return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                        "%s[%zu] = %g, steps must be > 0, and this one is 0 in single precision, "
+                        "the plan's precision", a->name, i, v);
     }
     return SMNN_SUCCESS;
 }
@@ -46,9 +60,7 @@ static smnn_status run(smnn_plan *plan, op o, host_array *a, size_t na) {
         }
         if (a[i].x) FORWARD_IF_ERROR(check_values(plan, &a[i]));
     }
-    if ((o == OP_FROZEN || o == OP_BACKWARD) && !plan->factored)
-        return FAIL(plan->ctx, SMNN_ERROR_INVALID_STATE,
-                    "the plan holds no factorization yet: call smnn_factor or smnn_solve first");
+    if (o == OP_FROZEN || o == OP_BACKWARD) FORWARD_IF_ERROR(smnn__check_factored(plan));
     smnn_status st = SMNN_SUCCESS;
     for (size_t i = 0; i < na && st == SMNN_SUCCESS; i++) {
         if (a[i].x) {

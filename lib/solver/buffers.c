@@ -3,11 +3,22 @@
 #include "solver_internal.h"
 
 smnn_status smnn__check_buffer(smnn_plan *plan, const char *name, cl_mem mem, size_t count) {
+    size_t need;
+    if (smnn__mul_overflows(count, plan->elem, &need))
+        return FAIL(plan->ctx, SMNN_ERROR_TOO_LARGE, "buffer '%s': %zu values overflow the address "
+                    "space", name, count);
     if (!mem) return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT, "buffer '%s' is NULL", name);
+    /* A buffer of another OpenCL context cannot be used by the plan's kernels (drivers may
+     * accept it and then read the wrong memory), so it is refused by name. */
+    cl_context owner = NULL;
+    cl_int err = clGetMemObjectInfo(mem, CL_MEM_CONTEXT, sizeof owner, &owner, NULL);
+    if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clGetMemObjectInfo(CL_MEM_CONTEXT)");
+    if (owner != plan->ctx->cl_ctx)
+        return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                    "buffer '%s' belongs to another OpenCL context than the plan", name);
     size_t size = 0;
-    cl_int err = clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof size, &size, NULL);
+    err = clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof size, &size, NULL);
     if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clGetMemObjectInfo(CL_MEM_SIZE)");
-    size_t need = count * plan->elem;
     if (size < need)
         return FAIL(plan->ctx, SMNN_ERROR_BUFFER_TOO_SMALL,
                     "buffer '%s' holds %zu bytes, the problem needs %zu (%zu %s values)", name,

@@ -16,19 +16,50 @@ static smnn_status check_queue(smnn_plan *plan, cl_command_queue *queue) {
     return SMNN_SUCCESS;
 }
 
+smnn_status smnn__check_factored(smnn_plan *plan) {
+    if (plan->factored && plan->factor_event) {
+        cl_int status = CL_COMPLETE;
+        cl_int err = clGetEventInfo(plan->factor_event, CL_EVENT_COMMAND_EXECUTION_STATUS,
+                                    sizeof status, &status, NULL);
+        if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clGetEventInfo(factorization)");
+        if (status < 0) {
+            plan->factored = 0;
+            return FAIL(plan->ctx, SMNN_ERROR_INVALID_STATE,
+                        "the plan's last factorization did not run (its kernel ended with %s "
+                        "(%d), e.g. after a failed wait-list event): factor again",
+                        smnn_cl_error_name(status), (int)status);
+        }
+    }
+    if (!plan->factored)
+        return FAIL(plan->ctx, SMNN_ERROR_INVALID_STATE,
+                    "the plan holds no factorization yet: call smnn_factor or smnn_solve first");
+    return SMNN_SUCCESS;
+}
+
 smnn_status smnn__begin_async(smnn_plan *plan, cl_command_queue *queue, cl_uint num_wait,
                               const cl_event *wait_list, cl_event *event, int need_factors) {
     smnn__clear_error();
     if (event) *event = NULL;
     if (!plan) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'plan' is NULL");
-    if (need_factors && !plan->factored)
-        return FAIL(plan->ctx, SMNN_ERROR_INVALID_STATE,
-                    "the plan holds no factorization yet: call smnn_factor or smnn_solve first");
+    if (need_factors) FORWARD_IF_ERROR(smnn__check_factored(plan));
     FORWARD_IF_ERROR(check_queue(plan, queue));
     if ((num_wait == 0) != (wait_list == NULL))
         return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT,
                     "num_wait = %u does not match wait_list %s", num_wait,
                     wait_list ? "(not NULL)" : "(NULL)");
+    /* Every event must exist and belong to the plan's context: OpenCL refuses a foreign one
+     * only at enqueue time with a generic error, and some drivers do not refuse it at all. */
+    for (cl_uint i = 0; i < num_wait; i++) {
+        if (!wait_list[i])
+            return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT, "wait_list[%u] is NULL", i);
+        cl_context ectx = NULL;
+        cl_int err =
+            clGetEventInfo(wait_list[i], CL_EVENT_CONTEXT, sizeof ectx, &ectx, NULL);
+        if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clGetEventInfo(wait_list)");
+        if (ectx != plan->ctx->cl_ctx)
+            return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                        "wait_list[%u] belongs to another OpenCL context than the plan", i);
+    }
     return SMNN_SUCCESS;
 }
 

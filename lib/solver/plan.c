@@ -5,6 +5,7 @@
  * batch would exceed the device's largest single allocation (or options.max_alloc_bytes) it is
  * split into chunks of systems, each with its own buffer; the solver kernels then run once per
  * chunk. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,11 +20,19 @@ typedef struct plan_setup {
     smnn__kernel_shape shape;
     size_t per_system;          /* workspace bytes of one system */
     size_t chunk_cap, bcap, nchunks;
+    size_t info_bytes;          /* the failure codes: an int per system */
+    int explicit_width;         /* options.systems_per_item was set by the caller */
 } plan_setup;
 
 /* Splits the batch into chunks whose workspace fits one allocation. Chunks hold whole lane
- * groups of vw systems (the layout is padded to one); when not even one group fits in an
- * allocation, the plan falls back to one system per work-item (before its program is built). */
+ * groups of vw systems (the layout is padded to one), so a system's arithmetic is the same in
+ * every chunk. When not even one group fits in an allocation: a width the caller chose
+ * (options.systems_per_item) is never changed, since results are only bit-identical at one
+ * width (solver.h), so the plan fails; an automatic width falls back to one system per work-item
+ * (before the program is built; smnn_plan_get_options reports the width in use). Then the
+ * totals: the failure codes (an int per system, one buffer) must fit one allocation, and the
+ * workspace of every chunk plus the failure codes the device's global memory; all before
+ * anything is allocated. */
 static smnn_status chunking(smnn_context *ctx, plan_setup *s) {
     const smnn_problem *p = &s->p;
     size_t n = p->dims * p->orders, elem = s->opt.precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
@@ -37,6 +46,12 @@ static smnn_status chunking(smnn_context *ctx, plan_setup *s) {
                     "largest allocation (%zu bytes)", s->per_system, p->steps, n, lim);
     size_t groups = lim / (s->per_system * (size_t)s->shape.vw);
     if (groups == 0) {
+        if (s->explicit_width)
+            return FAIL(ctx, SMNN_ERROR_TOO_LARGE,
+                        "options.systems_per_item = %d: one lane group's workspace (%d systems x "
+                        "%zu bytes) exceeds the largest allocation (%zu bytes); lower "
+                        "systems_per_item or raise the limit",
+                        s->shape.vw, s->shape.vw, s->per_system, lim);
         s->shape.vw = 1;
         groups = lim / s->per_system;
     }
@@ -44,6 +59,27 @@ static smnn_status chunking(smnn_context *ctx, plan_setup *s) {
     s->chunk_cap = groups * vw < p->batch ? groups * vw : p->batch;
     s->bcap = (s->chunk_cap + vw - 1) / vw * vw;
     s->nchunks = (p->batch + s->chunk_cap - 1) / s->chunk_cap;
+    /* p->batch <= INT32_MAX (setup), so this product cannot wrap. */
+    s->info_bytes = p->batch * sizeof(cl_int);
+    if (s->info_bytes > lim)
+        return FAIL(ctx, SMNN_ERROR_TOO_LARGE,
+                    "the failure codes (one int per system: %zu bytes for batch %zu) exceed the "
+                    "largest allocation (%zu bytes)", s->info_bytes, p->batch, lim);
+    size_t ws, total;
+    uint64_t global = ctx->info.global_mem_bytes;
+    if (smnn__mul_overflows(s->nchunks, s->bcap, &ws) ||
+        smnn__mul_overflows(ws, s->per_system, &ws) || ws > SIZE_MAX - s->info_bytes)
+        return FAIL(ctx, SMNN_ERROR_TOO_LARGE,
+                    "the workspace of batch %zu (%zu bytes per system) overflows the address "
+                    "space", p->batch, s->per_system);
+    total = ws + s->info_bytes;
+    if (global && total > global)
+        return FAIL(ctx, SMNN_ERROR_TOO_LARGE,
+                    "the plan needs %zu bytes of device memory (workspace %zu bytes in %zu "
+                    "chunks for batch %zu, T = %zu, n = %zu, plus %zu bytes of failure codes), "
+                    "more than the device's global memory (%llu bytes)",
+                    total, ws, s->nchunks, p->batch, p->steps, n, s->info_bytes,
+                    (unsigned long long)global);
     return SMNN_SUCCESS;
 }
 
@@ -57,6 +93,11 @@ static smnn_status setup(smnn_context *ctx, const smnn_problem *p, const smnn_pl
     }
     smnn__problem_copy(p, &s->p);
     FORWARD_IF_ERROR(smnn__options_resolve(ctx, opt, &s->opt));
+    /* Only the caller's own choice is kept at any cost; $SMNN_SYSTEMS_PER_ITEM overrides the
+     * automatic width and may fall back like it. */
+    s->explicit_width = opt && opt->struct_size >= offsetof(smnn_plan_options, systems_per_item) +
+                                                       sizeof opt->systems_per_item &&
+                        opt->systems_per_item != 0;
     if (s->p.batch > INT32_MAX || s->p.steps > INT32_MAX / 2)
         return FAIL(ctx, SMNN_ERROR_TOO_LARGE, "batch %zu or steps %zu too large for the kernels",
                     s->p.batch, s->p.steps);
@@ -148,9 +189,20 @@ static smnn_status make_workspace(smnn_plan *plan, const plan_setup *s) {
         if (!plan->ws[k]) return FAIL_CL(ctx, err, "clCreateBuffer(workspace)");
         plan->ws_bytes += bytes;
     }
-    plan->info = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, plan->p.batch * sizeof(cl_int),
-                                NULL, &err);
+    plan->info = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, s->info_bytes, NULL, &err);
     if (!plan->info) return FAIL_CL(ctx, err, "clCreateBuffer(info)");
+    /* Zeros ("no failure") until a factorization writes them, so that nothing ever reads an
+     * uninitialised failure code; waited for here, since the plan's calls may use other
+     * queues. */
+    cl_int zero = 0;
+    cl_event filled = NULL;
+    err = clEnqueueFillBuffer(ctx->queue, plan->info, &zero, sizeof zero, 0, s->info_bytes, 0,
+                              NULL, &filled);
+    if (err == CL_SUCCESS) {
+        err = clWaitForEvents(1, &filled);
+        clReleaseEvent(filled);
+    }
+    if (err != CL_SUCCESS) return FAIL_CL(ctx, err, "clEnqueueFillBuffer(info)");
     return SMNN_SUCCESS;
 }
 
@@ -196,6 +248,7 @@ void smnn_plan_free(smnn_plan *plan) {
                    plan->scratch[3],    plan->info};
     for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++)
         if (ms[i]) clReleaseMemObject(ms[i]);
+    if (plan->factor_event) clReleaseEvent(plan->factor_event);
     for (size_t k = 0; plan->ws && k < plan->nchunks; k++)
         if (plan->ws[k]) clReleaseMemObject(plan->ws[k]);
     free(plan->ws);

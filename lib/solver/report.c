@@ -13,7 +13,9 @@ static smnn_status begin_report(smnn_plan *plan, smnn_failure_report *report) {
                     !plan ? "plan" : "report");
     report->count = 0;
     report->first_system = report->first_step = SIZE_MAX;
-    return SMNN_SUCCESS;
+    /* Before any factorization there is nothing to report (and a factorization whose enqueue
+     * failed part-way left the plan unfactored). */
+    return smnn__check_factored(plan);
 }
 
 smnn_status smnn_plan_failures(smnn_plan *plan, smnn_failure_report *report) {

@@ -14,6 +14,11 @@ static smnn_status run_factor(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_
     smnn__solver_io back = {NULL, NULL, NULL, NULL, NULL, y, 0};
     cl_event last = NULL;
     smnn_status st = SMNN_SUCCESS;
+    /* The workspace is overwritten from here on: until every chunk's factorization is enqueued
+     * the plan holds no usable factorization (nor failure codes to report). */
+    plan->factored = 0;
+    if (plan->factor_event) clReleaseEvent(plan->factor_event);
+    plan->factor_event = NULL;
     for (size_t ch = 0; ch < plan->nchunks && st == SMNN_SUCCESS; ch++) {
         st = smnn__enqueue_solver(plan, q, plan->k_factor, ch, &fac, num_wait, wait_list, &last);
         if (st == SMNN_SUCCESS && y)
@@ -22,6 +27,8 @@ static smnn_status run_factor(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_
     }
     if (st == SMNN_SUCCESS) {
         plan->factored = 1;
+        if (last) clRetainEvent(last);
+        plan->factor_event = last;
         if (plan->opt.refine_steps > 0 && plan->refine_s != s) {
             /* Refinement needs the steps of this factorization for its residuals. */
             clRetainMemObject(s);

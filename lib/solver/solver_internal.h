@@ -62,7 +62,8 @@ struct smnn_plan {
     cl_mem *ws;       /* one workspace buffer per chunk */
     cl_mem info;      /* int per system: 0 ok, t+1 factor failure, -(t+1) solve failure */
     size_t ws_bytes;  /* total over chunks */
-    int factored;     /* a factorization was enqueued */
+    int factored;     /* a factorization was enqueued for every chunk */
+    cl_event factor_event; /* the last kernel of that factorization (retained), or NULL */
     cl_mem lambda;    /* dl/dbeta (B, T, n), allocated by the first backward call */
     size_t lambda_bytes;
     cl_mem scratch[4]; /* full-layout gradients of shared c, d, u, s before their reduction */
@@ -89,6 +90,10 @@ smnn_status smnn__download(smnn_plan *plan, cl_mem buf, size_t count, double *y)
  * the plan (and, with need_factors, that it was factored), the queue and the wait list. */
 smnn_status smnn__begin_async(smnn_plan *plan, cl_command_queue *queue, cl_uint num_wait,
                               const cl_event *wait_list, cl_event *event, int need_factors);
+/* Fails with SMNN_ERROR_INVALID_STATE unless the plan holds a factorization: one was enqueued
+ * for every chunk and its last kernel has not ended in an error (a failed wait-list event fails
+ * the kernels after it, which then never wrote the workspace or the failure codes). */
+smnn_status smnn__check_factored(smnn_plan *plan);
 /* Enqueues solver kernel k (plan->k_factor, k_forward or k_back) over batch chunk ch with the
  * buffers of io, after *prev (or the wait list when *prev is NULL); *prev becomes its event. */
 smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t ch,
