@@ -26,9 +26,28 @@ smnn_status smnn_reference_gradient(const smnn_problem *p, const double *c, cons
                                     double *grad_s, size_t max_bytes) {
     smnn__clear_error();
     FORWARD_IF_ERROR(smnn_problem_validate(p));
-    if (!grad_y) return FAIL_HERE(SMNN_ERROR_INVALID_ARGUMENT, "argument 'grad_y' is NULL");
+    size_t ny = smnn_problem_y_count(p);
+    /* grad_y is checked like every input: a NaN in it would make every gradient NaN. */
+    FORWARD_IF_ERROR(smnn__reference_check_values("grad_y", grad_y, ny, 0));
     size_t counts[4] = {smnn_problem_c_count(p), smnn_problem_d_count(p), smnn_problem_u_count(p),
                         smnn_problem_s_count(p)};
+    /* The cap covers this function's own arrays too: y, a copy of each input and a gradient
+     * of each requested one, on top of the solves' working memory. */
+    FORWARD_IF_ERROR(smnn__reference_cap(&max_bytes));
+    double *wanted[4] = {grad_c, grad_d, grad_u, grad_s};
+    size_t own = ny, solve = smnn_reference_bytes(p);
+    int wraps = 0;
+    for (int k = 0; k < 4; k++) {
+        size_t per = wanted[k] ? 2 : 1; /* the copy, and the gradient when requested */
+        if (counts[k] > (SIZE_MAX - own) / per) wraps = 1;
+        else own += per * counts[k];
+    }
+    if (wraps || smnn__mul_overflows(own, sizeof(double), &own) || solve > max_bytes ||
+        own > max_bytes - solve)
+        return FAIL_HERE(SMNN_ERROR_TOO_LARGE,
+                         "the reference gradient needs %zu bytes of its own and %zu for each "
+                         "dense solve (cap %zu bytes); use a smaller problem or raise the cap",
+                         wraps ? (size_t)SIZE_MAX : own, solve, max_bytes);
     const double *ins[4] = {c, d, u, s};
     double *outs[4] = {grad_c, grad_d, grad_u, grad_s};
     double *y = malloc(smnn_problem_y_count(p) * sizeof *y);
