@@ -2,6 +2,7 @@
  * block formulas of the paper's Appendix A.2) solved as symmetric positive-definite band matrices
  * with dpbtrf + dpbtrs (lower band storage, bandwidth 2n - 1), looped over the batch with OpenMP
  * over all cores. Assembly is not timed; factor + solve are. */
+#include "hostutil.h"
 #include "peer_lapack.h"
 
 #include <lapacke.h>
@@ -80,10 +81,13 @@ int peer_lapack_prepare(const smnn_problem *p, const double *c, const double *d,
     out->p = *p;
     out->N = N;
     out->ldab = ldab;
-    out->ab = malloc(p->batch * N * ldab * sizeof(double));
-    out->work = malloc(p->batch * N * ldab * sizeof(double));
-    out->rhs = malloc(p->batch * N * sizeof(double));
-    out->x = malloc(p->batch * N * sizeof(double));
+    out->ab = out->work = out->rhs = out->x = NULL;
+    size_t band, vec;
+    if (hu_mul_n(&band, 3, p->batch, N, ldab) || hu_mul(p->batch, N, &vec)) return -1;
+    out->ab = hu_alloc(band, sizeof(double));
+    out->work = hu_alloc(band, sizeof(double));
+    out->rhs = hu_alloc(vec, sizeof(double));
+    out->x = hu_alloc(vec, sizeof(double));
     if (!out->ab || !out->work || !out->rhs || !out->x) return -1;
     #pragma omp parallel for schedule(static)
     for (size_t b = 0; b < p->batch; b++)

@@ -38,10 +38,24 @@ typedef struct record {
 static record *records;
 static size_t nrecords, caprecords;
 
+/* count elements of size bytes, or exit 1 naming what did not fit (sizes are overflow-checked). */
+static void *need(size_t count, size_t size, const char *what) {
+    void *p = hu_alloc(count, size);
+    if (!p) {
+        fprintf(stderr, "smnn-bench: out of memory for %s (%zu x %zu bytes)\n", what, count, size);
+        exit(1);
+    }
+    return p;
+}
+
 static void add(record r) {
     if (nrecords == caprecords) {
-        caprecords = caprecords ? caprecords * 2 : 64;
-        records = realloc(records, caprecords * sizeof *records);
+        size_t cap = caprecords ? caprecords * 2 : 64;
+        record *grown = need(cap, sizeof *records, "the results");
+        if (records) memcpy(grown, records, nrecords * sizeof *records);
+        free(records);
+        records = grown;
+        caprecords = cap;
     }
     records[nrecords++] = r;
 }
@@ -141,6 +155,10 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
     po.variant = o->variant;
     p.init_orders = sh.R1 > 1 ? 2 : 1;
     size_t n = sh.V * sh.R1, es = o->precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
+    /* The sizes first (overflow, device memory), before any host allocation. */
+    check(smnn_problem_validate(&p), "shape");
+    smnn_plan *plan = NULL;
+    check(smnn_plan_create(ctx, &p, &po, &plan), "plan");
     /* The tests' random problems. Steps of order 0.1 keep the normal matrices well conditioned
      * for every n_orders used here, so that the comparison with LAPACK below is meaningful
      * (timings do not depend on the values). */
@@ -151,14 +169,16 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
         exit(1);
     }
     const double *c = in.c, *d = in.d, *u = in.u, *s = in.s;
-    smnn_plan *plan = NULL;
-    check(smnn_plan_create(ctx, &p, &po, &plan), "plan");
     cl_mem bc = device_copy(ctx, c, smnn_problem_c_count(&p), o->precision);
     cl_mem bd = device_copy(ctx, d, smnn_problem_d_count(&p), o->precision);
     cl_mem bu = device_copy(ctx, u, smnn_problem_u_count(&p), o->precision);
     cl_mem bs = device_copy(ctx, s, smnn_problem_s_count(&p), o->precision);
     size_t ny = smnn_problem_y_count(&p);
-    double *yh = calloc(ny, sizeof *yh);
+    double *yh = hu_calloc(ny, sizeof *yh);
+    if (!yh) {
+        fprintf(stderr, "smnn-bench: out of memory for y (%zu values)\n", ny);
+        exit(1);
+    }
     cl_mem by = device_copy(ctx, yh, ny, o->precision), bgy = device_copy(ctx, yh, ny, o->precision);
     cl_mem bgc = device_copy(ctx, c, smnn_problem_c_count(&p), o->precision);
     cl_mem bgd = device_copy(ctx, d, smnn_problem_d_count(&p), o->precision);
@@ -179,7 +199,8 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
     };
     for (int ph = 0; ph < 3; ph++) {
         int total = o->warmup + o->repeats;
-        double *dev = malloc((size_t)total * sizeof *dev), *wall = malloc((size_t)total * sizeof *wall);
+        double *dev = need((size_t)total, sizeof *dev, "timings");
+        double *wall = need((size_t)total, sizeof *wall, "timings");
         if (ph == PH_FROZEN) check(smnn_solve_async(plan, NULL, bc, bd, bu, bs, by, 0, NULL, NULL), "solve");
         clFinish(q);
         for (int r = 0; r < total; r++) {
@@ -233,9 +254,12 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
             ps.batch = sub;
             double scale = (double)sh.B / (double)sub;
             peer_lapack pl;
-            if (peer_lapack_prepare(&ps, c, d, u, s, &pl) == 0) {
+            if (peer_lapack_prepare(&ps, c, d, u, s, &pl) != 0) {
+                fprintf(stderr, "smnn-bench: LAPACK peer skipped: out of memory for its band "
+                        "storage (B=%zu T=%zu n=%zu)\n", sub, sh.T, n);
+            } else {
                 int total = o->warmup + o->repeats;
-                double *t = malloc((size_t)total * sizeof *t);
+                double *t = need((size_t)total, sizeof *t, "timings");
                 for (int r = 0; r < total; r++) {
                     double t0 = hu_now_ms();
                     peer_lapack_run(&pl);
@@ -256,7 +280,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
                     fprintf(stderr, "smnn-bench: LAPACK ran on %zu of %zu systems, time scaled\n",
                             sub, sh.B);
                 /* Same matrices: the solutions must agree. */
-                double *y = malloc(ny * sizeof *y), err = 0, ref = 0;
+                double *y = need(ny, sizeof *y, "y"), err = 0, ref = 0;
                 check(smnn_solve(plan, c, d, u, s, y), "solve");
                 for (size_t i = 0; i < sub * sh.T * n; i++) {
                     err = fmax(err, fabs(y[i] - pl.x[i]));
@@ -274,7 +298,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
         if (sh.T * n <= 1500) {
             smnn_problem one = p;
             one.batch = 1;
-            double *y = malloc(sh.T * n * sizeof *y), t[3];
+            double *y = need(sh.T, n * sizeof *y, "the reference's y"), t[3];
             for (int r = 0; r < 3; r++) {
                 double t0 = hu_now_ms();
                 check(smnn_reference_solve(&one, c, d, u, s, y, 0), "reference");

@@ -442,6 +442,35 @@ static void fake_gnuplot(int ok) {
  * gnuplot's failure is an error on stderr and exit 1 with stdout's JSON intact; unwritable
  * targets are refused before the run. Sizes: stop at the library's refusal, checked
  * allocations, spans the closed forms cannot represent refused as usage. */
+/* smnn-bench with sizes that wrap, exceed the device or carry a sign: a clear error and exit 1
+ * (sizes) or 2 (usage), never a crash or an unchecked allocation (issue 13, class 9). */
+static void test_bench_sizes(void **state) {
+    (void)state;
+    const char *exe = getenv("SMNN_BENCH");
+    if (!exe || !*exe) skip();
+    static const struct {
+        const char *args, *message;
+        int rc;
+    } cases[] = {
+        {"--batch 1000000000", "SMNN_ERROR_TOO_LARGE", 1},
+        {"--batch 100000000 --steps 100000", "SMNN_ERROR_TOO_LARGE", 1},
+        {"--steps 2147483648", "problem.steps", 1},
+        {"--dims 4294967296 --orders 4294967296", "SMNN_ERROR", 1},
+        {"--batch -1", "not a whole number", 2},
+        {"--batch 3x", "not a whole number", 2},
+        {"--steps 1", "out of range", 2},
+    };
+    char cmd[1024];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(cmd, sizeof cmd, "%s %s --no-peers --repeats 1 --warmup 0", exe, cases[i].args);
+        int rc = run(cmd);
+        const char *err = slurp("stderr.txt");
+        if (rc != cases[i].rc || !strstr(err, cases[i].message))
+            fail_msg("smnn-bench %s: exit %d (expected %d), stderr: %s", cases[i].args, rc,
+                     cases[i].rc, err);
+    }
+}
+
 static void test_validate_hardening(void **state) {
     (void)state;
     const char *exe = getenv("SMNN_VALIDATE");
@@ -529,6 +558,7 @@ int main(void) {
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_validate_hardening),
+        cmocka_unit_test(test_bench_sizes),
     };
     return cmocka_run_group_tests_name("tools", tests, setup, teardown);
 }
