@@ -93,6 +93,9 @@ smnn_status smnn__program_get(smnn_context *ctx, const char *const *sources, siz
                               const char *options, cl_program *program,
                               smnn__program_origin *from);
 
+/* The build options of the library's kernels program for one precision and one set of tuning
+ * defines (extra may be NULL), appended to *out. */
+void smnn__kernels_options(smnn_precision precision, const char *extra, smnn__str *out);
 /* The library's kernels program for one precision and one set of tuning defines (extra may be
  * NULL). Adds the precision define and checks fp64. */
 smnn_status smnn__kernels_program(smnn_context *ctx, smnn_precision precision, const char *extra,

@@ -139,6 +139,11 @@ smnn_status smnn__program_get(smnn_context *ctx, const char *const *sources, siz
     return SMNN_SUCCESS;
 }
 
+void smnn__kernels_options(smnn_precision precision, const char *extra, smnn__str *out) {
+    smnn__str_printf(out, "-cl-std=CL1.2 -DSMNN_DOUBLE=%d%s%s", precision == SMNN_PRECISION_DOUBLE,
+                     extra ? " " : "", extra ? extra : "");
+}
+
 smnn_status smnn__kernels_program(smnn_context *ctx, smnn_precision precision, const char *extra,
                                   cl_program *program) {
     if (precision != SMNN_PRECISION_DOUBLE && precision != SMNN_PRECISION_SINGLE)
@@ -152,8 +157,7 @@ smnn_status smnn__kernels_program(smnn_context *ctx, smnn_precision precision, c
     size_t n = smnn__cl_source_count < 16 ? smnn__cl_source_count : 16;
     for (size_t i = 0; i < n; i++) srcs[i] = smnn__cl_sources[i].text;
     smnn__str opts = {0};
-    smnn__str_printf(&opts, "-cl-std=CL1.2 -DSMNN_DOUBLE=%d%s%s",
-                     precision == SMNN_PRECISION_DOUBLE, extra ? " " : "", extra ? extra : "");
+    smnn__kernels_options(precision, extra, &opts);
     if (opts.failed) {
         smnn__str_free(&opts);
         return FAIL(ctx, SMNN_ERROR_OUT_OF_HOST_MEMORY, "build options");

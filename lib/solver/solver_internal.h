@@ -31,6 +31,9 @@ typedef struct smnn__kernel_shape {
  * the block does not fit the variant or the device. */
 smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
                                    const smnn_plan_options *opt, smnn__kernel_shape *shape);
+/* The -D defines of a shape's program (at most SMNN__SHAPE_DEFINES_LEN bytes with the NUL). */
+#define SMNN__SHAPE_DEFINES_LEN 160
+void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len);
 /* Builds (or fetches from the caches) the program for a shape. */
 smnn_status smnn__shape_program(smnn_context *ctx, smnn_precision precision,
                                 const smnn__kernel_shape *shape, cl_program *program);

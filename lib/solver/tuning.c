@@ -3,8 +3,10 @@
  *
  * The table is read top to bottom; the first row whose vendor, device kind, block size and batch
  * match applies. Rows carry the measurement behind them; `smnn-info` prints them. No row is
- * vendor-specific yet: every measurement so far is PoCL's CPU device (bench/RESULTS.md), and GPU
- * rows follow the per-work-item private-memory analysis in shared/DESIGN.md section 6. */
+ * vendor-specific yet: every timing so far is PoCL's CPU device (bench/RESULTS.md); the GPU rows
+ * rest on the offline compile of every program for nvptx64 and amdgcn (bench/smnn-gpu-compile,
+ * numbers in bench/RESULTS.md "GPU"): per-work-item private memory grows as n^2 and reaches
+ * kilobytes above n = 8, where one work-group per system keeps the block in local memory. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +22,13 @@ static const smnn_tuning_rule table[] = {
      "below a vector of systems, lanes would only hold copies (B = 1, T = 1e5: 138 ns per step "
      "with one lane, 218 with eight); blocks up to 16 still run well one per work-item"},
     {"", "", 8, 1, SMNN_VARIANT_PRIVATE, 1,
-     "small blocks fit in registers: one system per work-item, coalesced workspace"},
+     "small blocks: one system per work-item, coalesced workspace, no barriers; offline "
+     "(smnn-gpu-compile) the factor keeps 264 B (n = 3) to 1.5 KB (n = 8) per work-item in "
+     "PTX local memory in double, 192-256 VGPRs on gfx90a; not yet timed on a GPU"},
     {"", "", 64, 1, SMNN_VARIANT_LOCAL, 1,
-     "larger blocks: one work-group per system, the pivot block in local memory"},
+     "larger blocks: one work-group per system, the pivot block in local memory; offline the "
+     "private factor needs 5 KB (n = 16) to 69 KB (n = 64) per work-item in double, the local "
+     "one 0.6-2.6 KB"},
 };
 #define TABLE_LEN (sizeof table / sizeof table[0])
 
@@ -208,13 +214,17 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
     return SMNN_SUCCESS;
 }
 
+void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len) {
+    int n = snprintf(buf, len, "-DSMNN_VARIANT=%d -DNMAX=%d -DWG=%d -DVW=%d",
+                     (int)shape->variant, shape->nmax, shape->wg, shape->vw);
+    if (shape->dims > 0 && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, " -DNFIX=%d -DVFIX=%d -DR1FIX=%d -DQFIX=%d",
+                 shape->dims * shape->orders, shape->dims, shape->orders, shape->equations);
+}
+
 smnn_status smnn__shape_program(smnn_context *ctx, smnn_precision precision,
                                 const smnn__kernel_shape *shape, cl_program *program) {
-    char extra[160];
-    int n = snprintf(extra, sizeof extra, "-DSMNN_VARIANT=%d -DNMAX=%d -DWG=%d -DVW=%d",
-                     (int)shape->variant, shape->nmax, shape->wg, shape->vw);
-    if (shape->dims > 0 && n > 0 && (size_t)n < sizeof extra)
-        snprintf(extra + n, sizeof extra - (size_t)n, " -DNFIX=%d -DVFIX=%d -DR1FIX=%d -DQFIX=%d",
-                 shape->dims * shape->orders, shape->dims, shape->orders, shape->equations);
+    char extra[SMNN__SHAPE_DEFINES_LEN];
+    smnn__shape_defines(shape, extra, sizeof extra);
     return smnn__kernels_program(ctx, precision, extra, program);
 }
