@@ -64,6 +64,20 @@ void test_assert_allclose(const double *a, const double *b, size_t n, double rto
     }
 }
 
+void test_assert_matches_reference(const double *y, const double *ref, size_t n,
+                                   smnn_precision prec, const char *what, const char *file,
+                                   int line) {
+    if (prec == SMNN_PRECISION_DOUBLE) {
+        test_assert_allclose(y, ref, n, 1e-10, 1e-12, what, file, line);
+        return;
+    }
+    double e = test_rel_err(y, ref, n);
+    if (!(e <= 1e-4)) {
+        print_error("%s:%d: %s: single-precision relative error %g > 1e-4\n", file, line, what, e);
+        _fail(file, line);
+    }
+}
+
 void test_inputs_make(const smnn_problem *p, test_rng *r, double slo, double shi,
                       test_inputs *in) {
     assert_int_equal(rp_inputs_make(p, r, slo, shi, in), 0);
@@ -134,6 +148,24 @@ void test_context_release(void) {
     shared_ctx = NULL;
 }
 
+int test_has_fp64(void) {
+    smnn_context *ctx = test_context();
+    return ctx && smnn_context_device(ctx)->has_fp64;
+}
+
+smnn_precision test_device_precision(void) {
+    return test_has_fp64() ? SMNN_PRECISION_DOUBLE : SMNN_PRECISION_SINGLE;
+}
+
+int test_lacks_fp64(const char *what) {
+    if (test_has_fp64()) return 0;
+    smnn_context *ctx = test_context();
+    fprintf(stderr,
+            "# skipped: %s needs double precision (cl_khr_fp64), which device '%s' lacks\n", what,
+            ctx ? smnn_context_device(ctx)->device_name : "(no context)");
+    return 1;
+}
+
 int test_teardown_context(void **state) {
     (void)state;
     test_context_release();
@@ -155,6 +187,24 @@ void test_device_inputs(const smnn_problem *p, const test_inputs *in, cl_mem b[5
     b[2] = test_device_copy(in->u, smnn_problem_u_count(p));
     b[3] = test_device_copy(in->s, smnn_problem_s_count(p));
     b[4] = test_device_copy(NULL, smnn_problem_y_count(p));
+}
+
+void test_device_inputs_as(const smnn_problem *p, const test_inputs *in, smnn_precision prec,
+                           cl_mem b[5]) {
+    if (prec == SMNN_PRECISION_DOUBLE) {
+        test_device_inputs(p, in, b);
+        return;
+    }
+    smnn_context *ctx = test_context();
+    const double *src[4] = {in->c, in->d, in->u, in->s};
+    size_t n[4] = {smnn_problem_c_count(p), smnn_problem_d_count(p), smnn_problem_u_count(p),
+                   smnn_problem_s_count(p)};
+    for (int k = 0; k < 4; k++)
+        assert_status(smnn_buffer_from_host(ctx, prec, src[k], n[k], &b[k]), SMNN_SUCCESS);
+    cl_int err;
+    b[4] = clCreateBuffer(smnn_context_cl_context(ctx), CL_MEM_READ_WRITE,
+                          smnn_problem_y_count(p) * sizeof(cl_float), NULL, &err);
+    assert_non_null(b[4]);
 }
 
 void test_release_buffers(cl_mem *b, size_t n) {

@@ -33,6 +33,15 @@ double test_rel_err(const double *a, const double *b, size_t n);
 void test_assert_allclose(const double *a, const double *b, size_t n, double rtol, double atol,
                           const char *what, const char *file, int line);
 
+/* A device solution y against the dense reference: elementwise within rtol 1e-10, atol 1e-12
+ * in double precision; in single, a normwise relative error of at most 1e-4 (float keeps 7
+ * digits, and the well-conditioned test problems lose at most 3 of them: test_solve's bound). */
+#define assert_matches_reference(y, ref, n, prec)                                                  \
+    test_assert_matches_reference((y), (ref), (n), (prec), #y, __FILE__, __LINE__)
+void test_assert_matches_reference(const double *y, const double *ref, size_t n,
+                                   smnn_precision prec, const char *what, const char *file,
+                                   int line);
+
 /* Random inputs for p from the shared maker (rp_inputs_make): coefficients in [-1, 1) with the
  * highest order of variable q (mod V) in equation q raised by 1.5, rhs and init in [-1, 1),
  * steps in [slo, shi). Fails the test when memory runs out. */
@@ -59,6 +68,20 @@ void test_canaried_free(double *buf);
 /* The context shared by a test binary (created on first use from SMNN_DEVICE / default). */
 smnn_context *test_context(void);
 void test_context_release(void);
+/* Whether the shared context's device has cl_khr_fp64, and the precision tests that can run in
+ * either take there: double with fp64, single without. */
+int test_has_fp64(void);
+smnn_precision test_device_precision(void);
+/* Prints "# skipped: WHAT needs double precision (cl_khr_fp64), which device 'NAME' lacks" to
+ * stderr and returns 1 when the shared device has no fp64, else returns 0: for the
+ * double-precision parts of a test whose other parts run in single. */
+int test_lacks_fp64(const char *what);
+/* At the start of a test that needs fp64 throughout: prints the reason and skips the test
+ * (cmocka's skip()) on a device without it. */
+#define test_skip_without_fp64()                                                                   \
+    do {                                                                                           \
+        if (test_lacks_fp64(__func__)) skip();                                                     \
+    } while (0)
 /* A cmocka group teardown that releases the shared context. */
 int test_teardown_context(void **state);
 
@@ -67,6 +90,10 @@ int test_teardown_context(void **state);
 cl_mem test_device_copy(const double *x, size_t n);
 /* Copies of c, d, u, s of p into b[0..4) and an output buffer of y's size into b[4]. */
 void test_device_inputs(const smnn_problem *p, const test_inputs *in, cl_mem b[5]);
+/* The same with elements of precision prec (cl_double or cl_float), for a plan of that
+ * precision; read y back with smnn_buffer_to_host. */
+void test_device_inputs_as(const smnn_problem *p, const test_inputs *in, smnn_precision prec,
+                           cl_mem b[5]);
 void test_release_buffers(cl_mem *b, size_t n);
 
 #endif
