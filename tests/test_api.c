@@ -218,6 +218,8 @@ static void test_option_struct_size_padding(void **state) {
 static void test_problem_struct_size(void **state) {
     (void)state;
     smnn_context *ctx = test_context();
+    /* The device's precision, so that a device without fp64 checks the same. */
+    smnn_plan_options o = test_options(test_device_precision(), SMNN_VARIANT_AUTO);
     struct {
         smnn_problem p;
         unsigned char after[64];
@@ -227,7 +229,7 @@ static void test_problem_struct_size(void **state) {
     pad.p.struct_size = SMNN__PROBLEM_MIN_SIZE;
     assert_status(smnn_problem_validate(&pad.p), SMNN_SUCCESS);
     smnn_plan *plan = NULL;
-    assert_status(smnn_plan_create(ctx, &pad.p, NULL, &plan), SMNN_SUCCESS);
+    assert_status(smnn_plan_create(ctx, &pad.p, &o, &plan), SMNN_SUCCESS);
     assert_int_equal(smnn_plan_problem(plan)->struct_size, sizeof(smnn_problem));
     assert_int_equal(smnn_plan_problem(plan)->batch, 12);
     smnn_plan_free(plan);
@@ -238,10 +240,10 @@ static void test_problem_struct_size(void **state) {
         assert_status(smnn_problem_validate(&p), SMNN_ERROR_INVALID_ARGUMENT);
         assert_non_null(strstr(smnn_last_error(), "problem.struct_size"));
         plan = (smnn_plan *)&p;
-        assert_status(smnn_plan_create(ctx, &p, NULL, &plan), SMNN_ERROR_INVALID_ARGUMENT);
+        assert_status(smnn_plan_create(ctx, &p, &o, &plan), SMNN_ERROR_INVALID_ARGUMENT);
         assert_null(plan);
         assert_non_null(strstr(smnn_context_last_error(ctx), "problem.struct_size"));
-        assert_status(smnn_plan_prepare(ctx, &p, NULL), SMNN_ERROR_INVALID_ARGUMENT);
+        assert_status(smnn_plan_prepare(ctx, &p, &o), SMNN_ERROR_INVALID_ARGUMENT);
         smnn_layout L;
         assert_status(smnn_problem_layout(&p, SMNN_INPUT_C, &L), SMNN_ERROR_INVALID_ARGUMENT);
     }
@@ -254,8 +256,7 @@ static void test_environment_overrides(void **state) {
     clear_overrides();
     smnn_context *ctx = test_context();
     smnn_problem p = small_problem();
-    smnn_plan_options o = test_options(SMNN_PRECISION_DOUBLE, SMNN_VARIANT_PRIVATE);
-    if (!smnn_context_device(ctx)->has_fp64) o.precision = SMNN_PRECISION_SINGLE;
+    smnn_plan_options o = test_options(test_device_precision(), SMNN_VARIANT_PRIVATE);
     size_t elem = o.precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
     size_t limit = 4 * 9 * (21 + 36 + 6) * elem; /* 4 systems' workspace (T = 9, n = 6) */
     char text[32];

@@ -46,6 +46,7 @@ static double oscillator_error(size_t orders, double h, size_t T) {
  * whose accuracy follows the discretisation; measured here against cos(t). */
 static void test_step_range_and_high_order(void **state) {
     (void)state;
+    test_skip_without_fp64();
     const double hs[] = {1e-8, 1e-4, 1e-2, 1, 1e3};
     for (size_t orders = 3; orders <= 6; orders++) {
         for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
@@ -82,6 +83,7 @@ static double oscillator_max(size_t orders, double h, size_t T, double *err) {
 
 static void test_very_long_sequence(void **state) {
     (void)state;
+    test_skip_without_fp64();
     const struct { size_t T; double h; } runs[] = {{1000000, 1e-5}, {1000000, 1e-4}, {100000, 1e-3}};
     for (size_t i = 0; i < 3; i++) {
         double err, ymax = oscillator_max(3, runs[i].h, runs[i].T, &err);
@@ -96,6 +98,7 @@ static void test_very_long_sequence(void **state) {
  * SMNN_ERROR_NOT_CONVERGED with y written; the asynchronous query says the same. */
 static void test_refinement_convergence_is_reported(void **state) {
     (void)state;
+    test_skip_without_fp64();
     const struct { size_t T; double h; smnn_status want; } runs[] = {
         {20000, 5e-4, SMNN_SUCCESS}, {100000, 1e-3, SMNN_ERROR_NOT_CONVERGED}};
     for (size_t i = 0; i < 2; i++) {
@@ -148,6 +151,7 @@ static void test_refinement_convergence_is_reported(void **state) {
  * valid least-squares problem (time running backwards) and solves. */
 static void test_zero_and_negative_steps_on_device(void **state) {
     (void)state;
+    test_skip_without_fp64();
     smnn_context *ctx = test_context();
     smnn_problem p = one_var(3, 6, 3);
     test_rng r = test_rng_make(41);
@@ -205,8 +209,11 @@ static void test_nonfinite_each_input(void **state) {
     test_inputs_make(&p, &r, 0.3, 1.2, &in);
     size_t ny = smnn_problem_y_count(&p), per = 7 * 3;
     double *clean = malloc(ny * sizeof *clean), *y = malloc(ny * sizeof *y);
+    /* The device's precision: isolation holds in single precision too. */
+    smnn_precision prec = test_device_precision();
+    smnn_plan_options opt = test_options(prec, SMNN_VARIANT_AUTO);
     smnn_plan *plan = NULL;
-    assert_status(smnn_plan_create(ctx, &p, NULL, &plan), SMNN_SUCCESS);
+    assert_status(smnn_plan_create(ctx, &p, &opt, &plan), SMNN_SUCCESS);
     assert_status(smnn_solve(plan, in.c, in.d, in.u, in.s, clean), SMNN_SUCCESS);
     double *src[4] = {in.c, in.d, in.u, in.s};
     size_t per_sys[4] = {7 * 3, 7, 2, 6};
@@ -217,13 +224,12 @@ static void test_nonfinite_each_input(void **state) {
             double keep = src[which][victim * per_sys[which] + at];
             src[which][victim * per_sys[which] + at] = bad[kind];
             cl_mem b[5];
-            test_device_inputs(&p, &in, b);
+            test_device_inputs_as(&p, &in, prec, b);
             assert_status(smnn_solve_async(plan, NULL, b[0], b[1], b[2], b[3], b[4], 0, NULL, NULL),
                           SMNN_SUCCESS);
             smnn_failure_report rep;
             assert_status(smnn_plan_failures(plan, &rep), SMNN_SUCCESS);
-            clEnqueueReadBuffer(smnn_context_cl_queue(ctx), b[4], CL_TRUE, 0, ny * 8, y, 0, NULL,
-                                NULL);
+            assert_status(smnn_buffer_to_host(ctx, prec, b[4], ny, y), SMNN_SUCCESS);
             if (rep.count != 1 || rep.first_system != victim)
                 fail_msg("input %d value %g: %zu failures, first %zu (expected system %zu)", which,
                          bad[kind], rep.count, rep.first_system, victim);
@@ -253,7 +259,8 @@ typedef struct job {
 static void *worker(void *arg) {
     job *j = arg;
     smnn_plan *plan = NULL;
-    j->st = smnn_plan_create(test_context(), &j->p, NULL, &plan);
+    smnn_plan_options o = test_options(test_device_precision(), SMNN_VARIANT_AUTO);
+    j->st = smnn_plan_create(test_context(), &j->p, &o, &plan);
     for (int rep = 0; rep < 20 && j->st == SMNN_SUCCESS; rep++)
         j->st = smnn_solve(plan, j->in.c, j->in.d, j->in.u, j->in.s, j->y);
     smnn_plan_free(plan);
