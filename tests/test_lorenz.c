@@ -60,6 +60,7 @@ static void coefficients(const char *json, double xi[10][3]) {
 
 static void test_lorenz(void **state) {
     (void)state;
+    test_skip_without_fp64(); /* smnn-lorenz runs in double (CLBlastDgemm) */
     int status;
     char *json = run_tool(slow ? "" : "--iterations 600 --batch 128", &status);
     assert_int_equal(status, 0);
@@ -129,6 +130,7 @@ static const char *slurp(const char *name) {
  * Sizes that cannot be held: exit 2 or 1 with a message, never a crash. */
 static void test_plot_and_sizes(void **state) {
     (void)state;
+    test_skip_without_fp64(); /* smnn-lorenz runs in double (CLBlastDgemm) */
     if (slow) skip();
     snprintf(dir, sizeof dir, "/tmp/smnn-lorenz-plot-%ld", (long)getpid());
     char args[2048];
@@ -203,5 +205,6 @@ int main(int argc, char **argv) {
     }
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_lorenz), cmocka_unit_test(test_usage),
                                        cmocka_unit_test(test_plot_and_sizes)};
-    return cmocka_run_group_tests_name(slow ? "lorenz (slow)" : "lorenz", tests, NULL, NULL);
+    return cmocka_run_group_tests_name(slow ? "lorenz (slow)" : "lorenz", tests, NULL,
+                                       test_teardown_context);
 }

@@ -81,6 +81,7 @@ static void make_files(size_t B, size_t T, int cshared, int sshared) {
 
 static void test_solve_matches_reference(void **state) {
     (void)state;
+    test_skip_without_fp64(); /* smnn-solve's default precision is double */
     for (int shared = 0; shared < 2; shared++) {
         make_files(4, 12, shared, shared);
         char extra[512];
@@ -115,6 +116,7 @@ static void test_solve_matches_reference(void **state) {
 /* --grad-y / --grad-out: device gradients agree with the reference's finite differences. */
 static void test_solve_gradients(void **state) {
     (void)state;
+    test_skip_without_fp64(); /* smnn-solve's default precision is double */
     make_files(2, 6, 1, 1); /* c and s shared: their gradients are sums */
     size_t ys[4] = {2, 6, 2, 3};
     double gyv[72];
@@ -198,6 +200,8 @@ static void test_solve_errors(void **state) {
     double zeros[21] = {0};
     size_t s_ok[2] = {3, 7};
     write_npy("s.npy", zeros, s_ok, 2);
+    /* The check is the same in either precision: single where the device has no fp64. */
+    if (!test_has_fp64()) strcat(extra, " --precision single");
     assert_int_equal(run(solve_cmd(extra)), 1);
     assert_non_null(strstr(slurp("stderr.txt"), "steps must be > 0"));
     /* A Fortran-order file and a truncated file. */
@@ -238,6 +242,7 @@ static int is_npy(const char *name) {
  * outputs of a run committed together or not at all, --out never one of the gradient files. */
 static void test_solve_outputs(void **state) {
     (void)state;
+    test_skip_without_fp64(); /* smnn-solve's default precision is double */
     make_files(2, 6, 1, 1);
     size_t ys[4] = {2, 6, 2, 3};
     double gyv[72] = {0};
@@ -367,6 +372,7 @@ static void test_validate(void **state) {
     (void)state;
     const char *exe = getenv("SMNN_VALIDATE");
     if (!exe || !*exe) skip(); /* built only with GSL */
+    test_skip_without_fp64(); /* smnn-validate's default precision is double */
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "%s --format json --repeats 1 --plot %s/fig.png", exe, dir);
     assert_int_equal(run(cmd), 0);
@@ -474,7 +480,8 @@ static void test_bench_sizes(void **state) {
 static void test_validate_hardening(void **state) {
     (void)state;
     const char *exe = getenv("SMNN_VALIDATE");
-    if (!exe || !*exe) skip();
+    if (!exe || !*exe) skip(); /* built only with GSL */
+    test_skip_without_fp64(); /* smnn-validate's default precision is double */
     char cmd[4096];
     const char *fast = "--steps 40 --repeats 1";
     const char *names[] = {"v.png'; system 'touch PWNED'; set output 'w.png", "it's.png",
@@ -544,6 +551,7 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
     (void)state;
+    test_context_release(); /* opened to ask whether the device has fp64 */
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     return system(cmd) == 0 ? 0 : -1;
