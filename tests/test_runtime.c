@@ -32,6 +32,56 @@ static void test_enumerate(void **state) {
     smnn_device_list_free(NULL);
 }
 
+/* Platforms that list no device (Mesa's Clover without a supported GPU, Rusticl without
+ * RUSTICL_ENABLE) are skipped by the device list: it still succeeds, holds every device of the
+ * other platforms and none of theirs. Skipped, saying so, where every platform has a device. */
+static void test_platforms_without_devices(void **state) {
+    (void)state;
+    cl_uint np = 0;
+    assert_int_equal(clGetPlatformIDs(0, NULL, &np), CL_SUCCESS);
+    cl_platform_id *pfs = calloc(np, sizeof *pfs);
+    assert_non_null(pfs);
+    assert_int_equal(clGetPlatformIDs(np, pfs, NULL), CL_SUCCESS);
+    size_t empty = 0, devices = 0;
+    unsigned char *is_empty = calloc(np, 1);
+    assert_non_null(is_empty);
+    for (cl_uint p = 0; p < np; p++) {
+        cl_uint nd = 0;
+        cl_int err = clGetDeviceIDs(pfs[p], CL_DEVICE_TYPE_ALL, 0, NULL, &nd);
+        if (err != CL_SUCCESS || nd == 0) {
+            char name[128] = "";
+            clGetPlatformInfo(pfs[p], CL_PLATFORM_NAME, sizeof name, name, NULL);
+            fprintf(stderr, "# platform %u '%s' has no device (%d)\n", p, name, (int)err);
+            is_empty[p] = 1;
+            empty++;
+        } else {
+            devices += nd;
+        }
+    }
+    free(pfs);
+    if (!empty) {
+        free(is_empty);
+        fprintf(stderr, "# skipped: every OpenCL platform here has a device (installing "
+                        "mesa-opencl-icd registers Clover, which has none)\n");
+        skip();
+    }
+    smnn_device_list *list = NULL;
+    assert_status(smnn_device_list_create(&list), SMNN_SUCCESS);
+    assert_int_equal(smnn_device_list_count(list), devices);
+    for (size_t i = 0; i < smnn_device_list_count(list); i++) {
+        const smnn_device_info *d = smnn_device_list_at(list, i);
+        assert_true(d->platform_index < np);
+        if (is_empty[d->platform_index])
+            fail_msg("device %zu '%s' listed on platform %u, which has no device", i,
+                     d->device_name, d->platform_index);
+        assert_true(strlen(d->device_name) > 0);
+    }
+    fprintf(stderr, "# %zu platform(s) without devices skipped; %zu device(s) listed\n", empty,
+            devices);
+    smnn_device_list_free(list);
+    free(is_empty);
+}
+
 static void test_choose(void **state) {
     (void)state;
     smnn_device_list *list = NULL;
@@ -307,6 +357,7 @@ static void test_status_strings(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_status_strings), cmocka_unit_test(test_enumerate),
+        cmocka_unit_test(test_platforms_without_devices),
         cmocka_unit_test(test_choose),         cmocka_unit_test(test_context_adopt),
         cmocka_unit_test(test_build_all),      cmocka_unit_test(test_broken_source),
         cmocka_unit_test(test_disk_cache),
