@@ -20,5 +20,6 @@ if ! "$info" --no-self-check 2>/dev/null | grep -q "^Chosen device: .*llvmpipe";
 fi
 # The 'reference' suite (the dense host reference, about 6 minutes on two cores) and 'slow' are
 # left out: they never use the OpenCL device, so Rusticl adds nothing to what the PoCL pass
-# checks; with them the pass took 6.5 minutes from cold caches, without them about 2.
+# checks; with them the pass took 6.5 minutes from cold caches on two shared cores, without
+# them 26 s to 2 minutes.
 meson test -C "$build" --no-rebuild --print-errorlogs --logbase testlog-rusticl --no-suite reference --no-suite slow "$@"
