@@ -22,6 +22,7 @@ typedef struct plan_setup {
     size_t chunk_cap, bcap, nchunks;
     size_t info_bytes;          /* the failure codes: an int per system */
     int explicit_width;         /* options.systems_per_item was set by the caller */
+    cl_program program;         /* the shape's program (owned by the context) */
 } plan_setup;
 
 /* Splits the batch into chunks whose workspace fits one allocation. Chunks hold whole lane
@@ -102,16 +103,27 @@ static smnn_status setup(smnn_context *ctx, const smnn_problem *p, const smnn_pl
         return FAIL(ctx, SMNN_ERROR_TOO_LARGE, "batch %zu or steps %zu too large for the kernels",
                     s->p.batch, s->p.steps);
     FORWARD_IF_ERROR(smnn__kernel_shape_for(ctx, &s->p, &s->opt, &s->shape));
-    return chunking(ctx, s);
+    FORWARD_IF_ERROR(chunking(ctx, s));
+    st = smnn__shape_program(ctx, s->opt.precision, &s->shape, &s->program);
+    if (st == SMNN_ERROR_UNSUPPORTED && s->opt.variant == SMNN_VARIANT_AUTO &&
+        s->shape.variant == SMNN_VARIANT_LOCAL) {
+        /* The table chose the local variant but this driver cannot run its kernels (local
+         * memory): the private variant holds every block the local one does. */
+        smnn__clear_error();
+        smnn_plan_options priv = s->opt;
+        priv.variant = SMNN_VARIANT_PRIVATE;
+        FORWARD_IF_ERROR(smnn__kernel_shape_for(ctx, &s->p, &priv, &s->shape));
+        FORWARD_IF_ERROR(chunking(ctx, s));
+        st = smnn__shape_program(ctx, s->opt.precision, &s->shape, &s->program);
+    }
+    return st;
 }
 
 smnn_status smnn_plan_prepare(smnn_context *ctx, const smnn_problem *p,
                               const smnn_plan_options *opt) {
     smnn__clear_error();
     plan_setup s;
-    FORWARD_IF_ERROR(setup(ctx, p, opt, &s));
-    cl_program prog;
-    return smnn__shape_program(ctx, s.opt.precision, &s.shape, &prog);
+    return setup(ctx, p, opt, &s);
 }
 
 /* Creates kernel `base`_`suffix` (suffix NULL: `base`), checks the local variant's work-group
@@ -223,9 +235,7 @@ smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p,
     plan->elem = s.opt.precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
     smnn__layouts(&plan->p, plan->in);
     smnn_status st = make_workspace(plan, &s);
-    cl_program prog = NULL;
-    if (st == SMNN_SUCCESS) st = smnn__shape_program(ctx, plan->opt.precision, &plan->shape, &prog);
-    if (st == SMNN_SUCCESS) st = make_kernels(plan, prog);
+    if (st == SMNN_SUCCESS) st = make_kernels(plan, s.program);
     if (st != SMNN_SUCCESS) {
         smnn_plan_free(plan);
         return st;

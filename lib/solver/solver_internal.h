@@ -34,9 +34,11 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
 /* The -D defines of a shape's program (at most SMNN__SHAPE_DEFINES_LEN bytes with the NUL). */
 #define SMNN__SHAPE_DEFINES_LEN 160
 void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len);
-/* Builds (or fetches from the caches) the program for a shape. */
+/* Builds (or fetches from the caches) the program for a shape. For the local variant, when the
+ * driver allows its kernels smaller work-groups than shape->wg, lowers shape->wg to the largest
+ * power of two it allows and rebuilds. */
 smnn_status smnn__shape_program(smnn_context *ctx, smnn_precision precision,
-                                const smnn__kernel_shape *shape, cl_program *program);
+                                smnn__kernel_shape *shape, cl_program *program);
 /* Resolves opt (NULL: defaults; an older, smaller struct: the rest defaulted) and the environment
  * overrides into *out; checks every field. */
 smnn_status smnn__options_resolve(smnn_context *ctx, const smnn_plan_options *opt,

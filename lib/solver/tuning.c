@@ -222,9 +222,61 @@ void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len)
                  shape->dims * shape->orders, shape->dims, shape->orders, shape->equations);
 }
 
+/* What the driver says of the local variant's kernels in prog: the smallest
+ * CL_KERNEL_WORK_GROUP_SIZE and the largest CL_KERNEL_LOCAL_MEM_SIZE (both 0 on error). */
+static void local_kernels_limits(smnn_context *ctx, cl_program prog, size_t *wg_limit,
+                                 cl_ulong *local_bytes) {
+    static const char *names[] = {"smnn_factor_local", "smnn_forward_substitute_local",
+                                  "smnn_back_substitute_local"};
+    *wg_limit = SIZE_MAX;
+    *local_bytes = 0;
+    for (int i = 0; i < 3; i++) {
+        cl_int err;
+        cl_kernel k = clCreateKernel(prog, names[i], &err);
+        size_t wg = 0;
+        cl_ulong lm = 0;
+        if (k) {
+            err = clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg,
+                                           &wg, NULL);
+            if (err == CL_SUCCESS)
+                err = clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_LOCAL_MEM_SIZE,
+                                               sizeof lm, &lm, NULL);
+            clReleaseKernel(k);
+        }
+        if (!k || err != CL_SUCCESS) {
+            *wg_limit = 0;
+            *local_bytes = 0;
+            return;
+        }
+        if (wg < *wg_limit) *wg_limit = wg;
+        if (lm > *local_bytes) *local_bytes = lm;
+    }
+}
+
 smnn_status smnn__shape_program(smnn_context *ctx, smnn_precision precision,
-                                const smnn__kernel_shape *shape, cl_program *program) {
+                                smnn__kernel_shape *shape, cl_program *program) {
     char extra[SMNN__SHAPE_DEFINES_LEN];
+    smnn__shape_defines(shape, extra, sizeof extra);
+    FORWARD_IF_ERROR(smnn__kernels_program(ctx, precision, extra, program));
+    if (shape->variant != SMNN_VARIANT_LOCAL || !ctx->device) return SMNN_SUCCESS;
+    /* The driver's own account of the local kernels can differ from ours (llvmpipe: work-groups
+     * of at most 32, and 33,800 bytes of local memory for a 17,168-byte request at n = 64 in
+     * single precision, beyond its 32 KiB; run anyway, they computed garbage). A kernel whose
+     * local memory exceeds the device's is refused; a smaller work-group limit is met by
+     * rebuilding with the largest power of two it allows (the kernels loop over rows in steps
+     * of WG, so any size works). */
+    size_t limit;
+    cl_ulong local_bytes;
+    local_kernels_limits(ctx, *program, &limit, &local_bytes);
+    if (local_bytes > ctx->info.local_mem_bytes)
+        return FAIL(ctx, SMNN_ERROR_UNSUPPORTED,
+                    "the local variant's kernels for this block need %llu bytes of local memory "
+                    "on device '%s', which has %llu", (unsigned long long)local_bytes,
+                    ctx->info.device_name, (unsigned long long)ctx->info.local_mem_bytes);
+    if (limit == 0 || limit >= (size_t)shape->wg) return SMNN_SUCCESS;
+    int wg = 1;
+    while ((size_t)wg * 2 <= limit) wg *= 2;
+    shape->wg = wg;
     smnn__shape_defines(shape, extra, sizeof extra);
     return smnn__kernels_program(ctx, precision, extra, program);
 }
