@@ -93,8 +93,11 @@ static smnn_status enqueue_nd(smnn_plan *plan, cl_command_queue q, cl_kernel k, 
     return SMNN_SUCCESS;
 }
 
+/* Work-groups of 64 work-items, or fewer where the device or a kernel allows less. */
 static size_t default_local(const smnn_plan *plan) {
-    return plan->ctx->info.max_work_group_size < 64 ? plan->ctx->info.max_work_group_size : 64;
+    size_t local = plan->ctx->info.max_work_group_size < 64 ? plan->ctx->info.max_work_group_size
+                                                             : 64;
+    return local < plan->kernel_wg_cap ? local : plan->kernel_wg_cap;
 }
 
 smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t ch,

@@ -135,16 +135,17 @@ static smnn_status make_kernel(smnn_plan *plan, cl_program prog, const char *bas
     cl_int err;
     *out = clCreateKernel(prog, name, &err);
     if (!*out) return FAIL_CL(plan->ctx, err, "clCreateKernel");
-    if (suffix && plan->shape.variant == SMNN_VARIANT_LOCAL) {
-        size_t wg = 0;
-        err = clGetKernelWorkGroupInfo(*out, plan->ctx->device, CL_KERNEL_WORK_GROUP_SIZE,
-                                       sizeof wg, &wg, NULL);
-        if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clGetKernelWorkGroupInfo");
-        if (wg < (size_t)plan->shape.wg)
-            return FAIL(plan->ctx, SMNN_ERROR_UNSUPPORTED,
-                        "kernel %s allows work-groups of %zu, the local variant needs %d", name,
-                        wg, plan->shape.wg);
-    }
+    /* The driver's work-group limit for this kernel: launches never exceed the smallest (a
+     * driver may allow a kernel less than the device's maximum: llvmpipe, 32). */
+    size_t wg = 0;
+    err = clGetKernelWorkGroupInfo(*out, plan->ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof wg,
+                                   &wg, NULL);
+    if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clGetKernelWorkGroupInfo");
+    if (wg < plan->kernel_wg_cap) plan->kernel_wg_cap = wg;
+    if (suffix && plan->shape.variant == SMNN_VARIANT_LOCAL && wg < (size_t)plan->shape.wg)
+        return FAIL(plan->ctx, SMNN_ERROR_UNSUPPORTED,
+                    "kernel %s allows work-groups of %zu, the local variant needs %d", name, wg,
+                    plan->shape.wg);
     if (!with_problem) return SMNN_SUCCESS;
     /* contract.h SMNN_PROBLEM_ARGS: the same four leading arguments in every table. */
     const smnn_problem *p = &plan->p;
@@ -175,6 +176,7 @@ _Static_assert((int)SMNN_SOLVER_DIMS == (int)SMNN_RESIDUAL_DIMS && (int)SMNN_SOL
 
 static smnn_status make_kernels(smnn_plan *plan, cl_program prog) {
     const char *var = smnn_variant_name(plan->shape.variant);
+    plan->kernel_wg_cap = SIZE_MAX;
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_factor", var, 1, &plan->k_factor));
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_forward_substitute", var, 1, &plan->k_forward));
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_back_substitute", var, 1, &plan->k_back));

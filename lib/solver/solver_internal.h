@@ -58,6 +58,7 @@ struct smnn_plan {
     smnn_layout in[4];     /* layouts of c, d, u, s (smnn_input order) */
     smnn__kernel_shape shape;
     size_t n;    /* block size V * n_orders */
+    size_t kernel_wg_cap; /* the smallest CL_KERNEL_WORK_GROUP_SIZE of the plan's kernels */
     size_t elem; /* bytes per real: 8 or 4 */
     /* Kernels, with the problem arguments (contract.h SMNN_PROBLEM_ARGS) set at creation. */
     cl_kernel k_factor, k_forward, k_back, k_gradient, k_reduce, k_residual, k_add, k_check;

@@ -15,6 +15,13 @@
 #include "solver_internal.h"
 
 static const smnn_tuning_rule table[] = {
+    {"Mesa", "", 16, 1, SMNN_VARIANT_PRIVATE, 1,
+     "Rusticl on llvmpipe: the private variant fails from n = 32 (its private arrays, 9 KB per "
+     "work-item at n = 32; PoCL and Oclgrind compute the same kernels correctly), so only small "
+     "blocks go private"},
+    {"Mesa", "", 64, 1, SMNN_VARIANT_LOCAL, 1,
+     "Rusticl on llvmpipe: local variant above n = 16 (correct at n = 32; n = 64 needs more "
+     "than its 32 KiB of local memory and is refused)"},
     {"", "cpu", 64, 8, SMNN_VARIANT_PRIVATE, 8,
      "CPU drivers do not vectorise across work-items: one double8 of systems per work-item ran "
      "7.7x faster than one system (n = 3); n = 32: 2.2 us per system-step against 13.2 us local"},
