@@ -137,9 +137,19 @@ static size_t integrate(lorenz_params *lp, size_t steps, double h, double *out, 
     return i;
 }
 
+/* The library objects of the run, released by every failure exit as by the normal one. */
+static smnn_context *run_ctx;
+static smnn_plan *run_plan;
+
+static void fail_exit(void) {
+    smnn_plan_free(run_plan);
+    smnn_context_free(run_ctx);
+    exit(1);
+}
+
 static void die_cl(const char *what, cl_int err) {
     fprintf(stderr, "smnn-lorenz: %s failed: %s\n", what, smnn_cl_error_name(err));
-    exit(1);
+    fail_exit();
 }
 
 /* A device buffer, or exit 1 naming it and its size. */
@@ -149,14 +159,14 @@ static cl_mem buffer(cl_context cc, cl_mem_flags flags, size_t bytes, void *host
     if (!m || err != CL_SUCCESS) {
         fprintf(stderr, "smnn-lorenz: clCreateBuffer(%s, %zu bytes) failed: %s\n", name, bytes,
                 smnn_cl_error_name(err));
-        exit(1);
+        fail_exit();
     }
     return m;
 }
 
 static void die_smnn(const char *what) {
     fprintf(stderr, "smnn-lorenz: %s: %s\n", what, smnn_last_error());
-    exit(1);
+    fail_exit();
 }
 
 static void gemm(CLBlastTranspose ta, CLBlastTranspose tb, size_t m, size_t n, size_t k,
@@ -166,7 +176,7 @@ static void gemm(CLBlastTranspose ta, CLBlastTranspose tb, size_t m, size_t n, s
                                         0, ldb, 0.0, c, 0, ldc, &q, NULL);
     if (st != CLBlastSuccess) {
         fprintf(stderr, "smnn-lorenz: CLBlastDgemm failed with status %d\n", (int)st);
-        exit(1);
+        fail_exit();
     }
 }
 
@@ -433,6 +443,7 @@ int main(int argc, char **argv) {
     /* ---- Device, plan, buffers ------------------------------------------------------------- */
     smnn_context *ctx = NULL;
     if (smnn_context_create(o.device, &ctx) != SMNN_SUCCESS) die_smnn("context");
+    run_ctx = ctx;
     cl_context cc = smnn_context_cl_context(ctx);
     cl_command_queue q = smnn_context_cl_queue(ctx);
     size_t B = 3 * o.batch, T = o.chunk, rows = o.batch * T;
@@ -447,6 +458,7 @@ int main(int argc, char **argv) {
     p.w_smooth = o.w_smooth;
     smnn_plan *plan = NULL;
     if (smnn_plan_create(ctx, &p, NULL, &plan) != SMNN_SUCCESS) die_smnn("plan");
+    run_plan = plan;
     double c_host[16] = {0, 1}, s_host[1] = {o.step};
     cl_int err;
     cl_mem bc = buffer(cc, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, o.orders * sizeof(double), c_host, "c");
@@ -491,6 +503,7 @@ int main(int argc, char **argv) {
     size_t thresholds[3] = {o.iterations / 10 * 3 + o.iterations % 10 * 3 / 10,
                             o.iterations / 10 * 4 + o.iterations % 10 * 4 / 10, o.iterations / 2};
     const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    int diverged = 0; /* the loss left the doubles: no result, exit 1 after the cleanup */
     for (size_t it = 1; it <= o.iterations; it++) {
         double h0 = (1e-3 * hu_now_ms());
         for (size_t j = 0; j < o.batch; j++) start[j] = (size_t)(urand() * (double)(npts - T));
@@ -528,7 +541,8 @@ int main(int argc, char **argv) {
         }
         if (!isfinite(loss)) {
             fprintf(stderr, "smnn-lorenz: the loss became %g at step %zu; lower --lr\n", loss, it);
-            return 1;
+            diverged = 1;
+            break;
         }
         if (it == 1) first_loss = loss;
         clEnqueueWriteBuffer(q, bgy, CL_TRUE, 0, B * T * R1 * sizeof(double), gy, 0, NULL, NULL);
@@ -587,7 +601,9 @@ int main(int argc, char **argv) {
     }
     for (int v = 0; v < 3; v++) to_xi(&wh[v], theta[v], xi + v, 3);
     double seconds = (1e-3 * hu_now_ms()) - t_start, per_step = ((1e-3 * hu_now_ms()) - t_loop) / (double)o.iterations;
-    if (!strcmp(o.format, "json")) {
+    if (diverged) {
+        /* nothing to report */
+    } else if (!strcmp(o.format, "json")) {
         printf("{\"terms\": [");
         for (int k = 0; k < NTERMS; k++) printf("%s\"%s\"", k ? ", " : "", term_names[k]);
         printf("], \"coefficients\": [");
@@ -610,9 +626,9 @@ int main(int argc, char **argv) {
                first_loss, loss, seconds, 1e3 * per_step, 1e3 * t_solver / (double)o.iterations,
                1e3 * t_blas / (double)o.iterations, 1e3 * t_host / (double)o.iterations);
     }
-    int rc = 0;
+    int rc = diverged;
     fflush(stdout);
-    if (o.plot && plot(&o, data, npts, xi) != 0) rc = 1;
+    if (!diverged && o.plot && plot(&o, data, npts, xi) != 0) rc = 1;
     cl_mem all[] = {bc, bs, bphi, btheta, bd, bu, by, bgy, bgd, bgt};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clReleaseMemObject(all[i]);
     smnn_plan_free(plan);
