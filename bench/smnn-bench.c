@@ -77,11 +77,29 @@ static void check_cl(cl_int err, const char *what) {
     }
 }
 
-static double event_ms(cl_event a, cl_event b) {
+/* Some drivers' profiling timestamps do not advance, or by a nanosecond (Rusticl on llvmpipe):
+ * then every timing falls back to the wall clock, said once on stderr. */
+static int wall_only;
+
+static void note_wall_only(void) {
+    if (!wall_only)
+        fprintf(stderr, "smnn-bench: the device's profiling timestamps do not advance; timing "
+                "with the wall clock\n");
+    wall_only = 1;
+}
+
+/* Milliseconds between the ends of two events, or `wall` when the timestamps are unusable. */
+static double event_ms(cl_event a, cl_event b, double wall) {
     cl_ulong ta = 0, tb = 0;
     clGetEventProfilingInfo(a, CL_PROFILING_COMMAND_END, sizeof ta, &ta, NULL);
     clGetEventProfilingInfo(b, CL_PROFILING_COMMAND_END, sizeof tb, &tb, NULL);
-    return 1e-6 * (double)(tb - ta);
+    double dev = 1e-6 * (double)(tb - ta);
+    /* A device time below a hundredth of the wall time around it is a broken clock. */
+    if (wall_only || tb <= ta || dev * 100 < wall) {
+        note_wall_only();
+        return wall;
+    }
+    return dev;
 }
 
 /* Copy bandwidth of the device in GB/s (read + write bytes over kernel time), median of 5. */
@@ -108,12 +126,17 @@ static double copy_bandwidth(smnn_context *ctx) {
     double t[6];
     for (int r = 0; r < 6; r++) {
         cl_event ev;
+        clFinish(q);
+        double w0 = hu_now_ms();
         check_cl(clEnqueueNDRangeKernel(q, k, 1, NULL, &global, NULL, 0, NULL, &ev), "copy");
         clWaitForEvents(1, &ev);
-        cl_ulong t0, t1;
+        double wall = 1e-3 * (hu_now_ms() - w0);
+        cl_ulong t0 = 0, t1 = 0;
         clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
         clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
-        t[r] = 1e-9 * (double)(t1 - t0);
+        double dev = 1e-9 * (double)(t1 - t0);
+        if (t1 <= t0 || dev * 100 < wall) note_wall_only();
+        t[r] = wall_only ? wall : dev;
         clReleaseEvent(ev);
     }
     double sec = hu_median(t + 1, 5); /* the first run is warm-up */
@@ -219,7 +242,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
             clEnqueueMarkerWithWaitList(q, 0, NULL, &m1);
             clFinish(q);
             wall[r] = hu_now_ms() - w0;
-            dev[r] = event_ms(m0, m1);
+            dev[r] = event_ms(m0, m1, wall[r]);
             clReleaseEvent(m0);
             clReleaseEvent(m1);
         }
