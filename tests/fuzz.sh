@@ -18,7 +18,7 @@ flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std
 lib="lib/core/*.c lib/runtime/*.c lib/reference/*.c lib/solver/*.c $build/cl/kernels.c"
 libs="-lOpenCL -llapacke -lm -lpthread"
 # shellcheck disable=SC2086
-clang $flags tests/fuzz/fuzz_npy.c tools/common/npy.c -o "$out/fuzz_npy"
+clang $flags tests/fuzz/fuzz_npy.c tools/common/npy.c tools/common/outfile.c -o "$out/fuzz_npy"
 # shellcheck disable=SC2086
 clang $flags tests/fuzz/fuzz_cli.c tools/common/cli.c -o "$out/fuzz_cli"
 # shellcheck disable=SC2086
