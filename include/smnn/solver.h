@@ -17,8 +17,11 @@
  *    over the work-items.
  * SMNN_VARIANT_AUTO takes the first row of the tuning table (smnn_tuning_rule_at) that matches
  * the device and the shape; `smnn-info` prints the table. Blocks larger than 64 return
- * SMNN_ERROR_UNSUPPORTED. Each plan's program is specialised for its block shape (V, n_orders, Q)
- * so the block loops unroll; programs are cached per shape in memory and on disk.
+ * SMNN_ERROR_UNSUPPORTED. The driver has the last word on the local variant: its work-groups
+ * shrink to what the driver allows the kernels, and when the kernels need more local memory
+ * than the device has, a forced LOCAL plan returns SMNN_ERROR_UNSUPPORTED while AUTO takes the
+ * private variant. Each plan's program is specialised for its block shape (V, n_orders, Q) so
+ * the block loops unroll; programs are cached per shape in memory and on disk.
  *
  * Environment variables override the automatic choices (an option set explicitly wins over
  * them); they are listed in one place, README.md "Environment variables":
