@@ -162,6 +162,12 @@ smnn_status smnn__reference_cap(size_t *max_bytes);
 smnn_status smnn__reference_check_values(const char *name, const double *x, size_t count,
                                          int positive);
 
+/* Fails unless mem belongs to ctx's OpenCL context (SMNN_ERROR_INVALID_ARGUMENT) and holds at
+ * least `bytes` bytes (SMNN_ERROR_BUFFER_TOO_SMALL); `what` names the buffer and `owner` what
+ * it must share the context with, in the messages (runtime/transfer.c). */
+smnn_status smnn__check_mem(smnn_context *ctx, cl_mem mem, size_t bytes, const char *what,
+                            const char *owner);
+
 /* Allocation helper: multiplies with overflow check; returns 0 on overflow. */
 int smnn__mul_overflows(size_t a, size_t b, size_t *out);
 

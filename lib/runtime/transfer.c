@@ -6,6 +6,25 @@
 
 #include "../internal.h"
 
+smnn_status smnn__check_mem(smnn_context *ctx, cl_mem mem, size_t bytes, const char *what,
+                            const char *owner) {
+    /* A buffer of another OpenCL context cannot be used here (drivers may accept it and then
+     * read the wrong memory), so it is refused by name. */
+    cl_context in = NULL;
+    cl_int err = clGetMemObjectInfo(mem, CL_MEM_CONTEXT, sizeof in, &in, NULL);
+    if (err != CL_SUCCESS) return FAIL_CL(ctx, err, "clGetMemObjectInfo(CL_MEM_CONTEXT)");
+    if (in != ctx->cl_ctx)
+        return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                    "%s belongs to another OpenCL context than %s", what, owner);
+    size_t size = 0;
+    err = clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof size, &size, NULL);
+    if (err != CL_SUCCESS) return FAIL_CL(ctx, err, "clGetMemObjectInfo(CL_MEM_SIZE)");
+    if (size < bytes)
+        return FAIL(ctx, SMNN_ERROR_BUFFER_TOO_SMALL, "%s holds %zu bytes, %zu are needed", what,
+                    size, bytes);
+    return SMNN_SUCCESS;
+}
+
 static size_t elem_size(smnn_precision precision) {
     return precision == SMNN_PRECISION_DOUBLE ? 8 : precision == SMNN_PRECISION_SINGLE ? 4 : 0;
 }
@@ -53,21 +72,10 @@ smnn_status smnn_buffer_to_host(smnn_context *ctx, smnn_precision precision, cl_
     if (smnn__mul_overflows(count, sizeof(double), &bytes))
         return FAIL(ctx, SMNN_ERROR_TOO_LARGE, "%zu values overflow the address space", count);
     bytes = count * es;
-    cl_context owner = NULL;
-    cl_int err = clGetMemObjectInfo(buf, CL_MEM_CONTEXT, sizeof owner, &owner, NULL);
-    if (err != CL_SUCCESS) return FAIL_CL(ctx, err, "clGetMemObjectInfo(CL_MEM_CONTEXT)");
-    if (owner != ctx->cl_ctx)
-        return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT,
-                    "argument 'buf' belongs to another OpenCL context than ctx");
-    size_t have = 0;
-    err = clGetMemObjectInfo(buf, CL_MEM_SIZE, sizeof have, &have, NULL);
-    if (err != CL_SUCCESS) return FAIL_CL(ctx, err, "clGetMemObjectInfo(CL_MEM_SIZE)");
-    if (have < bytes)
-        return FAIL(ctx, SMNN_ERROR_BUFFER_TOO_SMALL, "buffer holds %zu bytes, reading %zu values "
-                    "needs %zu", have, count, bytes);
+    FORWARD_IF_ERROR(smnn__check_mem(ctx, buf, bytes, "argument 'buf'", "ctx"));
     void *tmp = es == 8 ? (void *)y : malloc(bytes);
     if (!tmp) return FAIL(ctx, SMNN_ERROR_OUT_OF_HOST_MEMORY, "conversion of %zu values", count);
-    err = clEnqueueReadBuffer(ctx->queue, buf, CL_TRUE, 0, bytes, tmp, 0, NULL, NULL);
+    cl_int err = clEnqueueReadBuffer(ctx->queue, buf, CL_TRUE, 0, bytes, tmp, 0, NULL, NULL);
     if (err == CL_SUCCESS && es == 4)
         for (size_t i = 0; i < count; i++) y[i] = ((float *)tmp)[i];
     if (es == 4) free(tmp);

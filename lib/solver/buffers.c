@@ -1,5 +1,7 @@
 /* Buffers: checks of the caller's device buffers, the plan's own scratch buffers, and host <->
  * device copies in the plan's precision (through runtime/transfer.c). */
+#include <stdio.h>
+
 #include "solver_internal.h"
 
 smnn_status smnn__check_buffer(smnn_plan *plan, const char *name, cl_mem mem, size_t count) {
@@ -8,22 +10,10 @@ smnn_status smnn__check_buffer(smnn_plan *plan, const char *name, cl_mem mem, si
         return FAIL(plan->ctx, SMNN_ERROR_TOO_LARGE, "buffer '%s': %zu values overflow the address "
                     "space", name, count);
     if (!mem) return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT, "buffer '%s' is NULL", name);
-    /* A buffer of another OpenCL context cannot be used by the plan's kernels (drivers may
-     * accept it and then read the wrong memory), so it is refused by name. */
-    cl_context owner = NULL;
-    cl_int err = clGetMemObjectInfo(mem, CL_MEM_CONTEXT, sizeof owner, &owner, NULL);
-    if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clGetMemObjectInfo(CL_MEM_CONTEXT)");
-    if (owner != plan->ctx->cl_ctx)
-        return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT,
-                    "buffer '%s' belongs to another OpenCL context than the plan", name);
-    size_t size = 0;
-    err = clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof size, &size, NULL);
-    if (err != CL_SUCCESS) return FAIL_CL(plan->ctx, err, "clGetMemObjectInfo(CL_MEM_SIZE)");
-    if (size < need)
-        return FAIL(plan->ctx, SMNN_ERROR_BUFFER_TOO_SMALL,
-                    "buffer '%s' holds %zu bytes, the problem needs %zu (%zu %s values)", name,
-                    size, need, count, plan->elem == 8 ? "double" : "float");
-    return SMNN_SUCCESS;
+    char what[64];
+    snprintf(what, sizeof what, "buffer '%s' (%zu %s values)", name, count,
+             plan->elem == 8 ? "double" : "float");
+    return smnn__check_mem(plan->ctx, mem, need, what, "the plan");
 }
 
 smnn_status smnn__ensure_buffer(smnn_plan *plan, cl_mem *buf, size_t *have, size_t bytes,
