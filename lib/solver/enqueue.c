@@ -76,6 +76,12 @@ smnn_status smnn__set_arg(smnn_plan *plan, cl_kernel k, cl_uint index, size_t si
                 smnn_cl_error_name(err), (int)err);
 }
 
+smnn_status smnn__set_args(smnn_plan *plan, cl_kernel k, const smnn__arg *args, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        FORWARD_IF_ERROR(smnn__set_arg(plan, k, args[i].index, args[i].size, args[i].value));
+    return SMNN_SUCCESS;
+}
+
 /* Enqueues k after *prev (or after the caller's wait list when *prev is NULL); *prev becomes
  * this launch's event. */
 static smnn_status enqueue_nd(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t global,
@@ -108,11 +114,7 @@ smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel 
     cl_long bofs = (cl_long)(ch * plan->chunk_cap);
     cl_int bcount = (cl_int)count, bcap = (cl_int)plan->bcap;
     /* Unused buffers are passed as NULL, which OpenCL allows for global pointer arguments. */
-    const struct {
-        cl_uint index;
-        size_t size;
-        const void *value;
-    } args[] = {
+    const smnn__arg args[] = {
         {SMNN_SOLVER_C, sizeof(cl_mem), &io->c},       {SMNN_SOLVER_D, sizeof(cl_mem), &io->d},
         {SMNN_SOLVER_U, sizeof(cl_mem), &io->u},       {SMNN_SOLVER_S, sizeof(cl_mem), &io->s},
         {SMNN_SOLVER_RHS, sizeof(cl_mem), &io->rhs},   {SMNN_SOLVER_Y, sizeof(cl_mem), &io->y},
@@ -120,10 +122,9 @@ smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel 
         {SMNN_SOLVER_BCOUNT, sizeof bcount, &bcount},  {SMNN_SOLVER_BCAP, sizeof bcap, &bcap},
         {SMNN_SOLVER_INFO, sizeof(cl_mem), &plan->info}, {SMNN_SOLVER_FLAGS, sizeof io->flags, &io->flags},
     };
-    _Static_assert(sizeof args / sizeof args[0] + 4 == SMNN_SOLVER_COUNT_,
+    _Static_assert(SMNN__NARGS(args) + 4 == SMNN_SOLVER_COUNT_,
                    "every per-call argument of contract.h's SMNN_SOLVER_ARGS is set");
-    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
-        FORWARD_IF_ERROR(smnn__set_arg(plan, k, args[i].index, args[i].size, args[i].value));
+    FORWARD_IF_ERROR(smnn__set_args(plan, k, args, SMNN__NARGS(args)));
     size_t local, global;
     if (plan->shape.variant == SMNN_VARIANT_LOCAL) {
         local = (size_t)plan->shape.wg;

@@ -53,11 +53,7 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
     if (st == SMNN_SUCCESS && want) {
         cl_kernel k = plan->k_gradient;
         cl_int batch = (cl_int)p->batch, w = want;
-        const struct {
-            cl_uint index;
-            size_t size;
-            const void *value;
-        } args[] = {
+        const smnn__arg args[] = {
             {SMNN_GRADIENT_C, sizeof(cl_mem), &c},     {SMNN_GRADIENT_D, sizeof(cl_mem), &d},
             {SMNN_GRADIENT_S, sizeof(cl_mem), &s},     {SMNN_GRADIENT_Y, sizeof(cl_mem), &y},
             {SMNN_GRADIENT_LAM, sizeof(cl_mem), &plan->lambda},
@@ -65,10 +61,9 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
             {SMNN_GRADIENT_GC, sizeof(cl_mem), &full[0]}, {SMNN_GRADIENT_GD, sizeof(cl_mem), &full[1]},
             {SMNN_GRADIENT_GU, sizeof(cl_mem), &full[2]}, {SMNN_GRADIENT_GS, sizeof(cl_mem), &full[3]},
         };
-        _Static_assert(sizeof args / sizeof args[0] + 4 == SMNN_GRADIENT_COUNT_,
+        _Static_assert(SMNN__NARGS(args) + 4 == SMNN_GRADIENT_COUNT_,
                        "every per-call argument of contract.h's SMNN_GRADIENT_ARGS is set");
-        for (size_t i = 0; i < sizeof args / sizeof args[0] && st == SMNN_SUCCESS; i++)
-            st = smnn__set_arg(plan, k, args[i].index, args[i].size, args[i].value);
+        st = smnn__set_args(plan, k, args, SMNN__NARGS(args));
         if (st == SMNN_SUCCESS)
             st = smnn__enqueue_items(plan, queue, k, p->batch * p->steps, num_wait, wait_list,
                                      &last);
@@ -80,13 +75,14 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
         cl_long B = (cl_long)in[i].full_batch, T = (cl_long)in[i].full_time,
                 R = (cl_long)in[i].row;
         cl_int sb = in[i].shared_batch, stt = in[i].shared_time;
-        if (st == SMNN_SUCCESS) st = smnn__set_arg(plan, k, SMNN_REDUCE_FULL, sizeof(cl_mem), &full[i]);
-        if (st == SMNN_SUCCESS) st = smnn__set_arg(plan, k, SMNN_REDUCE_OUT, sizeof(cl_mem), &outs[i]);
-        if (st == SMNN_SUCCESS) st = smnn__set_arg(plan, k, SMNN_REDUCE_B, sizeof B, &B);
-        if (st == SMNN_SUCCESS) st = smnn__set_arg(plan, k, SMNN_REDUCE_T, sizeof T, &T);
-        if (st == SMNN_SUCCESS) st = smnn__set_arg(plan, k, SMNN_REDUCE_R, sizeof R, &R);
-        if (st == SMNN_SUCCESS) st = smnn__set_arg(plan, k, SMNN_REDUCE_SUM_B, sizeof sb, &sb);
-        if (st == SMNN_SUCCESS) st = smnn__set_arg(plan, k, SMNN_REDUCE_SUM_T, sizeof stt, &stt);
+        const smnn__arg args[] = {
+            {SMNN_REDUCE_FULL, sizeof(cl_mem), &full[i]}, {SMNN_REDUCE_OUT, sizeof(cl_mem), &outs[i]},
+            {SMNN_REDUCE_B, sizeof B, &B},                {SMNN_REDUCE_T, sizeof T, &T},
+            {SMNN_REDUCE_R, sizeof R, &R},                {SMNN_REDUCE_SUM_B, sizeof sb, &sb},
+            {SMNN_REDUCE_SUM_T, sizeof stt, &stt},
+        };
+        _Static_assert(SMNN__NARGS(args) == SMNN_REDUCE_COUNT_, "every SMNN_REDUCE_ARGS is set");
+        st = smnn__set_args(plan, k, args, SMNN__NARGS(args));
         if (st == SMNN_SUCCESS)
             st = smnn__enqueue_items(plan, queue, k, in[i].count, num_wait, wait_list, &last);
     }

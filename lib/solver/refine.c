@@ -22,16 +22,27 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
     cl_int batch = (cl_int)p->batch;
     cl_long count = (cl_long)ny, per = (cl_long)(p->steps * plan->n);
     cl_kernel kr = plan->k_residual, ka = plan->k_add, kc = plan->k_check;
-    FORWARD_IF_ERROR(smnn__set_arg(plan, kr, SMNN_RESIDUAL_C, sizeof(cl_mem), &c));
-    FORWARD_IF_ERROR(smnn__set_arg(plan, kr, SMNN_RESIDUAL_D, sizeof(cl_mem), &d));
-    FORWARD_IF_ERROR(smnn__set_arg(plan, kr, SMNN_RESIDUAL_U, sizeof(cl_mem), &u));
-    FORWARD_IF_ERROR(smnn__set_arg(plan, kr, SMNN_RESIDUAL_S, sizeof(cl_mem), &plan->refine_s));
-    FORWARD_IF_ERROR(smnn__set_arg(plan, kr, SMNN_RESIDUAL_Y, sizeof(cl_mem), &y));
-    FORWARD_IF_ERROR(smnn__set_arg(plan, kr, SMNN_RESIDUAL_BATCH, sizeof batch, &batch));
-    FORWARD_IF_ERROR(smnn__set_arg(plan, kr, SMNN_RESIDUAL_R, sizeof(cl_mem), &plan->refine_r));
-    FORWARD_IF_ERROR(smnn__set_arg(plan, ka, SMNN_ADD_Y, sizeof(cl_mem), &y));
-    FORWARD_IF_ERROR(smnn__set_arg(plan, ka, SMNN_ADD_DELTA, sizeof(cl_mem), &plan->refine_delta));
-    FORWARD_IF_ERROR(smnn__set_arg(plan, ka, SMNN_ADD_COUNT, sizeof count, &count));
+    const smnn__arg residual[] = {
+        {SMNN_RESIDUAL_C, sizeof(cl_mem), &c},           {SMNN_RESIDUAL_D, sizeof(cl_mem), &d},
+        {SMNN_RESIDUAL_U, sizeof(cl_mem), &u},           {SMNN_RESIDUAL_S, sizeof(cl_mem), &plan->refine_s},
+        {SMNN_RESIDUAL_Y, sizeof(cl_mem), &y},           {SMNN_RESIDUAL_BATCH, sizeof batch, &batch},
+        {SMNN_RESIDUAL_R, sizeof(cl_mem), &plan->refine_r},
+    };
+    const smnn__arg add[] = {
+        {SMNN_ADD_Y, sizeof(cl_mem), &y},
+        {SMNN_ADD_DELTA, sizeof(cl_mem), &plan->refine_delta},
+        {SMNN_ADD_COUNT, sizeof count, &count},
+    };
+    const smnn__arg check[] = {
+        {SMNN_CHECK_DELTA, sizeof(cl_mem), &plan->refine_delta}, {SMNN_CHECK_Y, sizeof(cl_mem), &y},
+        {SMNN_CHECK_PER, sizeof per, &per},                      {SMNN_CHECK_BATCH, sizeof batch, &batch},
+        {SMNN_CHECK_OUT, sizeof(cl_mem), &plan->refine_change},
+    };
+    _Static_assert(SMNN__NARGS(residual) + 4 == SMNN_RESIDUAL_COUNT_ &&
+                       SMNN__NARGS(add) == SMNN_ADD_COUNT_ && SMNN__NARGS(check) == SMNN_CHECK_COUNT_,
+                   "every per-call argument of contract.h's tables is set");
+    FORWARD_IF_ERROR(smnn__set_args(plan, kr, residual, SMNN__NARGS(residual)));
+    FORWARD_IF_ERROR(smnn__set_args(plan, ka, add, SMNN__NARGS(add)));
     for (int step = 0; step < plan->opt.refine_steps; step++) {
         FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, kr, p->batch * p->steps, num_wait,
                                              wait_list, last));
@@ -41,10 +52,6 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
         FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, ka, ny, num_wait, wait_list, last));
     }
     /* How much the last step still changed each system. */
-    FORWARD_IF_ERROR(smnn__set_arg(plan, kc, SMNN_CHECK_DELTA, sizeof(cl_mem), &plan->refine_delta));
-    FORWARD_IF_ERROR(smnn__set_arg(plan, kc, SMNN_CHECK_Y, sizeof(cl_mem), &y));
-    FORWARD_IF_ERROR(smnn__set_arg(plan, kc, SMNN_CHECK_PER, sizeof per, &per));
-    FORWARD_IF_ERROR(smnn__set_arg(plan, kc, SMNN_CHECK_BATCH, sizeof batch, &batch));
-    FORWARD_IF_ERROR(smnn__set_arg(plan, kc, SMNN_CHECK_OUT, sizeof(cl_mem), &plan->refine_change));
+    FORWARD_IF_ERROR(smnn__set_args(plan, kc, check, SMNN__NARGS(check)));
     return smnn__enqueue_items(plan, q, kc, p->batch, num_wait, wait_list, last);
 }

@@ -115,6 +115,15 @@ smnn_status smnn__enqueue_items(smnn_plan *plan, cl_command_queue q, cl_kernel k
                                 cl_uint num_wait, const cl_event *wait_list, cl_event *prev);
 /* Hands the last event to the caller (or releases it) and returns st. */
 smnn_status smnn__finish_events(cl_event last, cl_event *event, smnn_status st);
+/* One kernel argument: index (contract.h), size in bytes and a pointer to the value. */
+typedef struct smnn__arg {
+    cl_uint index;
+    size_t size;
+    const void *value;
+} smnn__arg;
+/* Sets the n arguments of k, stopping at the first failure. */
+smnn_status smnn__set_args(smnn_plan *plan, cl_kernel k, const smnn__arg *args, size_t n);
+#define SMNN__NARGS(a) (sizeof(a) / sizeof((a)[0]))
 /* Sets argument index of k to the value (size bytes); fails naming the kernel. */
 smnn_status smnn__set_arg(smnn_plan *plan, cl_kernel k, cl_uint index, size_t size,
                           const void *value);
