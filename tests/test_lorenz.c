@@ -114,15 +114,9 @@ static int exists(const char *name) {
     return access(path, F_OK) == 0;
 }
 
+/* A file of the scratch folder (test_slurp). */
 static const char *slurp(const char *name) {
-    static char buf[8192];
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f) fclose(f);
-    buf[n] = '\0';
-    return buf;
+    return test_slurp(dir, name);
 }
 
 /* --plot: an unstable early model's rollout ends (bounded, said on stderr); hostile names are

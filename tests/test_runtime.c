@@ -246,31 +246,6 @@ static size_t count_entries(void) {
     return n;
 }
 
-/* Builds a fresh, unique source through a new context (so the memory cache is empty). */
-static smnn__program_origin build_fresh(const char *tag) {
-    smnn_context *ctx = NULL;
-    assert_status(smnn_context_create(NULL, &ctx), SMNN_SUCCESS);
-    char src[256];
-    snprintf(src, sizeof src, "__kernel void k_%s(__global float *x) { x[0] = 2.0f; }\n", tag);
-    const char *srcs[] = {src};
-    cl_program prog;
-    smnn__program_origin from;
-    assert_status(smnn__program_get(ctx, srcs, 1, "", &prog, &from), SMNN_SUCCESS);
-    /* The program works, wherever it came from. */
-    cl_int err;
-    char name[64];
-    snprintf(name, sizeof name, "k_%s", tag);
-    cl_kernel k = clCreateKernel(prog, name, &err);
-    assert_non_null(k);
-    clReleaseKernel(k);
-    /* Second lookup in the same context: memory. */
-    smnn__program_origin again;
-    assert_status(smnn__program_get(ctx, srcs, 1, "", &prog, &again), SMNN_SUCCESS);
-    assert_int_equal(again, SMNN__FROM_MEMORY);
-    smnn_context_free(ctx);
-    return from;
-}
-
 static void corrupt_all(const char *how) {
     char cmd[512];
     if (!strcmp(how, "truncate"))
@@ -294,21 +269,21 @@ static void test_disk_cache(void **state) {
     char tag[32];
     snprintf(tag, sizeof tag, "t%ld", (long)getpid());
     /* Miss: built from source and stored. */
-    assert_int_equal(build_fresh(tag), SMNN__FROM_SOURCE);
+    assert_int_equal(test_build_fresh(tag), SMNN__FROM_SOURCE);
     assert_int_equal(count_entries(), 1);
     /* Hit. */
-    assert_int_equal(build_fresh(tag), SMNN__FROM_DISK);
+    assert_int_equal(test_build_fresh(tag), SMNN__FROM_DISK);
     /* Corrupted payload: detected, rebuilt, replaced. */
     corrupt_all("garbage");
-    assert_int_equal(build_fresh(tag), SMNN__FROM_SOURCE);
-    assert_int_equal(build_fresh(tag), SMNN__FROM_DISK);
+    assert_int_equal(test_build_fresh(tag), SMNN__FROM_SOURCE);
+    assert_int_equal(test_build_fresh(tag), SMNN__FROM_DISK);
     /* Truncated entry. */
     corrupt_all("truncate");
-    assert_int_equal(build_fresh(tag), SMNN__FROM_SOURCE);
-    assert_int_equal(build_fresh(tag), SMNN__FROM_DISK);
+    assert_int_equal(test_build_fresh(tag), SMNN__FROM_SOURCE);
+    assert_int_equal(test_build_fresh(tag), SMNN__FROM_DISK);
     /* Disabled: always from source, nothing written. */
     setenv("SMNN_CACHE_DISABLE", "1", 1);
-    assert_int_equal(build_fresh("disabled"), SMNN__FROM_SOURCE);
+    assert_int_equal(test_build_fresh("disabled"), SMNN__FROM_SOURCE);
     assert_int_equal(count_entries(), 1);
     unsetenv("SMNN_CACHE_DISABLE");
     /* Unwritable folder (a regular file where the folder should be): builds still succeed. */
@@ -320,8 +295,8 @@ static void test_disk_cache(void **state) {
     char sub[400];
     snprintf(sub, sizeof sub, "%s/inside", blocked);
     setenv("SMNN_CACHE_DIR", sub, 1);
-    assert_int_equal(build_fresh(tag), SMNN__FROM_SOURCE);
-    assert_int_equal(build_fresh(tag), SMNN__FROM_SOURCE);
+    assert_int_equal(test_build_fresh(tag), SMNN__FROM_SOURCE);
+    assert_int_equal(test_build_fresh(tag), SMNN__FROM_SOURCE);
     /* XDG_CACHE_HOME is honoured when SMNN_CACHE_DIR is unset. */
     unsetenv("SMNN_CACHE_DIR");
     char xdg[300];

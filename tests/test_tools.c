@@ -22,16 +22,9 @@ static int run(const char *cmd) {
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* The contents of a file in the scratch folder, in a static buffer valid until the next call. */
+/* A file of the scratch folder (test_slurp). */
 static const char *slurp(const char *name) {
-    static char buf[65536];
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f) fclose(f);
-    buf[n] = '\0';
-    return buf;
+    return test_slurp(dir, name);
 }
 
 static void write_npy(const char *name, const double *x, const size_t *shape, int nd) {

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "internal.h"
+
 test_rng test_rng_make(uint64_t fallback) {
     static int printed;
     const char *env = getenv("SMNN_TEST_SEED");
@@ -210,4 +212,39 @@ void test_device_inputs_as(const smnn_problem *p, const test_inputs *in, smnn_pr
 void test_release_buffers(cl_mem *b, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (b[i]) clReleaseMemObject(b[i]);
+}
+
+int test_build_fresh(const char *tag) {
+    smnn_context *ctx = NULL;
+    assert_status(smnn_context_create(NULL, &ctx), SMNN_SUCCESS);
+    char src[256];
+    snprintf(src, sizeof src, "__kernel void k_%s(__global float *x) { x[0] = 2.0f; }\n", tag);
+    const char *srcs[] = {src};
+    cl_program prog;
+    smnn__program_origin from;
+    assert_status(smnn__program_get(ctx, srcs, 1, "", &prog, &from), SMNN_SUCCESS);
+    /* The program works, wherever it came from. */
+    cl_int err;
+    char name[64];
+    snprintf(name, sizeof name, "k_%s", tag);
+    cl_kernel k = clCreateKernel(prog, name, &err);
+    assert_non_null(k);
+    clReleaseKernel(k);
+    /* Second lookup in the same context: memory. */
+    smnn__program_origin again;
+    assert_status(smnn__program_get(ctx, srcs, 1, "", &prog, &again), SMNN_SUCCESS);
+    assert_int_equal(again, SMNN__FROM_MEMORY);
+    smnn_context_free(ctx);
+    return from;
+}
+
+const char *test_slurp(const char *dir, const char *name) {
+    static char buf[65536];
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = '\0';
+    return buf;
 }

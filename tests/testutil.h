@@ -96,4 +96,13 @@ void test_device_inputs_as(const smnn_problem *p, const test_inputs *in, smnn_pr
                            cl_mem b[5]);
 void test_release_buffers(cl_mem *b, size_t n);
 
+/* Builds a unique one-kernel source (named by tag) through a new context, so the memory cache is
+ * empty; checks that the program works and that a second lookup comes from memory. Returns
+ * where the first build came from (an smnn__program_origin: source, disk or memory). */
+int test_build_fresh(const char *tag);
+
+/* The contents of dir/name (at most 64 KiB; "" when unreadable) in a static buffer valid until
+ * the next call. */
+const char *test_slurp(const char *dir, const char *name);
+
 #endif
