@@ -6,7 +6,9 @@
  * it reports the median and the spread (min, max) of repeated runs after warm-up, device time
  * from OpenCL profiling markers and wall time separately, ns per system-step, the bytes the
  * phase must move by our count, the effective bandwidth and the ratio to the floor
- * (bytes / measured copy bandwidth). Output: text (default), csv or json. */
+ * (bytes / measured copy bandwidth). Output: text (default), csv or json; each row ends with the
+ * factorization the plan used (--factorization; "-" for the peers), after the columns that
+ * bench/plot.sh and bench/gpu.sh read by position. */
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
@@ -31,6 +33,7 @@ typedef struct shape {
 typedef struct record {
     shape s;
     const char *precision, *variant, *phase;
+    const char *factorization; /* the plan's; "-" for the peers */
     double median_ms, min_ms, max_ms, wall_ms, ns_per_step, bytes_per_step, gbps, floor_ratio;
     size_t workspace_per_step;
 } record;
@@ -151,6 +154,7 @@ typedef struct options {
     const char *device, *suite, *format;
     smnn_precision precision;
     smnn_variant variant;
+    smnn_factorization factorization;
     int repeats, warmup, peers;
     shape one;
 } options;
@@ -176,6 +180,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
     smnn_plan_options_init(&po);
     po.precision = o->precision;
     po.variant = o->variant;
+    po.factorization = o->factorization;
     p.init_orders = sh.R1 > 1 ? 2 : 1;
     size_t n = sh.V * sh.R1, es = o->precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
     /* The sizes first (overflow, device memory), before any host allocation. */
@@ -250,6 +255,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
         rc.s = sh;
         rc.precision = o->precision == SMNN_PRECISION_DOUBLE ? "double" : "single";
         rc.variant = smnn_variant_name(smnn_plan_variant(plan));
+        rc.factorization = smnn_factorization_name(smnn_plan_factorization(plan));
         rc.phase = phase_names[ph];
         double *dv = dev + o->warmup, *wv = wall + o->warmup;
         rc.median_ms = hu_median(dv, o->repeats);
@@ -292,6 +298,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
                 rc.s = sh;
                 rc.precision = "double";
                 rc.variant = "-";
+                rc.factorization = "-";
                 rc.phase = "lapack_pbsv";
                 rc.median_ms = hu_median(t + o->warmup, o->repeats) * scale;
                 rc.min_ms = t[o->warmup] * scale;
@@ -331,6 +338,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
             rc.s = sh;
             rc.precision = "double";
             rc.variant = "-";
+            rc.factorization = "-";
             rc.phase = "dense_reference";
             rc.median_ms = hu_median(t, 3) * (double)sh.B; /* per batch: B single-system solves */
             rc.min_ms = t[0] * (double)sh.B;
@@ -359,6 +367,8 @@ static void usage(FILE *f) {
             "                    quick: a few small shapes\n"
             "  --precision P     double (default) or single\n"
             "  --variant V       auto (default), private or local\n"
+            "  --factorization F auto (default: qr in single, cholesky in double precision),\n"
+            "                    cholesky or qr\n"
             "  --repeats N       timed runs per phase (default 7), after --warmup N (default 2)\n"
             "  --no-peers        skip LAPACK and the dense reference\n"
             "  --format F        text (default), csv or json\n"
@@ -417,7 +427,8 @@ static void print_records(const char *format, double copy_gbps, const char *devi
                 printf(", \"bytes_per_system_step\": %.1f, \"gbps\": %.4g, \"floor_ratio\": %.4g, "
                        "\"workspace_bytes_per_system_step\": %zu",
                        r->bytes_per_step, r->gbps, r->floor_ratio, r->workspace_per_step);
-            printf("}%s\n", i + 1 < nrecords ? "," : "");
+            printf(", \"factorization\": \"%s\"}%s\n", r->factorization,
+                   i + 1 < nrecords ? "," : "");
         }
         printf("]}\n");
         return;
@@ -426,12 +437,12 @@ static void print_records(const char *format, double copy_gbps, const char *devi
     if (csv)
         printf("batch,steps,dims,orders,equations,n,precision,variant,phase,median_ms,min_ms,"
                "max_ms,wall_ms,ns_per_system_step,bytes_per_system_step,gbps,floor_ratio,"
-               "ratio_to_lapack\n");
+               "ratio_to_lapack,factorization\n");
     else
         printf("device: %s, copy bandwidth %.2f GB/s\n\n%6s %7s %3s %-7s %-16s %10s %10s %9s %8s "
-               "%7s %9s\n",
+               "%7s %9s %s\n",
                device, copy_gbps, "B", "T", "n", "variant", "phase", "median ms", "wall ms",
-               "ns/sys-st", "B/sys-st", "xfloor", "/lapack");
+               "ns/sys-st", "B/sys-st", "xfloor", "/lapack", "factorization");
     for (size_t i = 0; i < nrecords; i++) {
         record *r = &records[i];
         double lap = 0;
@@ -441,20 +452,22 @@ static void print_records(const char *format, double copy_gbps, const char *devi
                 lap = records[j].median_ms;
         double ratio = lap > 0 ? r->median_ms / lap : 0;
         if (csv)
-            printf("%zu,%zu,%zu,%zu,%zu,%zu,%s,%s,%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.1f,%.4g,%.4g,%.4g\n",
+            printf("%zu,%zu,%zu,%zu,%zu,%zu,%s,%s,%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.1f,%.4g,%.4g,%.4g,"
+                   "%s\n",
                    r->s.B, r->s.T, r->s.V, r->s.R1, r->s.Q, r->s.V * r->s.R1, r->precision,
                    r->variant, r->phase, r->median_ms, r->min_ms, r->max_ms, r->wall_ms,
-                   r->ns_per_step, r->bytes_per_step, r->gbps, r->floor_ratio, ratio);
+                   r->ns_per_step, r->bytes_per_step, r->gbps, r->floor_ratio, ratio,
+                   r->factorization);
         else
-            printf("%6zu %7zu %3zu %-7s %-16s %10.3f %10.3f %9.1f %8.0f %7.2f %9.3f\n", r->s.B,
+            printf("%6zu %7zu %3zu %-7s %-16s %10.3f %10.3f %9.1f %8.0f %7.2f %9.3f %s\n", r->s.B,
                    r->s.T, r->s.V * r->s.R1, r->variant, r->phase, r->median_ms, r->wall_ms,
-                   r->ns_per_step, r->bytes_per_step, r->floor_ratio, ratio);
+                   r->ns_per_step, r->bytes_per_step, r->floor_ratio, ratio, r->factorization);
     }
 }
 
 int main(int argc, char **argv) {
-    options o = {NULL, NULL, "text", SMNN_PRECISION_DOUBLE, SMNN_VARIANT_AUTO, 7, 2, 1,
-                 {1536, 50, 1, 3, 1}};
+    options o = {NULL, NULL, "text", SMNN_PRECISION_DOUBLE, SMNN_VARIANT_AUTO,
+                 SMNN_FACTORIZATION_AUTO, 7, 2, 1, {1536, 50, 1, 3, 1}};
     static const struct option opts[] = {
         {"batch", required_argument, 0, 'B'},    {"steps", required_argument, 0, 'T'},
         {"dims", required_argument, 0, 'V'},     {"orders", required_argument, 0, 'R'},
@@ -463,11 +476,15 @@ int main(int argc, char **argv) {
         {"repeats", required_argument, 0, 'r'},  {"warmup", required_argument, 0, 'w'},
         {"no-peers", no_argument, 0, 'n'},       {"format", required_argument, 0, 'f'},
         {"device", required_argument, 0, 'd'},   {"help", no_argument, 0, 'h'},
+        {"factorization", required_argument, 0, 'F'},
         {0, 0, 0, 0}};
     static const char *const precisions[] = {"double", "single", NULL};
     static const char *const variants[] = {"auto", "private", "local", NULL};
     static const smnn_variant variant_values[] = {SMNN_VARIANT_AUTO, SMNN_VARIANT_PRIVATE,
                                                   SMNN_VARIANT_LOCAL};
+    static const char *const factorizations[] = {"auto", "cholesky", "qr", NULL};
+    static const smnn_factorization factorization_values[] = {
+        SMNN_FACTORIZATION_AUTO, SMNN_FACTORIZATION_CHOLESKY, SMNN_FACTORIZATION_QR};
     static const char *const suites[] = {"paper", "scaling", "blocks", "quick", NULL};
     static const char *const formats[] = {"text", "csv", "json", NULL};
     int c, pick;
@@ -486,6 +503,10 @@ int main(int argc, char **argv) {
         case 'v':
             if (cli_choice("--variant", optarg, variants, &pick)) return 2;
             o.variant = variant_values[pick];
+            break;
+        case 'F':
+            if (cli_choice("--factorization", optarg, factorizations, &pick)) return 2;
+            o.factorization = factorization_values[pick];
             break;
         case 's':
             if (cli_choice("--suite", optarg, suites, &pick)) return 2;

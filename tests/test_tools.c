@@ -1,8 +1,9 @@
 /* The command-line tools as a user runs them: smnn-solve on random problems agrees with
  * smnn-solve --reference (shared and unshared inputs), bad usage exits 2, bad files exit 1 and
  * leave an existing output untouched; smnn-info lists the device, passes its self-check, and
- * fails clearly for a bad device spec or a missing OpenCL platform. Tool paths come from the
- * environment (SMNN_SOLVE, SMNN_INFO), set by meson. */
+ * fails clearly for a bad device spec or a missing OpenCL platform; --factorization reaches the
+ * library from every tool and the factorization used is reported. Tool paths come from the
+ * environment (SMNN_SOLVE, SMNN_INFO, SMNN_BENCH, SMNN_VALIDATE, SMNN_LORENZ), set by meson. */
 #define _GNU_SOURCE /* usleep */
 #include <stdio.h>
 #include <stdlib.h>
@@ -333,6 +334,191 @@ static void test_solve_outputs(void **state) {
         if (strcmp(slurp(names[i]), "precious")) fail_msg("%s was replaced", names[i]);
 }
 
+/* --factorization: QR and Cholesky solve the same problems to the same answer in double
+ * precision; auto is Cholesky there (bitwise the same run), and qr really is another
+ * factorization (not bitwise the same: the option reaches the library). Single precision runs
+ * with both too. */
+static void test_solve_factorization(void **state) {
+    (void)state;
+    test_skip_without_fp64(); /* smnn-solve's default precision is double */
+    for (int shared = 0; shared < 2; shared++) {
+        make_files(4, 12, shared, shared);
+        const char *runs[4][2] = {{"yq.npy", "--factorization qr"},
+                                  {"yc.npy", "--factorization cholesky"},
+                                  {"ya.npy", "--factorization auto"},
+                                  {"yr.npy", "--reference"}};
+        npy_array y[4];
+        for (int i = 0; i < 4; i++) {
+            char extra[512];
+            snprintf(extra, sizeof extra, "--out %s/%s %s", dir, runs[i][0], runs[i][1]);
+            if (run(solve_cmd(extra)) != 0)
+                fail_msg("smnn-solve %s failed: %s", runs[i][1], slurp("stderr.txt"));
+            read_npy(runs[i][0], &y[i]);
+            assert_int_equal(y[i].count, 4 * 12 * 2 * 3);
+        }
+        double e_qc = test_rel_err(y[0].data, y[1].data, y[0].count);
+        double e_qr = test_rel_err(y[0].data, y[3].data, y[0].count);
+        double e_cr = test_rel_err(y[1].data, y[3].data, y[1].count);
+        fprintf(stderr, "# shared %d: qr vs cholesky %.1e, qr vs reference %.1e, cholesky vs "
+                "reference %.1e\n", shared, e_qc, e_qr, e_cr);
+        if (!(e_qc <= 1e-9)) fail_msg("qr and cholesky differ by %g (relative)", e_qc);
+        if (!(e_qr <= 1e-9)) fail_msg("qr differs from the reference by %g", e_qr);
+        if (!(e_cr <= 1e-9)) fail_msg("cholesky differs from the reference by %g", e_cr);
+        if (!memcmp(y[0].data, y[1].data, y[0].count * sizeof(double)))
+            fail_msg("--factorization qr gave bitwise the Cholesky result: option ignored?");
+        if (memcmp(y[2].data, y[1].data, y[2].count * sizeof(double)))
+            fail_msg("--factorization auto is not the Cholesky run in double precision");
+        for (int i = 0; i < 4; i++) npy_free(&y[i]);
+    }
+    /* Single precision, both factorizations, against the (double) reference. */
+    npy_array yr;
+    read_npy("yr.npy", &yr);
+    const char *single[2] = {"--precision single --factorization qr",
+                             "--precision single --factorization cholesky"};
+    for (int i = 0; i < 2; i++) {
+        char extra[512];
+        snprintf(extra, sizeof extra, "--out %s/y32.npy %s", dir, single[i]);
+        if (run(solve_cmd(extra)) != 0)
+            fail_msg("smnn-solve %s failed: %s", single[i], slurp("stderr.txt"));
+        npy_array y32;
+        read_npy("y32.npy", &y32);
+        assert_true(y32.was_f32);
+        double e = test_rel_err(y32.data, yr.data, y32.count);
+        if (!(e <= 1e-4)) fail_msg("%s: relative error %g vs the reference", single[i], e);
+        npy_free(&y32);
+    }
+    npy_free(&yr);
+}
+
+/* A --factorization value that is not auto, cholesky or qr (matched exactly), or none at all:
+ * exit 2 from every tool, with a message naming the option and the value. */
+static void test_factorization_usage(void **state) {
+    (void)state;
+    const char *tools[] = {"SMNN_SOLVE", "SMNN_BENCH", "SMNN_VALIDATE", "SMNN_LORENZ"};
+    const char *values[] = {"lu", "QR", "Cholesky", "qr ", ""};
+    int tried = 0;
+    for (size_t t = 0; t < sizeof tools / sizeof tools[0]; t++) {
+        const char *exe = getenv(tools[t]);
+        if (!exe || !*exe) continue; /* not built in this configuration */
+        tried++;
+        char cmd[2048];
+        for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+            snprintf(cmd, sizeof cmd, "%s --factorization '%s'", exe, values[v]);
+            int rc = run(cmd);
+            const char *err = slurp("stderr.txt");
+            char want[64];
+            snprintf(want, sizeof want, "'%s'", values[v]);
+            if (rc != 2 || !strstr(err, "--factorization") || !strstr(err, want))
+                fail_msg("%s --factorization '%s': exit %d (expected 2), stderr: %s", exe,
+                         values[v], rc, err);
+            assert_string_equal(slurp("stdout.txt"), "");
+        }
+        snprintf(cmd, sizeof cmd, "%s --factorization", exe);
+        if (run(cmd) != 2) fail_msg("%s --factorization without a value did not exit 2", exe);
+        assert_non_null(strstr(slurp("stderr.txt"), "factorization"));
+        snprintf(cmd, sizeof cmd, "%s --help", exe);
+        assert_int_equal(run(cmd), 0);
+        if (!strstr(slurp("stdout.txt"), "--factorization F"))
+            fail_msg("%s --help does not document --factorization", exe);
+    }
+    assert_true(tried >= 1);
+}
+
+/* Splits a CSV line (no quoting) in place into at most max fields; returns the count. */
+static int csv_fields(char *line, char **field, int max) {
+    int n = 0;
+    for (char *p = line; n < max; p++) {
+        field[n++] = p;
+        p = strchr(p, ',');
+        if (!p) break;
+        *p = '\0';
+    }
+    return n;
+}
+
+/* smnn-bench --factorization: a last CSV column "factorization" after the 18 columns that
+ * bench/plot.sh and bench/gpu.sh read by position, "qr" on the plan's rows and "-" on the
+ * peers'; the same as a JSON field; the factorization used (auto: qr in single precision) in
+ * the text table. */
+static void test_bench_factorization(void **state) {
+    (void)state;
+    const char *exe = getenv("SMNN_BENCH");
+    if (!exe || !*exe) skip();
+    test_skip_without_fp64(); /* the peers run in double precision */
+    char cmd[1024];
+    const char *tiny = "--batch 4 --steps 10 --orders 3 --repeats 1 --warmup 0";
+    snprintf(cmd, sizeof cmd, "%s %s --factorization qr --format csv", exe, tiny);
+    if (run(cmd) != 0) fail_msg("smnn-bench failed: %s", slurp("stderr.txt"));
+    char *out = strdup(slurp("stdout.txt"));
+    assert_non_null(out);
+    char *save = NULL, *line = strtok_r(out, "\n", &save);
+    assert_non_null(line);
+    assert_string_equal(line, "batch,steps,dims,orders,equations,n,precision,variant,phase,"
+                              "median_ms,min_ms,max_ms,wall_ms,ns_per_system_step,"
+                              "bytes_per_system_step,gbps,floor_ratio,ratio_to_lapack,"
+                              "factorization");
+    int plan_rows = 0, peer_rows = 0;
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        char *f[32];
+        int n = csv_fields(line, f, 32);
+        if (n != 19) fail_msg("a CSV row has %d fields, not 19", n);
+        int peer = !strcmp(f[8], "lapack_pbsv") || !strcmp(f[8], "dense_reference");
+        if (peer) {
+            assert_string_equal(f[7], "-");
+            assert_string_equal(f[18], "-");
+            peer_rows++;
+        } else {
+            assert_string_equal(f[18], "qr");
+            plan_rows++;
+        }
+    }
+    free(out);
+    assert_int_equal(plan_rows, 3); /* forward, frozen_solve, forward_backward */
+    assert_int_equal(peer_rows, 2);
+    /* JSON: a "factorization" field in every record. */
+    snprintf(cmd, sizeof cmd, "%s %s --factorization cholesky --format json", exe, tiny);
+    if (run(cmd) != 0) fail_msg("smnn-bench failed: %s", slurp("stderr.txt"));
+    const char *json = slurp("stdout.txt");
+    int chol = 0, dash = 0;
+    for (const char *p = json; (p = strstr(p, "\"factorization\": \"cholesky\"")); p++) chol++;
+    for (const char *p = json; (p = strstr(p, "\"factorization\": \"-\"")); p++) dash++;
+    assert_int_equal(chol, 3);
+    assert_int_equal(dash, 2);
+    /* Text: auto resolves to qr in single precision, and the table says so. */
+    snprintf(cmd, sizeof cmd, "%s %s --precision single --no-peers", exe, tiny);
+    if (run(cmd) != 0) fail_msg("smnn-bench failed: %s", slurp("stderr.txt"));
+    const char *text = slurp("stdout.txt");
+    assert_non_null(strstr(text, "/lapack factorization\n"));
+    int qr = 0;
+    for (const char *p = text; (p = strstr(p, " qr\n")); p++) qr++;
+    if (qr != 3) fail_msg("%d text rows end in qr, expected 3:\n%s", qr, text);
+}
+
+/* smnn-lorenz --factorization: a short run in each factorization, reported in the JSON. */
+static void test_lorenz_factorization(void **state) {
+    (void)state;
+    const char *exe = getenv("SMNN_LORENZ");
+    if (!exe || !*exe) skip(); /* built only with GSL and CLBlast */
+    test_skip_without_fp64(); /* smnn-lorenz solves in double precision */
+    const char *names[] = {"qr", "cholesky", "auto"};
+    const char *used[] = {"qr", "cholesky", "cholesky"};
+    for (int i = 0; i < 3; i++) {
+        char cmd[1024], want[64];
+        snprintf(cmd, sizeof cmd,
+                 "%s --iterations 2 --batch 4 --chunk 10 --progress 0 --format json "
+                 "--factorization %s", exe, names[i]);
+        if (run(cmd) != 0) fail_msg("smnn-lorenz --factorization %s failed: %s", names[i],
+                                    slurp("stderr.txt"));
+        const char *out = slurp("stdout.txt");
+        snprintf(want, sizeof want, "\"factorization\": \"%s\"}", used[i]);
+        if (!strstr(out, want)) fail_msg("no %s in: %s", want, out);
+        const char *loss = strstr(out, "\"final_loss\": ");
+        assert_non_null(loss);
+        double l = strtod(loss + strlen("\"final_loss\": "), NULL);
+        if (!(l >= 0 && l < 1e30)) fail_msg("--factorization %s: final loss %g", names[i], l);
+    }
+}
+
 static void test_info(void **state) {
     (void)state;
     char cmd[4096];
@@ -342,6 +528,13 @@ static void test_info(void **state) {
     assert_non_null(strstr(out, "<- default"));
     assert_non_null(strstr(out, "fp64"));
     assert_non_null(strstr(out, "self-check passed"));
+    /* Every variant and precision self-checked with both factorizations. */
+    const char *lines[] = {"solve private single cholesky:", "solve private single qr      :",
+                           "solve local   single cholesky:", "solve local   single qr      :",
+                           "solve private double cholesky:", "solve private double qr      :",
+                           "solve local   double cholesky:", "solve local   double qr      :"};
+    for (int i = 0; i < (test_has_fp64() ? 8 : 4); i++)
+        if (!strstr(out, lines[i])) fail_msg("no '%s' in smnn-info's output:\n%s", lines[i], out);
     snprintf(cmd, sizeof cmd, "%s --device 77:77", getenv("SMNN_INFO"));
     assert_int_equal(run(cmd), 1);
     assert_non_null(strstr(slurp("stderr.txt"), "no device matches '77:77'"));
@@ -382,6 +575,7 @@ static void test_validate(void **state) {
     assert_non_null(strstr(out, "\"gsl_rkf45\""));
     assert_non_null(strstr(out, "\"gsl_msbdf\""));
     assert_non_null(strstr(out, "first-order system"));
+    assert_non_null(strstr(out, "\"precision\": \"double\", \"factorization\": \"cholesky\""));
     char png[256];
     snprintf(png, sizeof png, "%s/fig.png", dir);
     FILE *f = fopen(png, "rb");
@@ -394,8 +588,25 @@ static void test_validate(void **state) {
     snprintf(cmd, sizeof cmd, "%s --repeats 1 --batch 3 --format csv", exe);
     assert_int_equal(run(cmd), 0);
     assert_non_null(strstr(slurp("stdout.txt"), "problem,formulation,method"));
+    assert_non_null(strstr(slurp("stdout.txt"), ",device_time_ms,factorization\n"));
+    assert_non_null(strstr(slurp("stdout.txt"), ",smnn,"));
+    assert_non_null(strstr(slurp("stdout.txt"), ",cholesky\n"));
     snprintf(cmd, sizeof cmd, "%s --repeats 1 --precision single --steps 200 --step-size 0.05", exe);
     assert_int_equal(run(cmd), 0);
+    assert_non_null(strstr(slurp("stdout.txt"), "single precision, qr factorization"));
+    /* QR in double precision: the paper's accuracy too. */
+    snprintf(cmd, sizeof cmd, "%s --format json --repeats 1 --factorization qr", exe);
+    assert_int_equal(run(cmd), 0);
+    out = slurp("stdout.txt");
+    assert_non_null(strstr(out, "\"factorization\": \"qr\""));
+    count = 0;
+    for (char *p = strstr(out, "\"smnn\": {\"rel_mse_y\": "); p;
+         p = strstr(p + 1, "\"smnn\": {\"rel_mse_y\": ")) {
+        double e = strtod(p + strlen("\"smnn\": {\"rel_mse_y\": "), NULL);
+        if (!(e <= 1e-6)) fail_msg("qr, problem %d: relative MSE of y %g > 1e-6", count, e);
+        count++;
+    }
+    assert_int_equal(count, 6);
     const char *bad[] = {"--steps 1", "--step-size 0", "--step-size -1", "--format xml",
                          "--precision half", "--batch 0", "--formulation weird", "--bogus", "extra"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -560,6 +771,10 @@ int main(void) {
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_validate_hardening),
         cmocka_unit_test(test_bench_sizes),
+        cmocka_unit_test(test_solve_factorization),
+        cmocka_unit_test(test_factorization_usage),
+        cmocka_unit_test(test_bench_factorization),
+        cmocka_unit_test(test_lorenz_factorization),
     };
     return cmocka_run_group_tests_name("tools", tests, setup, teardown);
 }

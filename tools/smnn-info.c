@@ -1,8 +1,8 @@
 /* smnn-info: lists the OpenCL platforms and devices with the capabilities smnn uses, says which
  * device is the default and why, shows the kernel variant the rule picks for typical shapes, and
  * runs a self-check on the chosen device (build every kernel, solve random problems with each
- * variant and precision, compare with the dense reference). Exit codes: 0 all good, 1 no usable
- * device or a failed self-check, 2 bad usage. */
+ * variant, precision and factorization (Cholesky and QR), compare with the dense reference).
+ * Exit codes: 0 all good, 1 no usable device or a failed self-check, 2 bad usage. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -33,7 +33,8 @@ static void usage(FILE *f) {
                "  --help            show this help\n");
 }
 
-static int self_check_solve(smnn_context *ctx, smnn_variant v, smnn_precision prec) {
+static int self_check_solve(smnn_context *ctx, smnn_variant v, smnn_precision prec,
+                            smnn_factorization fact) {
     smnn_problem p;
     smnn_problem_init(&p);
     p.batch = 5;
@@ -46,6 +47,7 @@ static int self_check_solve(smnn_context *ctx, smnn_variant v, smnn_precision pr
     smnn_plan_options_init(&opt);
     opt.variant = v;
     opt.precision = prec;
+    opt.factorization = fact;
     size_t ny = smnn_problem_y_count(&p);
     double *y = malloc(ny * sizeof *y), *ref = malloc(ny * sizeof *ref);
     /* The tests' random problems, with steps in [0.5, 1.5). */
@@ -66,8 +68,11 @@ static int self_check_solve(smnn_context *ctx, smnn_variant v, smnn_precision pr
     if (status == SMNN_SUCCESS) status = smnn_plan_create(ctx, &p, &opt, &plan);
     if (status == SMNN_SUCCESS) status = smnn_solve(plan, in.c, in.d, in.u, in.s, y);
     const char *pname = prec == SMNN_PRECISION_DOUBLE ? "double" : "single";
+    /* The factorization the plan used (the one asked for when there is no plan). */
+    const char *fname = smnn_factorization_name(plan ? smnn_plan_factorization(plan) : fact);
     if (status != SMNN_SUCCESS) {
-        printf("  solve %-7s %-6s: FAILED: %s\n", smnn_variant_name(v), pname, smnn_last_error());
+        printf("  solve %-7s %-6s %-8s: FAILED: %s\n", smnn_variant_name(v), pname, fname,
+               smnn_last_error());
     } else {
         double num = 0, den = 0;
         for (size_t i = 0; i < ny; i++) {
@@ -77,9 +82,9 @@ static int self_check_solve(smnn_context *ctx, smnn_variant v, smnn_precision pr
         }
         double rel = num / den, tol = prec == SMNN_PRECISION_DOUBLE ? 1e-9 : 1e-4;
         ok = rel <= tol;
-        printf("  solve %-7s %-6s: B=5 T=17 n=6, relative error vs dense reference %.1e "
+        printf("  solve %-7s %-6s %-8s: B=5 T=17 n=6, relative error vs dense reference %.1e "
                "(tolerance %.0e) %s; kernels ready in %.2f s (from the caches when warm)\n",
-               smnn_variant_name(v), pname, rel, tol, ok ? "ok" : "FAILED", build_s);
+               smnn_variant_name(v), pname, fname, rel, tol, ok ? "ok" : "FAILED", build_s);
     }
     smnn_plan_free(plan);
     rp_inputs_free(&in);
@@ -188,7 +193,9 @@ int main(int argc, char **argv) {
             continue;
         }
         for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++)
-            ok &= self_check_solve(ctx, (smnn_variant)v, (smnn_precision)prec);
+            for (int f = SMNN_FACTORIZATION_CHOLESKY; f <= SMNN_FACTORIZATION_QR; f++)
+                ok &= self_check_solve(ctx, (smnn_variant)v, (smnn_precision)prec,
+                                       (smnn_factorization)f);
     }
     smnn_context_free(ctx);
     printf("%s\n", ok ? "self-check passed" : "self-check FAILED");

@@ -54,6 +54,7 @@ typedef struct options {
     size_t iterations, batch, chunk, steps, orders;
     double noise, lr, threshold, step, w_gov, w_init, w_smooth;
     int progress_every;
+    smnn_factorization factorization;
 } options;
 
 
@@ -338,6 +339,8 @@ static void usage(FILE *f) {
             "  --orders N       derivative orders the solver represents (default 4; with the\n"
             "                   paper's 3 the y term of dy/dt comes out 2%% low: the Taylor\n"
             "                   smoothness rows of order 2 integrate d(t) with that bias)\n"
+            "  --factorization F  auto (default: qr in single, cholesky in double precision),\n"
+            "                   cholesky or qr (this tool solves in double precision)\n"
             "  --device SPEC    PLATFORM:DEVICE (default $SMNN_DEVICE, else first GPU/device)\n"
             "  --format F       text (default) or json\n"
             "  --plot FILE.png  data attractor next to the one simulated from the result (the\n"
@@ -346,7 +349,8 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-    options o = {NULL, "text", NULL, 1, 3000, 512, 50, 10000, 4, 0, 2.0, 0.1, 0.01, 1, 1, 1, 100};
+    options o = {NULL, "text", NULL, 1, 3000, 512, 50, 10000, 4, 0, 2.0, 0.1, 0.01, 1, 1, 1, 100,
+                 SMNN_FACTORIZATION_AUTO};
     static const struct option lopts[] = {
         {"iterations", required_argument, 0, 'i'}, {"batch", required_argument, 0, 'b'},
         {"chunk", required_argument, 0, 'c'},      {"noise", required_argument, 0, 'n'},
@@ -356,8 +360,12 @@ int main(int argc, char **argv) {
         {"progress", required_argument, 0, 'P'},   {"help", no_argument, 0, 'h'},
         {"w-gov", required_argument, 0, 'G'},      {"w-init", required_argument, 0, 'I'},
         {"w-smooth", required_argument, 0, 'S'},   {"orders", required_argument, 0, 'O'},
+        {"factorization", required_argument, 0, 'F'},
         {0, 0, 0, 0}};
     static const char *const formats[] = {"text", "json", NULL};
+    static const char *const factorizations[] = {"auto", "cholesky", "qr", NULL};
+    static const smnn_factorization factorization_values[] = {
+        SMNN_FACTORIZATION_AUTO, SMNN_FACTORIZATION_CHOLESKY, SMNN_FACTORIZATION_QR};
     int ch, pick;
     size_t seed;
     cli_set_program(argv[0]);
@@ -381,6 +389,10 @@ int main(int argc, char **argv) {
             o.format = formats[pick];
             break;
         case 'p': o.plot = optarg; break;
+        case 'F':
+            if (cli_choice("--factorization", optarg, factorizations, &pick)) return 2;
+            o.factorization = factorization_values[pick];
+            break;
         case 'P': if (cli_int("--progress", optarg, 0, INT_MAX, &o.progress_every)) return 2; break;
         case 'G': if (cli_positive("--w-gov", optarg, &o.w_gov)) return 2; break;
         case 'I': if (cli_positive("--w-init", optarg, &o.w_init)) return 2; break;
@@ -456,9 +468,13 @@ int main(int argc, char **argv) {
     p.w_gov = o.w_gov;
     p.w_init = o.w_init;
     p.w_smooth = o.w_smooth;
+    smnn_plan_options po;
+    smnn_plan_options_init(&po); /* double precision: the CLBlast calls below are DGEMMs */
+    po.factorization = o.factorization;
     smnn_plan *plan = NULL;
-    if (smnn_plan_create(ctx, &p, NULL, &plan) != SMNN_SUCCESS) die_smnn("plan");
+    if (smnn_plan_create(ctx, &p, &po, &plan) != SMNN_SUCCESS) die_smnn("plan");
     run_plan = plan;
+    const char *factorization = smnn_factorization_name(smnn_plan_factorization(plan));
     double c_host[16] = {0, 1}, s_host[1] = {o.step};
     cl_int err;
     cl_mem bc = buffer(cc, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, o.orders * sizeof(double), c_host, "c");
@@ -611,13 +627,14 @@ int main(int argc, char **argv) {
             printf("%s[%.10g, %.10g, %.10g]", k ? ", " : "", xi[3 * k], xi[3 * k + 1], xi[3 * k + 2]);
         printf("], \"first_loss\": %.10g, \"final_loss\": %.10g, \"iterations\": %zu, \"seconds\": "
                "%.3f, \"ms_per_step\": %.3f, \"ms_per_step_solver\": %.3f, \"ms_per_step_clblast\": "
-               "%.3f, \"ms_per_step_host\": %.3f}\n",
+               "%.3f, \"ms_per_step_host\": %.3f, \"factorization\": \"%s\"}\n",
                first_loss, loss, o.iterations, seconds, 1e3 * per_step,
                1e3 * t_solver / (double)o.iterations, 1e3 * t_blas / (double)o.iterations,
-               1e3 * t_host / (double)o.iterations);
+               1e3 * t_host / (double)o.iterations, factorization);
     } else {
-        printf("Discovered equations (%zu steps, batch %zu x %zu points, noise %g):\n",
-               o.iterations, o.batch, o.chunk, o.noise);
+        printf("Discovered equations (%zu steps, batch %zu x %zu points, noise %g, %s "
+               "factorization):\n",
+               o.iterations, o.batch, o.chunk, o.noise, factorization);
         print_equations(stdout, xi);
         printf("Ground truth:\n  dx/dt = -10 x + 10 y\n  dy/dt = 28 x - y - x*z\n"
                "  dz/dt = x*y - 2.6667 z\n");

@@ -43,6 +43,8 @@ static void usage(FILE *f) {
             "  --w-init X           weight of the initial values (default 1)\n"
             "  --w-smooth X         weight of the smoothness constraints (default 1)\n"
             "  --precision P        double (default) or single\n"
+            "  --factorization F    auto (default: qr in single, cholesky in double precision),\n"
+            "                       cholesky or qr\n"
             "  --device SPEC        PLATFORM:DEVICE by index or name substring (default:\n"
             "                       $SMNN_DEVICE, else the first GPU, else the first device)\n"
             "  --reference          solve with the dense host reference (double, O(T^3));\n"
@@ -84,7 +86,8 @@ int main(int argc, char **argv) {
     smnn_plan_options opt;
     smnn_plan_options_init(&opt);
     int use_reference = 0;
-    enum { O_C = 1, O_D, O_U, O_S, O_OUT, O_T, O_WG, O_WI, O_WS, O_PREC, O_DEV, O_REF, O_HELP, O_GY, O_GO };
+    enum { O_C = 1, O_D, O_U, O_S, O_OUT, O_T, O_WG, O_WI, O_WS, O_PREC, O_DEV, O_REF, O_HELP, O_GY,
+           O_GO, O_FACT };
     static const struct option opts[] = {
         {"coefficients", required_argument, 0, O_C}, {"rhs", required_argument, 0, O_D},
         {"init", required_argument, 0, O_U},         {"steps", required_argument, 0, O_S},
@@ -93,7 +96,9 @@ int main(int argc, char **argv) {
         {"w-smooth", required_argument, 0, O_WS},    {"precision", required_argument, 0, O_PREC},
         {"device", required_argument, 0, O_DEV},     {"reference", no_argument, 0, O_REF},
         {"help", no_argument, 0, O_HELP},            {"grad-y", required_argument, 0, O_GY},
-        {"grad-out", required_argument, 0, O_GO},    {0, 0, 0, 0}};
+        {"grad-out", required_argument, 0, O_GO},
+        {"factorization", required_argument, 0, O_FACT},
+        {0, 0, 0, 0}};
     int o;
     cli_set_program(argv[0]);
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -110,6 +115,15 @@ int main(int argc, char **argv) {
             int pick;
             if (cli_choice("--precision", optarg, names, &pick)) return 2;
             opt.precision = pick ? SMNN_PRECISION_SINGLE : SMNN_PRECISION_DOUBLE;
+            break;
+        }
+        case O_FACT: {
+            static const char *const names[] = {"auto", "cholesky", "qr", NULL};
+            static const smnn_factorization values[] = {
+                SMNN_FACTORIZATION_AUTO, SMNN_FACTORIZATION_CHOLESKY, SMNN_FACTORIZATION_QR};
+            int pick;
+            if (cli_choice("--factorization", optarg, names, &pick)) return 2;
+            opt.factorization = values[pick];
             break;
         }
         case O_DEV: device = optarg; break;

@@ -44,11 +44,13 @@ typedef struct result {
     double mse[3];       /* relative MSE of y, y', y''; NAN where not applicable */
     double time_ms;      /* wall time per solve (median) */
     double device_ms;    /* smnn only: device time (median) */
+    const char *factorization; /* smnn: the one its plan used; "-" for GSL */
 } result;
 
 typedef struct options {
     const char *device, *format, *plot, *form;
     smnn_precision precision;
+    smnn_factorization factorization;
     size_t T, batch;
     double h;
     int repeats;
@@ -134,6 +136,7 @@ static int run_gsl(const ode_def *o, const gsl_odeiv2_step_type *type, const opt
                 "points, or an error)\n", o->name, type->name, GSL_MAX_STEPS);
     r->time_ms = hu_median(t + 1, opt->repeats);
     r->device_ms = NAN;
+    r->factorization = "-";
     for (int k = 0; k < 3; k++)
         r->mse[k] = k < o->order ? rel_mse(o, k, out[k], opt->T, opt->h) : NAN;
     for (int k = 0; k < 3; k++) free(out[k]);
@@ -164,6 +167,7 @@ static int run_smnn(smnn_context *ctx, const ode_def *o, const options *opt, res
     smnn_plan_options po;
     smnn_plan_options_init(&po);
     po.precision = opt->precision;
+    po.factorization = opt->factorization;
     size_t ny = smnn_problem_y_count(&p);
     smnn_plan *plan = NULL;
     int rc = -1;
@@ -173,6 +177,7 @@ static int run_smnn(smnn_context *ctx, const ode_def *o, const options *opt, res
     /* The plan first: the library refuses sizes it cannot hold before anything large is
      * allocated here. */
     if (smnn_plan_create(ctx, &p, &po, &plan) != SMNN_SUCCESS) goto out;
+    r->factorization = smnn_factorization_name(smnn_plan_factorization(plan));
     y = hu_alloc(ny, sizeof *y);
     dev = hu_alloc((size_t)opt->repeats + 1, sizeof *dev);
     wall = hu_alloc((size_t)opt->repeats + 1, sizeof *wall);
@@ -276,10 +281,10 @@ static const char *formulation_text(const ode_def *o, const smnn_problem *p) {
 static void print_results(const options *opt, const smnn_problem *probs, result res[][NMETHODS],
                           const char *device) {
     if (!strcmp(opt->format, "json")) {
-        printf("{\"device\": \"%s\", \"precision\": \"%s\", \"steps\": %zu, \"step_size\": %g, "
-               "\"batch\": %zu, \"problems\": [\n",
-               device, opt->precision == SMNN_PRECISION_DOUBLE ? "double" : "single", opt->T,
-               opt->h, opt->batch);
+        printf("{\"device\": \"%s\", \"precision\": \"%s\", \"factorization\": \"%s\", "
+               "\"steps\": %zu, \"step_size\": %g, \"batch\": %zu, \"problems\": [\n",
+               device, opt->precision == SMNN_PRECISION_DOUBLE ? "double" : "single",
+               res[0][0].factorization, opt->T, opt->h, opt->batch);
         for (int i = 0; i < ODE_COUNT; i++) {
             printf("  {\"name\": \"%s\", \"formulation\": \"%s\", \"methods\": {", ode_table[i].name,
                    formulation_text(&ode_table[i], &probs[i]));
@@ -301,20 +306,21 @@ static void print_results(const options *opt, const smnn_problem *probs, result 
         return;
     }
     if (!strcmp(opt->format, "csv")) {
-        printf("problem,formulation,method,rel_mse_y,rel_mse_dy,rel_mse_d2y,time_ms,device_time_ms\n");
+        printf("problem,formulation,method,rel_mse_y,rel_mse_dy,rel_mse_d2y,time_ms,device_time_ms,"
+               "factorization\n");
         for (int i = 0; i < ODE_COUNT; i++)
             for (int m = 0; m < NMETHODS; m++) {
                 result *r = &res[i][m];
-                printf("%s,%s,%s,%.3e,%.3e,%.3e,%.4f,%.4f\n", ode_table[i].name,
+                printf("%s,%s,%s,%.3e,%.3e,%.3e,%.4f,%.4f,%s\n", ode_table[i].name,
                        formulation_text(&ode_table[i], &probs[i]), method_names[m], r->mse[0],
-                       r->mse[1], r->mse[2], r->time_ms, r->device_ms);
+                       r->mse[1], r->mse[2], r->time_ms, r->device_ms, r->factorization);
             }
         return;
     }
-    printf("Standalone validation (paper Table 3) on %s, %s precision, T = %zu, step %g, "
-           "batch %zu\n\n",
-           device, opt->precision == SMNN_PRECISION_DOUBLE ? "double" : "single", opt->T, opt->h,
-           opt->batch);
+    printf("Standalone validation (paper Table 3) on %s, %s precision, %s factorization, T = %zu, "
+           "step %g, batch %zu\n\n",
+           device, opt->precision == SMNN_PRECISION_DOUBLE ? "double" : "single",
+           res[0][0].factorization, opt->T, opt->h, opt->batch);
     printf("%-27s %-10s %10s %10s %10s %11s %11s\n", "problem", "method", "relMSE y", "relMSE y'",
            "relMSE y''", "wall ms", "device ms");
     for (int i = 0; i < ODE_COUNT; i++) {
@@ -418,6 +424,8 @@ static void usage(FILE *f) {
             "\n"
             "  --device SPEC        PLATFORM:DEVICE (default $SMNN_DEVICE, else first GPU/device)\n"
             "  --precision P        double (default) or single\n"
+            "  --factorization F    auto (default: qr in single, cholesky in double precision),\n"
+            "                       cholesky or qr\n"
             "  --steps N            time points (default 1000)\n"
             "  --step-size h        step between points (default 0.01); the span (N - 1) h\n"
             "                       is at most 1000 (GSL integrates all of it)\n"
@@ -432,15 +440,20 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
-    options opt = {NULL, "text", NULL, "paper", SMNN_PRECISION_DOUBLE, 1000, 1, 0.01, 5};
+    options opt = {NULL, "text", NULL, "paper", SMNN_PRECISION_DOUBLE, SMNN_FACTORIZATION_AUTO,
+                   1000, 1, 0.01, 5};
     static const struct option lopts[] = {
         {"device", required_argument, 0, 'd'},     {"precision", required_argument, 0, 'p'},
         {"steps", required_argument, 0, 'T'},      {"step-size", required_argument, 0, 'h'},
         {"formulation", required_argument, 0, 'F'}, {"batch", required_argument, 0, 'B'},
         {"repeats", required_argument, 0, 'r'},    {"format", required_argument, 0, 'f'},
         {"plot", required_argument, 0, 'P'},       {"help", no_argument, 0, 'H'},
+        {"factorization", required_argument, 0, 'Z'},
         {0, 0, 0, 0}};
     static const char *const precisions[] = {"double", "single", NULL};
+    static const char *const factorizations[] = {"auto", "cholesky", "qr", NULL};
+    static const smnn_factorization factorization_values[] = {
+        SMNN_FACTORIZATION_AUTO, SMNN_FACTORIZATION_CHOLESKY, SMNN_FACTORIZATION_QR};
     static const char *const forms[] = {"paper", "single", "system", NULL};
     static const char *const formats[] = {"text", "csv", "json", NULL};
     int c, pick;
@@ -451,6 +464,10 @@ int main(int argc, char **argv) {
         case 'p':
             if (cli_choice("--precision", optarg, precisions, &pick)) return 2;
             opt.precision = pick ? SMNN_PRECISION_SINGLE : SMNN_PRECISION_DOUBLE;
+            break;
+        case 'Z':
+            if (cli_choice("--factorization", optarg, factorizations, &pick)) return 2;
+            opt.factorization = factorization_values[pick];
             break;
         case 'T': if (cli_size("--steps", optarg, 2, SIZE_MAX, &opt.T)) return 2; break;
         case 'h': if (cli_positive("--step-size", optarg, &opt.h)) return 2; break;
