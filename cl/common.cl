@@ -11,6 +11,8 @@
  *   NMAX          largest block size n = V * n_orders the program holds.
  *   WG            work-group size of the local variant.
  *   SMNN_VARIANT  which kernels the program holds: 1 private, 2 local, 0 both.
+ *   SMNN_FACTOR   which factorization kernel it holds: 1 block Cholesky (factor.cl), 2 block QR
+ *                 (factor_qr.cl), 0 both.
  *   NFIX, VFIX, R1FIX, QFIX   the block shape, when the program is specialised for one (the
  *                 host always does this); the loops over the block then unroll. */
 #ifndef SMNN_DOUBLE
@@ -41,6 +43,11 @@ typedef float4 real4;
 #ifndef SMNN_VARIANT
 #define SMNN_VARIANT 0
 #endif
+#ifndef SMNN_FACTOR
+#define SMNN_FACTOR 0
+#endif
+#define SMNN_HAS_CHOLESKY (SMNN_FACTOR != SMNN_KFACTOR_QR)
+#define SMNN_HAS_QR (SMNN_FACTOR != SMNN_KFACTOR_CHOLESKY)
 #define SMNN_HAS_PRIVATE (SMNN_VARIANT != SMNN_KVARIANT_LOCAL)
 #define SMNN_HAS_LOCAL (SMNN_VARIANT != SMNN_KVARIANT_PRIVATE && VW == 1)
 
@@ -62,6 +69,12 @@ typedef SMNN_CAT(SMNN_MASK_NAME, VW) maskv;
 #define VLOAD(p) SMNN_CAT(vload, VW)(0, (p))
 #define VSTORE(v, p) SMNN_CAT(vstore, VW)((v), 0, (p))
 #endif
+/* a where m is false, b where it is true, per lane (m from a relational built-in on realv). */
+#if VW == 1
+#define SMNN_SELECT(a, b, m) ((m) ? (b) : (a))
+#else
+#define SMNN_SELECT(a, b, m) select((a), (b), (m))
+#endif
 #define SMNN_LANE(v, j) (((const __private real *)&(v))[j])
 #define SMNN_MASK_LANE(m, j) (((const __private SMNN_MASK_ELEM *)&(m))[j])
 /* A value is usable when finite; a lane that is NaN, Inf, or (for pivots) <= 0 marks failure. */
@@ -72,11 +85,12 @@ typedef SMNN_CAT(SMNN_MASK_NAME, VW) maskv;
 typedef struct smnn_prob {
     int T, V, R1, Q; /* R1 = n_orders */
     int Tinit, Rinit1, n;
-    real wg2, wi2, ws2;
+    real wg2, wi2, ws2; /* squared weights (normal equations) */
+    real wg, wi, ws;    /* the weights themselves (rows) */
     long cb, ct, db, dt, ub, ut, sb, st;
 } smnn_prob;
 
-inline smnn_prob smnn_make_prob(int4 dims, int4 init, real4 w, long8 str) {
+inline smnn_prob smnn_make_prob(int4 dims, int4 init, real4 w, real4 wr, long8 str) {
     smnn_prob P;
     P.T = dims.s0;
     P.V = dims.s1;
@@ -94,6 +108,9 @@ inline smnn_prob smnn_make_prob(int4 dims, int4 init, real4 w, long8 str) {
     P.wg2 = w.s0;
     P.wi2 = w.s1;
     P.ws2 = w.s2;
+    P.wg = wr.s0;
+    P.wi = wr.s1;
+    P.ws = wr.s2;
     P.cb = str.s0;
     P.ct = str.s1;
     P.db = str.s2;
@@ -104,7 +121,7 @@ inline smnn_prob smnn_make_prob(int4 dims, int4 init, real4 w, long8 str) {
     P.st = str.s7;
     return P;
 }
-#define SMNN_PROBLEM() smnn_make_prob(dims, init, w, str)
+#define SMNN_PROBLEM() smnn_make_prob(dims, init, w, wr, str)
 /* The block size in kernels that need nothing else of the problem. */
 #ifdef NFIX
 #define SMNN_N(runtime) NFIX

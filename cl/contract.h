@@ -19,7 +19,9 @@
 /* ---- Workspace record --------------------------------------------------------------------
  * Per system and time point, SMNN_REC(n) reals: the packed lower Cholesky factor L_t
  * (n(n+1)/2), the coupling factor K_t = N_t L_t^-T (n x n, row-major) and the forward
- * substitution vector z_t (n). */
+ * substitution vector z_t (n). The QR factorization (factor_qr.cl) writes the same record: its
+ * R_t and S_t satisfy R^T R = M with R_t = L_t^T and S_t = K_t^T, and its zeta_t = z_t, so every
+ * substitution reads either factorization alike. */
 #define SMNN_LP(n) (((n) * ((n) + 1)) / 2)
 #define SMNN_REC(n) (SMNN_LP(n) + (n) * (n) + (n))
 #define SMNN_OFF_K(n) SMNN_LP(n)
@@ -32,10 +34,22 @@
  * the variant on devices with less. */
 #define SMNN_LOCAL_REALS(nmax) ((nmax) * (nmax) + 2 * (nmax))
 #define SMNN_LOCAL_EXTRA_BYTES 16
+/* The local variant's QR kernel (factor_qr.cl) folds the rows of a time point in blocks of at
+ * most SMNN_QR_MB rows, held in local memory over 2 NMAX + 1 columns, with one Householder
+ * coefficient per column. */
+#define SMNN_QR_MB 16
+#define SMNN_QR_LOCAL_REALS(nmax) (SMNN_QR_MB * (2 * (nmax) + 1) + 2 * (nmax) + 1)
 
 /* ---- Kernel variants (values of -DSMNN_VARIANT, equal to smnn_variant's) ------------------ */
 #define SMNN_KVARIANT_PRIVATE 1
 #define SMNN_KVARIANT_LOCAL 2
+
+/* ---- Factorizations (values of -DSMNN_FACTOR, equal to smnn_factorization's) ------------- */
+#define SMNN_KFACTOR_CHOLESKY 1
+#define SMNN_KFACTOR_QR 2
+/* The QR factorization's rank test: a diagonal entry of R_t must exceed SMNN_QR_RANK_TOL * n * eps
+ * times the norm of its column (factor_qr.cl). */
+#define SMNN_QR_RANK_TOL 4
 
 /* ---- Flags of the solver kernels (argument `flags`) ---------------------------------------- */
 #define SMNN_FLAG_WITH_RHS 1 /* factorization: also run the forward substitution of beta */
@@ -52,13 +66,15 @@
  * comma between entries). Every table starts with the problem description, which the host sets
  * once when a plan is created:
  *   dims = (T, V, n_orders, Q)    init = (T_init, n_init_orders, n, 0)
- *   w    = (w_gov^2, w_init^2, w_smooth^2, 0)
+ *   w    = (w_gov^2, w_init^2, w_smooth^2, 0)   (the normal equations' weights)
+ *   wr   = (w_gov, w_init, w_smooth, 0)         (the rows' weights: the QR factorization)
  *   str  = element strides (c_batch, c_time, d_batch, d_time, u_batch, u_time, s_batch, s_time),
  *          0 where the input is shared across that dimension. */
 #define SMNN_PROBLEM_ARGS(F, X)                                                                       \
     F(DIMS, int4, dims)                                                                            \
     X(INIT, int4, init)                                                                            \
     X(W, real4, w)                                                                                 \
+    X(WR, real4, wr)                                                                               \
     X(STR, long8, str)
 
 /* The solver kernels smnn_factor_*, smnn_forward_substitute_*, smnn_back_substitute_* (one
@@ -80,13 +96,15 @@
     X(INFO, global int *, info)                                                                    \
     X(FLAGS, int, flags)
 
-/* smnn_residual: r = A^T W (b - A y) per (system, time point), for the refinement. */
+/* smnn_residual: r = A^T W (b - A y) per (system, time point), for the refinement; with g not
+ * NULL the homogeneous form r = g - A^T W A y (d and u unread), for the backward pass's lambda. */
 #define SMNN_RESIDUAL_ARGS(F, X)                                                                      \
     SMNN_PROBLEM_ARGS(F, X)                                                                           \
     X(C, global const real *, c)                                                                   \
     X(D, global const real *, d)                                                                   \
     X(U, global const real *, u)                                                                   \
     X(S, global const real *, s)                                                                   \
+    X(G, global const real *, g)                                                                   \
     X(Y, global const real *, y)                                                                   \
     X(BATCH, int, batch)                                                                           \
     X(R, global real *, r)
@@ -116,11 +134,15 @@
     X(SUM_B, int, sum_b)                                                                           \
     X(SUM_T, int, sum_t)
 
-/* smnn_add: y += delta over count elements. */
+/* smnn_add: y += delta over count elements; with change not NULL only for the systems (per
+ * elements each) whose change[b] <= tol (the QR factorization's guarded refinement). */
 #define SMNN_ADD_ARGS(F, X)                                                                           \
     F(Y, global real *, y)                                                                         \
     X(DELTA, global const real *, delta)                                                           \
-    X(COUNT, long, count)
+    X(COUNT, long, count)                                                                          \
+    X(CHANGE, global const real *, change)                                                         \
+    X(PER, long, per)                                                                              \
+    X(TOL, real, tol)
 
 /* smnn_refine_check: per system, max |delta| / max |y| of the last refinement step. */
 #define SMNN_CHECK_ARGS(F, X)                                                                         \
@@ -136,6 +158,9 @@
 #define SMNN_AS_NEXT_PARAM(id, type, name) , type name
 #define SMNN_PARAMS(TABLE) TABLE(SMNN_AS_FIRST_PARAM, SMNN_AS_NEXT_PARAM)
 #else
+/* The number of problem arguments every table starts with (set once per plan). */
+#define SMNN_COUNT_ONE(id, type, name) +1
+enum { SMNN_PROBLEM_COUNT_ = 0 SMNN_PROBLEM_ARGS(SMNN_COUNT_ONE, SMNN_COUNT_ONE) };
 /* Host side: argument indices SMNN_<TABLE>_<ID>, and the argument count SMNN_<TABLE>_COUNT_. */
 #define SMNN_AS_SOLVER_ENUM(id, type, name) SMNN_SOLVER_##id,
 #define SMNN_AS_RESIDUAL_ENUM(id, type, name) SMNN_RESIDUAL_##id,

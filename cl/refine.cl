@@ -11,7 +11,11 @@
  * smnn_residual: one work-item per (system, time point) computes r_t from every row touching t:
  * the governing rows and initial-value rows at t and the forward/backward Taylor rows of the
  * intervals (t-1, t) and (t, t+1), each weighted as in the paper (Appendix A.1).
- * smnn_add: y += delta. */
+ * With g (the backward pass), the same residual of the homogeneous rows plus g: r = g - M y.
+ * smnn_add: y += delta, for every system (Cholesky) or, guarded (QR), only where the correction
+ * is below the tolerance: the QR solution is accurate to cond(A) eps already, and a correction
+ * of more than eps^(1/3) of y means that the semi-normal equations lost it (cond(A)^2 eps >= 1
+ * in this precision); the system then keeps its QR solution. */
 
 kernel void smnn_residual(SMNN_PARAMS(SMNN_RESIDUAL_ARGS)) {
     const smnn_prob P = SMNN_PROBLEM();
@@ -26,8 +30,9 @@ kernel void smnn_residual(SMNN_PARAMS(SMNN_RESIDUAL_ARGS)) {
     for (int i = 0; i < n; i++) acc[i] = (real)0;
     /* Governing rows at t. */
     __global const real *C = c + b * P.cb + (long)t * P.ct;
+    const int homogeneous = g != 0;
     for (int q = 0; q < P.Q; q++) {
-        real e = d[b * P.db + (long)t * P.dt + q];
+        real e = homogeneous ? (real)0 : d[b * P.db + (long)t * P.dt + q];
         for (int i = 0; i < n; i++) e -= C[q * n + i] * Y[i];
         for (int i = 0; i < n; i++) acc[i] += P.wg2 * C[q * n + i] * e;
     }
@@ -36,7 +41,8 @@ kernel void smnn_residual(SMNN_PARAMS(SMNN_RESIDUAL_ARGS)) {
         for (int v = 0; v < P.V; v++)
             for (int k = 0; k < P.Rinit1; k++)
                 acc[v * R1 + k] +=
-                    P.wi2 * (u[b * P.ub + (long)t * P.ut + v * P.Rinit1 + k] - Y[v * R1 + k]);
+                    P.wi2 * ((homogeneous ? (real)0 : u[b * P.ub + (long)t * P.ut + v * P.Rinit1 + k]) -
+                             Y[v * R1 + k]);
     /* Taylor rows of the interval (t, t+1): y_t sits on the right of the forward rows and on the
      * left of the backward rows. */
     if (t < T - 1) {
@@ -76,12 +82,16 @@ kernel void smnn_residual(SMNN_PARAMS(SMNN_RESIDUAL_ARGS)) {
             }
         }
     }
+    if (homogeneous)
+        for (int i = 0; i < n; i++) acc[i] += g[gid * n + i];
     for (int i = 0; i < n; i++) Rt[i] = acc[i];
 }
 
 kernel void smnn_add(SMNN_PARAMS(SMNN_ADD_ARGS)) {
     long i = get_global_id(0);
-    if (i < count) y[i] += delta[i];
+    if (i >= count) return;
+    if (change && !(change[i / per] <= tol)) return; /* declined: NaN is declined too */
+    y[i] += delta[i];
 }
 
 /* out[b] = max |delta| / max |y| over system b (0 when y is all zero): the size of the last

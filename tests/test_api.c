@@ -114,7 +114,13 @@ static void test_option_defaults(void **state) {
             assert_int_equal(smnn_plan_variant(plan), rule->variant);
             assert_int_equal(r->systems_per_item,
                              rule->variant == SMNN_VARIANT_PRIVATE ? rule->systems_per_item : 0);
-            assert_int_equal(r->refine_steps, prec == SMNN_PRECISION_SINGLE ? 2 : 0);
+            /* AUTO: QR in single precision (one guarded refinement step), Cholesky in double
+             * (none). */
+            assert_int_equal(r->factorization, prec == SMNN_PRECISION_SINGLE
+                                                   ? SMNN_FACTORIZATION_QR
+                                                   : SMNN_FACTORIZATION_CHOLESKY);
+            assert_int_equal(smnn_plan_factorization(plan), r->factorization);
+            assert_int_equal(r->refine_steps, prec == SMNN_PRECISION_SINGLE ? 1 : 0);
             assert_int_equal(r->generic_kernels, 0);
             assert_int_equal(r->max_alloc_bytes, 0);
             smnn_plan_free(plan);
@@ -169,8 +175,31 @@ static void test_option_struct_size(void **state) {
     assert_status(smnn_plan_prepare(ctx, &p, (const smnn_plan_options *)&old.v1), SMNN_SUCCESS);
     assert_status(smnn_plan_create(ctx, &p, (const smnn_plan_options *)&old.v1, &plan),
                   SMNN_SUCCESS);
-    assert_int_equal(smnn_plan_get_options(plan)->refine_steps, 2); /* automatic, single */
+    assert_int_equal(smnn_plan_get_options(plan)->refine_steps, 1); /* automatic, single: QR */
+    assert_int_equal(smnn_plan_factorization(plan), SMNN_FACTORIZATION_QR);
     smnn_plan_free(plan);
+
+    /* The second version (0.2) ended with max_alloc_bytes: its fields are all read and the
+     * factorization that follows it in memory is not (junk there would be refused). */
+    struct {
+        smnn_plan_options o;
+        unsigned char after[64];
+    } v2;
+    memset(&v2, 0x7f, sizeof v2);
+    smnn_plan_options_init(&v2.o);
+    v2.o.struct_size = offsetof(smnn_plan_options, max_alloc_bytes) + sizeof(size_t);
+    v2.o.precision = SMNN_PRECISION_DOUBLE;
+    v2.o.systems_per_item = 2;
+    v2.o.generic_kernels = 1;
+    memset((unsigned char *)&v2.o + v2.o.struct_size, 0x7f, sizeof v2.o - v2.o.struct_size);
+    if (smnn_context_device(ctx)->has_fp64) {
+        assert_status(smnn_plan_create(ctx, &p, &v2.o, &plan), SMNN_SUCCESS);
+        r = smnn_plan_get_options(plan);
+        assert_int_equal(r->systems_per_item, 2);
+        assert_int_equal(r->generic_kernels, 1);
+        assert_int_equal(r->factorization, SMNN_FACTORIZATION_CHOLESKY);
+        smnn_plan_free(plan);
+    }
 
     const size_t bad[] = {0, sizeof(size_t), offsetof(smnn_plan_options, refine_steps) + 3,
                           sizeof(smnn_plan_options) + 8};

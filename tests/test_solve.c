@@ -164,6 +164,7 @@ static void test_single_precision_refinement(void **state) {
         assert_status(smnn_solve(plan, c, d, u, s, yd), SMNN_SUCCESS);
         smnn_plan_free(plan);
         smnn_plan_options opt = test_options(SMNN_PRECISION_SINGLE, SMNN_VARIANT_AUTO);
+        opt.factorization = SMNN_FACTORIZATION_CHOLESKY; /* the normal equations' refinement */
         opt.refine_steps = 0;
         assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
         assert_status(smnn_solve(plan, c, d, u, s, yp), SMNN_SUCCESS);
@@ -200,6 +201,7 @@ static void test_single_precision_refinement(void **state) {
     assert_status(smnn_solve(plan, c, d, u, s, yd), SMNN_SUCCESS);
     smnn_plan_free(plan);
     smnn_plan_options opt = test_options(SMNN_PRECISION_SINGLE, SMNN_VARIANT_AUTO);
+    opt.factorization = SMNN_FACTORIZATION_CHOLESKY;
     opt.refine_steps = 8;
     assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
     assert_status(smnn_solve(plan, c, d, u, s, yr), SMNN_SUCCESS);
@@ -473,6 +475,8 @@ static void test_invalid_plans(void **state) {
         {"options.systems_per_item", SMNN_ERROR_INVALID_ARGUMENT},
         {"options.systems_per_item", SMNN_ERROR_INVALID_ARGUMENT},
         {"options.generic_kernels", SMNN_ERROR_INVALID_ARGUMENT},
+        {"options.factorization", SMNN_ERROR_INVALID_ARGUMENT},
+        {"options.factorization", SMNN_ERROR_INVALID_ARGUMENT},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         smnn_problem p;
@@ -498,6 +502,8 @@ static void test_invalid_plans(void **state) {
         case 16: opt.systems_per_item = 3; break;
         case 17: opt.systems_per_item = 32; break;
         case 18: opt.generic_kernels = 2; break;
+        case 19: opt.factorization = (smnn_factorization)3; break;
+        case 20: opt.factorization = (smnn_factorization)-1; break;
         }
         smnn_plan *plan = (smnn_plan *)&p; /* must be reset to NULL */
         smnn_status st = smnn_plan_create(ctx, &p, &opt, &plan);

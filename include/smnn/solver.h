@@ -73,6 +73,13 @@ typedef enum smnn_variant {
     SMNN_VARIANT_LOCAL = 2,   /* one work-group per system, blocks in local memory, n <= 64 */
 } smnn_variant;
 
+/* How the plan factors the weighted least-squares problem (see "Factorizations" above). */
+typedef enum smnn_factorization {
+    SMNN_FACTORIZATION_AUTO = 0,     /* QR in single precision, Cholesky in double */
+    SMNN_FACTORIZATION_CHOLESKY = 1, /* block Cholesky of the normal matrix M = A^T W A */
+    SMNN_FACTORIZATION_QR = 2,       /* sequential block QR of the weighted rows of A */
+} smnn_factorization;
+
 /* How a plan solves its problem. Fill with smnn_plan_options_init(), then set fields; pass NULL
  * to smnn_plan_create for all defaults. Fields are only ever appended; struct_size tells the
  * library which version the caller compiled against, and the fields a smaller (older) struct
@@ -98,6 +105,8 @@ typedef struct smnn_plan_options {
     /* Largest single workspace allocation in bytes: 0 (default) the device's limit (or
      * $SMNN_MAX_ALLOC_BYTES when smaller); larger batches are split into chunks. */
     size_t max_alloc_bytes;
+    /* Added in version 0.3 (a struct_size that ends before it means AUTO). */
+    smnn_factorization factorization; /* default SMNN_FACTORIZATION_AUTO */
 } smnn_plan_options;
 
 /* Sets every option to its default. */
@@ -151,6 +160,10 @@ const smnn_tuning_rule *smnn_tuning_rule_at(size_t i);
 smnn_variant smnn_variant_choose(const smnn_device_info *dev, size_t n, size_t batch);
 /* "private", "local" or "auto". */
 const char *smnn_variant_name(smnn_variant v);
+/* "cholesky", "qr" or "auto" ("unknown" for other values). */
+const char *smnn_factorization_name(smnn_factorization f);
+/* The factorization a plan uses: the option resolved (AUTO: QR for single precision). */
+smnn_factorization smnn_plan_factorization(const smnn_plan *plan);
 
 /* Asynchronous forward solve from device buffers: assemble, factor, substitute.
  * Buffers hold elements of the plan's precision (cl_double or cl_float) in the layouts of

@@ -30,7 +30,9 @@ extern "C" {
     X(SMNN_ERROR_DEVICE_OUT_OF_MEMORY, 13, "out of device memory")                                 \
     X(SMNN_ERROR_INVALID_STATE, 14, "the object is not in a state that allows this call")        \
     X(SMNN_ERROR_NOT_CONVERGED, 15,                                                                \
-      "iterative refinement did not converge: the solution is not accurate")
+      "iterative refinement did not converge: the solution is not accurate")                      \
+    X(SMNN_ERROR_RANK_DEFICIENT, 16,                                                               \
+      "a system's rows do not determine its solution (rank deficient) or its values became NaN/Inf")
 
 typedef enum smnn_status {
 #define SMNN_STATUS_ENUM_(name, value, message) name = value,

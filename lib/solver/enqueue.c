@@ -122,7 +122,7 @@ smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel 
         {SMNN_SOLVER_BCOUNT, sizeof bcount, &bcount},  {SMNN_SOLVER_BCAP, sizeof bcap, &bcap},
         {SMNN_SOLVER_INFO, sizeof(cl_mem), &plan->info}, {SMNN_SOLVER_FLAGS, sizeof io->flags, &io->flags},
     };
-    _Static_assert(SMNN__NARGS(args) + 4 == SMNN_SOLVER_COUNT_,
+    _Static_assert(SMNN__NARGS(args) + SMNN_PROBLEM_COUNT_ == SMNN_SOLVER_COUNT_,
                    "every per-call argument of contract.h's SMNN_SOLVER_ARGS is set");
     FORWARD_IF_ERROR(smnn__set_args(plan, k, args, SMNN__NARGS(args)));
     size_t local, global;

@@ -49,6 +49,11 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
     /* 1. lambda = M^-1 dl/dy. */
     smnn_status st = smnn__enqueue_substitutions(plan, queue, NULL, NULL, NULL, grad_y,
                                                   plan->lambda, num_wait, wait_list, &last);
+    /* QR plans: lambda from R^T R is the semi-normal equations; refine it like a frozen solve
+     * (the residual needs c: without it, as when only dl/du is wanted, lambda stays as is). */
+    if (st == SMNN_SUCCESS && c && plan->shape.factorization == SMNN_FACTORIZATION_QR)
+        st = smnn__refine(plan, queue, c, NULL, NULL, grad_y, plan->lambda, num_wait, wait_list,
+                          &last);
     /* 2. The adjoint of the assembly, one work-item per (system, time point). */
     if (st == SMNN_SUCCESS && want) {
         cl_kernel k = plan->k_gradient;
@@ -61,7 +66,7 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
             {SMNN_GRADIENT_GC, sizeof(cl_mem), &full[0]}, {SMNN_GRADIENT_GD, sizeof(cl_mem), &full[1]},
             {SMNN_GRADIENT_GU, sizeof(cl_mem), &full[2]}, {SMNN_GRADIENT_GS, sizeof(cl_mem), &full[3]},
         };
-        _Static_assert(SMNN__NARGS(args) + 4 == SMNN_GRADIENT_COUNT_,
+        _Static_assert(SMNN__NARGS(args) + SMNN_PROBLEM_COUNT_ == SMNN_GRADIENT_COUNT_,
                        "every per-call argument of contract.h's SMNN_GRADIENT_ARGS is set");
         st = smnn__set_args(plan, k, args, SMNN__NARGS(args));
         if (st == SMNN_SUCCESS)

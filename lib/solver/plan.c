@@ -160,13 +160,18 @@ static smnn_status make_kernel(smnn_plan *plan, cl_program prog, const char *bas
            ws2 = p->w_smooth * p->w_smooth;
     cl_double4 wd = {{wg2, wi2, ws2, 0}};
     cl_float4 wf = {{(cl_float)wg2, (cl_float)wi2, (cl_float)ws2, 0}};
+    cl_double4 wrd = {{p->w_gov, p->w_init, p->w_smooth, 0}};
+    cl_float4 wrf = {{(cl_float)p->w_gov, (cl_float)p->w_init, (cl_float)p->w_smooth, 0}};
     /* The tables' problem indices agree (SMNN_SOLVER_DIMS == SMNN_RESIDUAL_DIMS == ...). */
     FORWARD_IF_ERROR(smnn__set_arg(plan, *out, SMNN_SOLVER_DIMS, sizeof dims, &dims));
     FORWARD_IF_ERROR(smnn__set_arg(plan, *out, SMNN_SOLVER_INIT, sizeof init, &init));
-    if (plan->elem == 8)
+    if (plan->elem == 8) {
         FORWARD_IF_ERROR(smnn__set_arg(plan, *out, SMNN_SOLVER_W, sizeof wd, &wd));
-    else
+        FORWARD_IF_ERROR(smnn__set_arg(plan, *out, SMNN_SOLVER_WR, sizeof wrd, &wrd));
+    } else {
         FORWARD_IF_ERROR(smnn__set_arg(plan, *out, SMNN_SOLVER_W, sizeof wf, &wf));
+        FORWARD_IF_ERROR(smnn__set_arg(plan, *out, SMNN_SOLVER_WR, sizeof wrf, &wrf));
+    }
     return smnn__set_arg(plan, *out, SMNN_SOLVER_STR, sizeof str, &str);
 }
 
@@ -177,7 +182,9 @@ _Static_assert((int)SMNN_SOLVER_DIMS == (int)SMNN_RESIDUAL_DIMS && (int)SMNN_SOL
 static smnn_status make_kernels(smnn_plan *plan, cl_program prog) {
     const char *var = smnn_variant_name(plan->shape.variant);
     plan->kernel_wg_cap = SIZE_MAX;
-    FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_factor", var, 1, &plan->k_factor));
+    const char *factor =
+        plan->shape.factorization == SMNN_FACTORIZATION_QR ? "smnn_factor_qr" : "smnn_factor";
+    FORWARD_IF_ERROR(make_kernel(plan, prog, factor, var, 1, &plan->k_factor));
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_forward_substitute", var, 1, &plan->k_forward));
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_back_substitute", var, 1, &plan->k_back));
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_gradient", NULL, 1, &plan->k_gradient));
@@ -273,6 +280,10 @@ const smnn_problem *smnn_plan_problem(const smnn_plan *plan) {
 
 const smnn_plan_options *smnn_plan_get_options(const smnn_plan *plan) {
     return plan ? &plan->opt : NULL;
+}
+
+smnn_factorization smnn_plan_factorization(const smnn_plan *plan) {
+    return plan ? plan->shape.factorization : SMNN_FACTORIZATION_AUTO;
 }
 
 smnn_variant smnn_plan_variant(const smnn_plan *plan) {

@@ -1,12 +1,16 @@
 /* Iterative refinement on the corrected semi-normal equations (see cl/refine.cl): per step,
- * r = A^T W (b - A y) from the rows of A, delta = M^-1 r with the stored factors, y += delta; then
- * the size of the last correction per system, for smnn_plan_unconverged. Single-precision plans
- * do two steps by default: the factorization of M = A^T W A squares the condition number, the
- * residual from A's rows does not. */
+ * r = A^T W (b - A y) from the rows of A (r = g - A^T W A y for the backward pass's lambda),
+ * delta = M^-1 r with the stored factors, y += delta; and the size of the last correction per
+ * system, for smnn_plan_unconverged. Cholesky plans in single precision refine twice by
+ * default: the factorization of M = A^T W A squares the condition number, the residual from A's
+ * rows does not. QR plans refine once by default, guarded: their frozen solves and lambda are
+ * semi-normal equations (R^T R x = b); a correction larger than the tolerance is declined per
+ * system, which keeps the QR solution. */
 #include "solver_internal.h"
 
 smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d, cl_mem u,
-                         cl_mem y, cl_uint num_wait, const cl_event *wait_list, cl_event *last) {
+                         cl_mem g, cl_mem y, cl_uint num_wait, const cl_event *wait_list,
+                         cl_event *last) {
     if (plan->opt.refine_steps <= 0) return SMNN_SUCCESS;
     if (!plan->refine_s)
         return FAIL(plan->ctx, SMNN_ERROR_INVALID_STATE, "refinement needs the factorization's "
@@ -19,39 +23,52 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
                                          ny * plan->elem, "clCreateBuffer(refinement)"));
     FORWARD_IF_ERROR(smnn__ensure_buffer(plan, &plan->refine_change, &plan->change_bytes,
                                          p->batch * plan->elem, "clCreateBuffer(refinement)"));
+    /* QR plans guard each correction (cl/refine.cl): the size of each step is measured before
+     * it is added. */
+    const int guarded = plan->shape.factorization == SMNN_FACTORIZATION_QR;
     cl_int batch = (cl_int)p->batch;
     cl_long count = (cl_long)ny, per = (cl_long)(p->steps * plan->n);
+    cl_mem gate = guarded ? plan->refine_change : NULL;
+    double tol = smnn__refine_tolerance(plan);
+    cl_double told = tol;
+    cl_float tolf = (cl_float)tol;
     cl_kernel kr = plan->k_residual, ka = plan->k_add, kc = plan->k_check;
     const smnn__arg residual[] = {
         {SMNN_RESIDUAL_C, sizeof(cl_mem), &c},           {SMNN_RESIDUAL_D, sizeof(cl_mem), &d},
         {SMNN_RESIDUAL_U, sizeof(cl_mem), &u},           {SMNN_RESIDUAL_S, sizeof(cl_mem), &plan->refine_s},
-        {SMNN_RESIDUAL_Y, sizeof(cl_mem), &y},           {SMNN_RESIDUAL_BATCH, sizeof batch, &batch},
-        {SMNN_RESIDUAL_R, sizeof(cl_mem), &plan->refine_r},
+        {SMNN_RESIDUAL_G, sizeof(cl_mem), &g},           {SMNN_RESIDUAL_Y, sizeof(cl_mem), &y},
+        {SMNN_RESIDUAL_BATCH, sizeof batch, &batch},     {SMNN_RESIDUAL_R, sizeof(cl_mem), &plan->refine_r},
     };
     const smnn__arg add[] = {
         {SMNN_ADD_Y, sizeof(cl_mem), &y},
         {SMNN_ADD_DELTA, sizeof(cl_mem), &plan->refine_delta},
         {SMNN_ADD_COUNT, sizeof count, &count},
+        {SMNN_ADD_CHANGE, sizeof(cl_mem), &gate},
+        {SMNN_ADD_PER, sizeof per, &per},
+        {SMNN_ADD_TOL, plan->elem, plan->elem == 8 ? (const void *)&told : (const void *)&tolf},
     };
     const smnn__arg check[] = {
         {SMNN_CHECK_DELTA, sizeof(cl_mem), &plan->refine_delta}, {SMNN_CHECK_Y, sizeof(cl_mem), &y},
         {SMNN_CHECK_PER, sizeof per, &per},                      {SMNN_CHECK_BATCH, sizeof batch, &batch},
         {SMNN_CHECK_OUT, sizeof(cl_mem), &plan->refine_change},
     };
-    _Static_assert(SMNN__NARGS(residual) + 4 == SMNN_RESIDUAL_COUNT_ &&
+    _Static_assert(SMNN__NARGS(residual) + SMNN_PROBLEM_COUNT_ == SMNN_RESIDUAL_COUNT_ &&
                        SMNN__NARGS(add) == SMNN_ADD_COUNT_ && SMNN__NARGS(check) == SMNN_CHECK_COUNT_,
                    "every per-call argument of contract.h's tables is set");
     FORWARD_IF_ERROR(smnn__set_args(plan, kr, residual, SMNN__NARGS(residual)));
     FORWARD_IF_ERROR(smnn__set_args(plan, ka, add, SMNN__NARGS(add)));
+    FORWARD_IF_ERROR(smnn__set_args(plan, kc, check, SMNN__NARGS(check)));
     for (int step = 0; step < plan->opt.refine_steps; step++) {
         FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, kr, p->batch * p->steps, num_wait,
                                              wait_list, last));
         FORWARD_IF_ERROR(smnn__enqueue_substitutions(plan, q, c, d, u, plan->refine_r,
                                                      plan->refine_delta, num_wait, wait_list,
                                                      last));
+        if (guarded)
+            FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, kc, p->batch, num_wait, wait_list, last));
         FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, ka, ny, num_wait, wait_list, last));
     }
-    /* How much the last step still changed each system. */
-    FORWARD_IF_ERROR(smnn__set_args(plan, kc, check, SMNN__NARGS(check)));
+    /* How much the last step still changed each system (guarded: measured before the add). */
+    if (guarded) return SMNN_SUCCESS;
     return smnn__enqueue_items(plan, q, kc, p->batch, num_wait, wait_list, last);
 }

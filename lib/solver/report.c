@@ -43,7 +43,7 @@ smnn_status smnn_plan_failures(smnn_plan *plan, smnn_failure_report *report) {
 /* The tolerance on the last correction: the cube root of the precision's epsilon (4.9e-3 in
  * single, 6.1e-6 in double). A converging refinement's last step is far below it; one that
  * stalls or diverges (the factorization kept no correct digit) stays far above. */
-static double refine_tolerance(const smnn_plan *plan) {
+double smnn__refine_tolerance(const smnn_plan *plan) {
     return plan->elem == 4 ? 4.9e-3 : 6.1e-6;
 }
 
@@ -54,7 +54,7 @@ smnn_status smnn_plan_unconverged(smnn_plan *plan, smnn_failure_report *report) 
     double *change = malloc(B * sizeof *change);
     if (!change) return FAIL(plan->ctx, SMNN_ERROR_OUT_OF_HOST_MEMORY, "refinement report");
     smnn_status st = smnn__download(plan, plan->refine_change, B, change);
-    double tol = refine_tolerance(plan);
+    double tol = smnn__refine_tolerance(plan);
     for (size_t b = 0; st == SMNN_SUCCESS && b < B; b++)
         /* NaN marks a failed system, reported by smnn_plan_failures instead. */
         if (change[b] > tol && report->count++ == 0) report->first_system = b;
@@ -66,6 +66,13 @@ smnn_status smnn__report_failures(smnn_plan *plan) {
     smnn_failure_report r;
     FORWARD_IF_ERROR(smnn_plan_failures(plan, &r));
     if (r.count == 0) return SMNN_SUCCESS;
+    if (plan->shape.factorization == SMNN_FACTORIZATION_QR)
+        return FAIL(plan->ctx, SMNN_ERROR_RANK_DEFICIENT,
+                    "%zu of %zu systems failed (first: system %zu at time point %zu): their rows "
+                    "are rank deficient (a diagonal entry of R_t was not above %d n eps times its "
+                    "column's norm) or a value became NaN/Inf; their y is NaN, the other systems "
+                    "are solved",
+                    r.count, plan->p.batch, r.first_system, r.first_step, SMNN_QR_RANK_TOL);
     return FAIL(plan->ctx, SMNN_ERROR_NOT_POSITIVE_DEFINITE,
                 "%zu of %zu systems failed (first: system %zu at time point %zu): the pivot block "
                 "was not positive definite or a value became NaN/Inf; their y is NaN, the other "
@@ -77,11 +84,19 @@ smnn_status smnn__report_refinement(smnn_plan *plan) {
     smnn_failure_report r;
     FORWARD_IF_ERROR(smnn_plan_unconverged(plan, &r));
     if (r.count == 0) return SMNN_SUCCESS;
+    if (plan->shape.factorization == SMNN_FACTORIZATION_QR)
+        return FAIL(plan->ctx, SMNN_ERROR_NOT_CONVERGED,
+                    "%zu of %zu systems: the refinement's correction exceeded %.1e of y and was "
+                    "declined (first: system %zu), so their accuracy is not confirmed: y holds the "
+                    "QR solution (error about cond(A) eps, which this suggests is large; frozen "
+                    "solves and gradients use R^T R, error about cond(A)^2 eps). Use double "
+                    "precision or larger steps",
+                    r.count, plan->p.batch, smnn__refine_tolerance(plan), r.first_system);
     return FAIL(plan->ctx, SMNN_ERROR_NOT_CONVERGED,
                 "%zu of %zu systems: the last of %d refinement steps still changed y by more than "
                 "%.1e of its size (first: system %zu); the factorization of the normal equations "
                 "is too ill-conditioned in this precision. y holds the last iterate; use double "
                 "precision, more refinement steps or larger steps",
-                r.count, plan->p.batch, plan->opt.refine_steps, refine_tolerance(plan),
+                r.count, plan->p.batch, plan->opt.refine_steps, smnn__refine_tolerance(plan),
                 r.first_system);
 }

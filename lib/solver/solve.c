@@ -35,7 +35,7 @@ static smnn_status run_factor(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_
             if (plan->refine_s) clReleaseMemObject(plan->refine_s);
             plan->refine_s = s;
         }
-        if (y) st = smnn__refine(plan, q, c, d, u, y, num_wait, wait_list, &last);
+        if (y) st = smnn__refine(plan, q, c, d, u, NULL, y, num_wait, wait_list, &last);
     }
     return smnn__finish_events(last, event, st);
 }
@@ -74,6 +74,7 @@ smnn_status smnn_solve_frozen_async(smnn_plan *plan, cl_command_queue queue, cl_
     cl_event last = NULL;
     smnn_status st =
         smnn__enqueue_substitutions(plan, queue, c, d, u, NULL, y, num_wait, wait_list, &last);
-    if (st == SMNN_SUCCESS) st = smnn__refine(plan, queue, c, d, u, y, num_wait, wait_list, &last);
+    if (st == SMNN_SUCCESS)
+        st = smnn__refine(plan, queue, c, d, u, NULL, y, num_wait, wait_list, &last);
     return smnn__finish_events(last, event, st);
 }

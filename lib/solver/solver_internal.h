@@ -19,6 +19,7 @@
 /* Compile-time shape of one kernel program. */
 typedef struct smnn__kernel_shape {
     smnn_variant variant;
+    smnn_factorization factorization; /* CHOLESKY or QR (resolved) */
     int nmax; /* block capacity NMAX */
     int wg;   /* work-group size of the local variant */
     int vw;   /* systems per work-item of the private variant (1 or a vector width) */
@@ -130,9 +131,14 @@ smnn_status smnn__set_arg(smnn_plan *plan, cl_kernel k, cl_uint index, size_t si
 
 /* ---- refine.c ---- */
 /* Refines y (B, T, n) in place by plan->opt.refine_steps steps of the corrected semi-normal
- * equations, using c, d, u and the steps kept from the last factorization (no-op when 0). */
+ * equations, using c, d, u and the steps kept from the last factorization (no-op when 0); with g
+ * not NULL it refines the solution of M y = g instead (d and u unused). */
 smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d, cl_mem u,
-                         cl_mem y, cl_uint num_wait, const cl_event *wait_list, cl_event *last);
+                         cl_mem g, cl_mem y, cl_uint num_wait, const cl_event *wait_list,
+                         cl_event *last);
+/* The tolerance on a refinement's last correction relative to y: eps^(1/3) of the plan's
+ * precision (4.9e-3 single, 6.1e-6 double); QR plans decline larger corrections. */
+double smnn__refine_tolerance(const smnn_plan *plan);
 
 /* ---- report.c ---- */
 /* After a blocking call: SMNN_ERROR_NOT_POSITIVE_DEFINITE naming the failing systems, or

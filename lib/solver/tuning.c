@@ -95,8 +95,10 @@ const char *smnn_variant_name(smnn_variant v) {
 
 /* ---- Options ---------------------------------------------------------------------------- */
 
-/* The first version of smnn_plan_options ended with refine_steps. */
+/* The versions of smnn_plan_options: the first ended with refine_steps, the second (0.2) with
+ * max_alloc_bytes; the third (0.3) is the current struct. */
 #define OPTIONS_MIN_SIZE (offsetof(smnn_plan_options, refine_steps) + sizeof(int))
+#define OPTIONS_V2_SIZE (offsetof(smnn_plan_options, max_alloc_bytes) + sizeof(size_t))
 
 void smnn_plan_options_init(smnn_plan_options *opt) {
     if (!opt) return;
@@ -108,6 +110,19 @@ void smnn_plan_options_init(smnn_plan_options *opt) {
     opt->systems_per_item = 0;
     opt->generic_kernels = 0;
     opt->max_alloc_bytes = 0;
+    opt->factorization = SMNN_FACTORIZATION_AUTO;
+}
+
+const char *smnn_factorization_name(smnn_factorization f) {
+    switch (f) {
+    case SMNN_FACTORIZATION_AUTO:
+        return "auto";
+    case SMNN_FACTORIZATION_CHOLESKY:
+        return "cholesky";
+    case SMNN_FACTORIZATION_QR:
+        return "qr";
+    }
+    return "unknown";
 }
 
 /* An environment override: the variable's value as a whole decimal number, or 0 when unset,
@@ -133,9 +148,12 @@ smnn_status smnn__options_resolve(smnn_context *ctx, const smnn_plan_options *op
                         "options.struct_size is %zu, expected %zu to %zu: call "
                         "smnn_plan_options_init() first",
                         opt->struct_size, (size_t)OPTIONS_MIN_SIZE, sizeof *out);
-        /* Only whole versions are read: a smaller struct is the first version, whose padding
+        /* Only whole versions are read: a smaller struct is an earlier version, whose padding
          * after its last field must not reach the fields appended since. */
-        memcpy(out, opt, opt->struct_size >= sizeof *out ? sizeof *out : OPTIONS_MIN_SIZE);
+        size_t take = opt->struct_size >= sizeof *out      ? sizeof *out
+                      : opt->struct_size >= OPTIONS_V2_SIZE ? OPTIONS_V2_SIZE
+                                                            : OPTIONS_MIN_SIZE;
+        memcpy(out, opt, take);
         out->struct_size = sizeof *out;
     }
     if (out->precision != SMNN_PRECISION_DOUBLE && out->precision != SMNN_PRECISION_SINGLE)
@@ -145,6 +163,12 @@ smnn_status smnn__options_resolve(smnn_context *ctx, const smnn_plan_options *op
         out->variant != SMNN_VARIANT_LOCAL)
         return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT, "options.variant = %d is not a smnn_variant",
                     (int)out->variant);
+    if (out->factorization != SMNN_FACTORIZATION_AUTO &&
+        out->factorization != SMNN_FACTORIZATION_CHOLESKY &&
+        out->factorization != SMNN_FACTORIZATION_QR)
+        return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                    "options.factorization = %d is not a smnn_factorization",
+                    (int)out->factorization);
     if (out->refine_steps < -1 || out->refine_steps > 10)
         return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT,
                     "options.refine_steps = %d, must be -1 (automatic) or 0..10",
@@ -164,7 +188,15 @@ smnn_status smnn__options_resolve(smnn_context *ctx, const smnn_plan_options *op
     if (out->generic_kernels == 0 && env_number("SMNN_GENERIC_KERNELS") == 1)
         out->generic_kernels = 1;
     if (out->max_alloc_bytes == 0) out->max_alloc_bytes = (size_t)env_number("SMNN_MAX_ALLOC_BYTES");
-    if (out->refine_steps < 0) out->refine_steps = out->precision == SMNN_PRECISION_SINGLE ? 2 : 0;
+    if (out->factorization == SMNN_FACTORIZATION_AUTO)
+        out->factorization = out->precision == SMNN_PRECISION_SINGLE ? SMNN_FACTORIZATION_QR
+                                                                     : SMNN_FACTORIZATION_CHOLESKY;
+    if (out->refine_steps < 0) {
+        if (out->factorization == SMNN_FACTORIZATION_QR)
+            out->refine_steps = 1;
+        else
+            out->refine_steps = out->precision == SMNN_PRECISION_SINGLE ? 2 : 0;
+    }
     return SMNN_SUCCESS;
 }
 
@@ -196,7 +228,11 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
     if (v == SMNN_VARIANT_LOCAL) {
         if ((size_t)wg > ctx->info.max_work_group_size) wg = (int)ctx->info.max_work_group_size;
         size_t elem = opt->precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
-        size_t local = (size_t)SMNN_LOCAL_REALS(nmax) * elem + SMNN_LOCAL_EXTRA_BYTES;
+        size_t reals = (size_t)SMNN_LOCAL_REALS(nmax);
+        if (opt->factorization == SMNN_FACTORIZATION_QR &&
+            (size_t)SMNN_QR_LOCAL_REALS(nmax) > reals)
+            reals = (size_t)SMNN_QR_LOCAL_REALS(nmax);
+        size_t local = reals * elem + SMNN_LOCAL_EXTRA_BYTES;
         if (local > ctx->info.local_mem_bytes)
             return FAIL(ctx, SMNN_ERROR_UNSUPPORTED,
                         "the local variant for n = %zu needs %zu bytes of local memory; device "
@@ -204,6 +240,7 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
                         (unsigned long long)ctx->info.local_mem_bytes);
     }
     shape->variant = v;
+    shape->factorization = opt->factorization;
     shape->nmax = nmax;
     shape->wg = wg;
     shape->vw = 1;
@@ -222,8 +259,9 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
 }
 
 void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len) {
-    int n = snprintf(buf, len, "-DSMNN_VARIANT=%d -DNMAX=%d -DWG=%d -DVW=%d",
-                     (int)shape->variant, shape->nmax, shape->wg, shape->vw);
+    int n = snprintf(buf, len, "-DSMNN_VARIANT=%d -DSMNN_FACTOR=%d -DNMAX=%d -DWG=%d -DVW=%d",
+                     (int)shape->variant, (int)shape->factorization, shape->nmax, shape->wg,
+                     shape->vw);
     if (shape->dims > 0 && n > 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, " -DNFIX=%d -DVFIX=%d -DR1FIX=%d -DQFIX=%d",
                  shape->dims * shape->orders, shape->dims, shape->orders, shape->equations);
@@ -233,13 +271,14 @@ void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len)
  * CL_KERNEL_WORK_GROUP_SIZE and the largest CL_KERNEL_LOCAL_MEM_SIZE (both 0 on error). */
 static void local_kernels_limits(smnn_context *ctx, cl_program prog, size_t *wg_limit,
                                  cl_ulong *local_bytes) {
-    static const char *names[] = {"smnn_factor_local", "smnn_forward_substitute_local",
-                                  "smnn_back_substitute_local"};
+    static const char *names[] = {"smnn_factor_local", "smnn_factor_qr_local",
+                                  "smnn_forward_substitute_local", "smnn_back_substitute_local"};
     *wg_limit = SIZE_MAX;
     *local_bytes = 0;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         cl_int err;
         cl_kernel k = clCreateKernel(prog, names[i], &err);
+        if (err == CL_INVALID_KERNEL_NAME) continue; /* the other factorization's kernel */
         size_t wg = 0;
         cl_ulong lm = 0;
         if (k) {
