@@ -1,9 +1,11 @@
 /* smnn-gpu-compile: compiles every program a plan would build on a GPU (block shapes x variant x
- * precision, with the defines and options the library itself uses) offline with clang for
- * NVIDIA (nvptx64, PTX) and AMD (amdgcn, gfx90a) targets, fails on any compile error, and
- * reports what decides the speed of the per-work-item variant on a GPU: the private memory each
- * kernel keeps per work-item (PTX local depot bytes; AMD scratch bytes per lane, VGPRs and
- * occupancy).
+ * precision x factorization, with the defines and options the library itself uses) offline with
+ * clang for NVIDIA (nvptx64, PTX) and AMD (amdgcn, gfx90a) targets, fails on any compile error
+ * or when a program lacks one of its kernels, and reports for the factorization kernel of the
+ * program (smnn_factor_* for Cholesky, smnn_factor_qr_* for QR) and the two substitutions what
+ * decides their speed on a GPU: the private memory each kernel keeps per work-item (PTX local
+ * depot bytes; AMD scratch bytes per lane), the local memory of a work-group (PTX .shared, AMD
+ * LDS) and on AMD the VGPRs, the VGPRs spilled and the occupancy.
  *
  * The GPU is described, not present: the shapes are chosen by the library's own tuning table
  * (lib/solver/tuning.c) for a device with is_gpu = 1, 48 KiB of local memory and work-groups of
@@ -27,7 +29,8 @@
 
 extern char **environ;
 
-/* Block shapes (V, n_orders, Q) from the paper's workloads up to the largest block. */
+/* Block shapes (V, n_orders, Q) from the paper's workloads up to the largest block. Each is
+ * compiled for both factorizations. */
 static const int shapes[][3] = {{1, 3, 1}, {3, 3, 3}, {2, 4, 2}, {4, 4, 4}, {8, 4, 8}, {16, 4, 16}};
 static const int quick_shapes[][3] = {{1, 3, 1}, {4, 4, 4}};
 
@@ -85,35 +88,82 @@ static char *slurp(const char *path) {
     return buf;
 }
 
-/* The largest PTX local depot (bytes of private memory per work-item kept in local memory) of
- * kernel `name`, or 0. */
-static long ptx_depot(const char *ptx, const char *name) {
+/* What one kernel uses (-1: not reported for the target). */
+typedef struct usage {
+    long priv;  /* bytes of private memory per work-item in memory (PTX depot, AMD scratch) */
+    long local; /* bytes of local memory per work-group (PTX .shared, AMD LDS) */
+    long vgpr, spill, occ; /* AMD: VGPRs, VGPRs spilled, waves per SIMD */
+} usage;
+
+/* Bytes of one PTX state-space declaration, e.g. ".shared .align 8 .b8 k_$_X[4224];": the size
+ * of its type times its array length (1 when it is not an array). */
+static long ptx_decl_bytes(const char *line, const char *eol) {
+    static const struct { const char *type; long bytes; } types[] = {
+        {".b8 ", 1}, {".u8 ", 1},  {".s8 ", 1},  {".b16 ", 2}, {".u16 ", 2}, {".s16 ", 2},
+        {".f16 ", 2}, {".b32 ", 4}, {".u32 ", 4}, {".s32 ", 4}, {".f32 ", 4}, {".b64 ", 8},
+        {".u64 ", 8}, {".s64 ", 8}, {".f64 ", 8}};
+    long elem = 0;
+    const char *after = NULL;
+    for (size_t i = 0; i < sizeof types / sizeof types[0] && !elem; i++) {
+        const char *t = strstr(line, types[i].type);
+        if (t && t < eol) {
+            elem = types[i].bytes;
+            after = t + strlen(types[i].type);
+        }
+    }
+    if (!elem) return 0;
+    const char *br = strchr(after, '[');
+    return br && br < eol ? elem * strtol(br + 1, NULL, 10) : elem;
+}
+
+/* From the PTX of kernel `name`: the local depot (bytes of private memory per work-item kept in
+ * local memory) and the .shared memory declared in its body. Returns 0, or -1 when the PTX has
+ * no such kernel. */
+static int ptx_usage(const char *ptx, const char *name, usage *u) {
+    u->priv = u->local = 0;
+    u->vgpr = u->spill = u->occ = -1;
     char key[128];
     snprintf(key, sizeof key, ".entry %s(", name);
     const char *p = strstr(ptx, key);
     if (!p) return -1;
     const char *next = strstr(p + 1, ".entry ");
     const char *d = strstr(p, "__local_depot");
-    if (!d || (next && d > next)) return 0;
-    const char *br = strchr(d, '[');
-    return br ? strtol(br + 1, NULL, 10) : 0;
+    if (d && (!next || d < next)) {
+        const char *br = strchr(d, '[');
+        u->priv = br ? strtol(br + 1, NULL, 10) : 0;
+    }
+    for (const char *sh = strstr(p, ".shared ."); sh && (!next || sh < next);
+         sh = strstr(sh + 1, ".shared .")) {
+        const char *eol = strchr(sh, '\n');
+        if (!eol) eol = sh + strlen(sh);
+        u->local += ptx_decl_bytes(sh, eol);
+    }
+    return 0;
 }
 
-/* From clang's AMD resource remarks for kernel `name`: VGPRs, scratch bytes per lane and waves
- * per SIMD (-1 when absent). */
-static void amd_usage(const char *log, const char *name, long *vgpr, long *scratch, long *occ) {
-    *vgpr = *scratch = *occ = -1;
+/* One number of kernel `name`'s AMD resource remarks (in [p, end)): the value after `field`,
+ * or -1. */
+static long amd_field(const char *p, const char *end, const char *field) {
+    const char *f = strstr(p, field);
+    return f && (!end || f < end) ? strtol(f + strlen(field), NULL, 10) : -1;
+}
+
+/* From clang's AMD resource remarks for kernel `name`: scratch bytes per lane, LDS bytes per
+ * work-group, VGPRs, VGPRs spilled and waves per SIMD. Returns 0, or -1 when the remarks name no
+ * such kernel. */
+static int amd_usage(const char *log, const char *name, usage *u) {
+    u->priv = u->local = u->vgpr = u->spill = u->occ = -1;
     char key[128];
     snprintf(key, sizeof key, "Function Name: %s ", name);
     const char *p = strstr(log, key);
-    if (!p) return;
+    if (!p) return -1;
     const char *end = strstr(p + strlen(key), "Function Name:");
-    const char *v = strstr(p, "VGPRs: ");
-    const char *s = strstr(p, "ScratchSize [bytes/lane]: ");
-    const char *o = strstr(p, "Occupancy [waves/SIMD]: ");
-    if (v && (!end || v < end)) *vgpr = strtol(v + 7, NULL, 10);
-    if (s && (!end || s < end)) *scratch = strtol(s + 26, NULL, 10);
-    if (o && (!end || o < end)) *occ = strtol(o + 24, NULL, 10);
+    u->vgpr = amd_field(p, end, " VGPRs: ");
+    u->spill = amd_field(p, end, "VGPRs Spill: ");
+    u->priv = amd_field(p, end, "ScratchSize [bytes/lane]: ");
+    u->local = amd_field(p, end, "LDS Size [bytes/block]: ");
+    u->occ = amd_field(p, end, "Occupancy [waves/SIMD]: ");
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -140,8 +190,11 @@ int main(int argc, char **argv) {
         case 'h':
             printf("usage: smnn-gpu-compile [--clang PATH] [--quick] [--format text|csv]\n\n"
                    "Compiles every kernel program smnn builds on a GPU (block shapes x variant x\n"
-                   "precision) with clang for nvptx64 and amdgcn (gfx90a) and reports private\n"
-                   "memory per work-item. --quick: two block shapes. Exit 1 on a compile error.\n");
+                   "precision x factorization: Cholesky, QR) with clang for nvptx64 and amdgcn\n"
+                   "(gfx90a) and reports, for the factorization and substitution kernels, private\n"
+                   "memory per work-item, local memory per work-group and (AMD) VGPRs, spills\n"
+                   "and occupancy. --quick: two block shapes. Exit 1 on a compile error or a\n"
+                   "kernel missing from its program.\n");
             return 0;
         default: return 2;
         }
@@ -180,17 +233,21 @@ int main(int argc, char **argv) {
 
     int csv = !strcmp(format, "csv"), failures = 0, compiled = 0;
     if (csv)
-        printf("target,n,dims,orders,equations,variant,precision,kernel,private_bytes,vgprs,"
-               "occupancy\n");
+        printf("target,n,dims,orders,equations,variant,precision,factorization,kernel,"
+               "private_bytes,local_bytes,vgprs,vgpr_spill,occupancy\n");
     else
-        printf("%-14s %4s %-8s %-7s %-32s %s\n", "target", "n", "variant", "prec", "kernel",
-               "private memory per work-item");
+        printf("%-14s %4s %-8s %-7s %-9s %-32s %s\n", "target", "n", "variant", "prec",
+               "factor", "kernel", "private memory per work-item, local memory per work-group");
     size_t nshapes = quick ? sizeof quick_shapes / sizeof quick_shapes[0]
                            : sizeof shapes / sizeof shapes[0];
     for (size_t si = 0; si < nshapes; si++) {
         const int *sh = quick ? quick_shapes[si] : shapes[si];
         for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++) {
-            for (int prec = SMNN_PRECISION_DOUBLE; prec <= SMNN_PRECISION_SINGLE; prec++) {
+            /* Precision x factorization: double and single, each Cholesky then QR. */
+            for (int pf = 0; pf < 4; pf++) {
+                const int prec = SMNN_PRECISION_DOUBLE + pf / 2;
+                const int fz = SMNN_FACTORIZATION_CHOLESKY + pf % 2;
+                const char *fname = smnn_factorization_name((smnn_factorization)fz);
                 smnn_problem p;
                 smnn_problem_init(&p);
                 p.batch = 4096;
@@ -202,6 +259,7 @@ int main(int argc, char **argv) {
                 smnn_plan_options_init(&opt);
                 opt.variant = (smnn_variant)v;
                 opt.precision = (smnn_precision)prec;
+                opt.factorization = (smnn_factorization)fz;
                 smnn__kernel_shape shape;
                 if (smnn__kernel_shape_for(&gpu, &p, &opt, &shape) != SMNN_SUCCESS) {
                     fprintf(stderr, "smnn-gpu-compile: %s\n", smnn_last_error());
@@ -242,39 +300,47 @@ int main(int argc, char **argv) {
                     compiled++;
                     if (rc != 0) {
                         failures++;
-                        fprintf(stderr, "smnn-gpu-compile: %s failed for n = %d, %s, %s "
+                        fprintf(stderr, "smnn-gpu-compile: %s failed for n = %d, %s, %s, %s "
                                 "(options: %s):\n%s\n", tg->name, sh[0] * sh[1],
                                 smnn_variant_name(shape.variant),
-                                prec == SMNN_PRECISION_DOUBLE ? "double" : "single", options.data,
-                                text ? text : "(no log)");
+                                prec == SMNN_PRECISION_DOUBLE ? "double" : "single", fname,
+                                options.data, text ? text : "(no log)");
                     } else {
-                        static const char *kernels[] = {"smnn_factor", "smnn_forward_substitute",
-                                                        "smnn_back_substitute"};
+                        /* The factorization kernel the plan takes (lib/solver/plan.c) and the
+                         * substitutions; each must be in the program. */
+                        const char *kernels[] = {
+                            fz == SMNN_FACTORIZATION_QR ? "smnn_factor_qr" : "smnn_factor",
+                            "smnn_forward_substitute", "smnn_back_substitute"};
                         for (int k = 0; k < 3; k++) {
                             char name[64];
                             snprintf(name, sizeof name, "%s_%s", kernels[k],
                                      smnn_variant_name(shape.variant));
-                            long bytes, vgpr = -1, occ = -1;
-                            if (ptx) {
-                                bytes = ptx_depot(ptx, name);
-                            } else {
-                                amd_usage(text ? text : "", name, &vgpr, &bytes, &occ);
-                            }
+                            usage u;
+                            int found = ptx ? ptx_usage(ptx, name, &u)
+                                            : amd_usage(text ? text : "", name, &u);
                             const char *pn = prec == SMNN_PRECISION_DOUBLE ? "double" : "single";
+                            if (found != 0) {
+                                failures++;
+                                fprintf(stderr, "smnn-gpu-compile: %s: kernel %s missing from the "
+                                        "program for n = %d, %s, %s (options: %s)\n", tg->name,
+                                        name, sh[0] * sh[1], pn, fname, options.data);
+                                continue;
+                            }
                             if (csv)
-                                printf("%s,%d,%d,%d,%d,%s,%s,%s,%ld,%ld,%ld\n", tg->name,
-                                       sh[0] * sh[1], sh[0], sh[1], sh[2],
-                                       smnn_variant_name(shape.variant), pn, name, bytes, vgpr,
-                                       occ);
+                                printf("%s,%d,%d,%d,%d,%s,%s,%s,%s,%ld,%ld,%ld,%ld,%ld\n",
+                                       tg->name, sh[0] * sh[1], sh[0], sh[1], sh[2],
+                                       smnn_variant_name(shape.variant), pn, fname, name, u.priv,
+                                       u.local, u.vgpr, u.spill, u.occ);
                             else if (ptx)
-                                printf("%-14s %4d %-8s %-7s %-32s %ld bytes local depot\n",
+                                printf("%-14s %4d %-8s %-7s %-9s %-32s %ld bytes local depot, "
+                                       "%ld bytes shared\n",
                                        tg->name, sh[0] * sh[1], smnn_variant_name(shape.variant),
-                                       pn, name, bytes);
+                                       pn, fname, name, u.priv, u.local);
                             else
-                                printf("%-14s %4d %-8s %-7s %-32s %ld bytes scratch/lane, %ld "
-                                       "VGPRs, %ld waves/SIMD\n",
+                                printf("%-14s %4d %-8s %-7s %-9s %-32s %ld bytes scratch/lane, "
+                                       "%ld bytes LDS, %ld VGPRs (%ld spilled), %ld waves/SIMD\n",
                                        tg->name, sh[0] * sh[1], smnn_variant_name(shape.variant),
-                                       pn, name, bytes, vgpr, occ);
+                                       pn, fname, name, u.priv, u.local, u.vgpr, u.spill, u.occ);
                         }
                     }
                     free(copy);
