@@ -9,7 +9,9 @@
  * Each optimisation step solves 3 x batch chunks of `chunk` points in one batched call with a
  * frozen left-hand side (c and s never change), takes the loss = mean squared difference between
  * y and the data, gets dl/dd from the library's backward pass, and turns it into dl/dxi with
- * CLBlast (Phi^T dl/dd); d = Phi xi is a CLBlast GEMM too. Adam (learning rate decaying
+ * CLBlast (Phi^T dl/dd); d = Phi xi is a CLBlast GEMM too. --precision single runs the plan, the
+ * device buffers and the GEMMs (SGEMM) in float; the host (data, optimiser, thresholding) stays
+ * in double and converts on every transfer. Adam (learning rate decaying
  * exponentially to a thousandth over the run) updates xi; sequential
  * thresholding zeroes coefficients below --threshold (and keeps them zero) at 50%, 65% and 80% of
  * the iterations. The optimiser works on whitened coefficients (the library's Gram matrix
@@ -55,6 +57,7 @@ typedef struct options {
     double noise, lr, threshold, step, w_gov, w_init, w_smooth;
     int progress_every;
     smnn_factorization factorization;
+    smnn_precision precision;
 } options;
 
 
@@ -170,15 +173,68 @@ static void die_smnn(const char *what) {
     fail_exit();
 }
 
+/* The device buffers hold elements of the plan's precision: cl_float for single (SGEMM), else
+ * cl_double (DGEMM). The host keeps doubles and converts on every transfer (put, get). */
+static int f32;
+
 static void gemm(CLBlastTranspose ta, CLBlastTranspose tb, size_t m, size_t n, size_t k,
                  cl_mem a, size_t lda, cl_mem b, size_t ldb, cl_mem c, size_t ldc,
                  cl_command_queue q) {
-    CLBlastStatusCode st = CLBlastDgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, 1.0, a, 0, lda, b,
-                                        0, ldb, 0.0, c, 0, ldc, &q, NULL);
+    CLBlastStatusCode st =
+        f32 ? CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, 1.0f, a, 0, lda, b, 0, ldb,
+                           0.0f, c, 0, ldc, &q, NULL)
+            : CLBlastDgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, 1.0, a, 0, lda, b, 0, ldb, 0.0,
+                           c, 0, ldc, &q, NULL);
     if (st != CLBlastSuccess) {
-        fprintf(stderr, "smnn-lorenz: CLBlastDgemm failed with status %d\n", (int)st);
+        fprintf(stderr, "smnn-lorenz: CLBlast%cgemm failed with status %d\n", f32 ? 'S' : 'D',
+                (int)st);
         fail_exit();
     }
+}
+
+/* Writes n host doubles to buf (blocking) in the plan's precision; stage holds n floats. */
+static void put(cl_command_queue q, cl_mem buf, const double *x, size_t n, float *stage,
+                const char *name) {
+    const void *src = x;
+    if (f32) {
+        for (size_t i = 0; i < n; i++) stage[i] = (float)x[i];
+        src = stage;
+    }
+    cl_int err = clEnqueueWriteBuffer(q, buf, CL_TRUE, 0, n * (f32 ? sizeof(float) : sizeof(double)),
+                                      src, 0, NULL, NULL);
+    if (err != CL_SUCCESS) {
+        char what[64];
+        snprintf(what, sizeof what, "clEnqueueWriteBuffer(%s)", name);
+        die_cl(what, err);
+    }
+}
+
+/* Reads n values of the plan's precision from buf into host doubles (blocking). */
+static void get(smnn_context *ctx, cl_mem buf, size_t n, double *y, const char *name) {
+    if (smnn_buffer_to_host(ctx, f32 ? SMNN_PRECISION_SINGLE : SMNN_PRECISION_DOUBLE, buf, n, y) !=
+        SMNN_SUCCESS) {
+        char what[64];
+        snprintf(what, sizeof what, "reading %s", name);
+        die_smnn(what);
+    }
+}
+
+/* Refinement that did not converge or was declined (smnn_plan_unconverged) in the forward solves
+ * and in the backward passes (only a QR plan refines lambda there; a Cholesky plan's report
+ * would still be the forward solve's): passes concerned, the first step, systems in all, the
+ * most in one pass. */
+typedef struct refine_stats {
+    size_t solves, backward, first_step, systems, most;
+} refine_stats;
+
+static void note_refinement(smnn_plan *plan, size_t it, size_t *passes, refine_stats *rs) {
+    smnn_failure_report r;
+    if (smnn_plan_unconverged(plan, &r) != SMNN_SUCCESS) die_smnn("refinement report");
+    if (r.count == 0) return;
+    if (rs->solves + rs->backward == 0) rs->first_step = it;
+    (*passes)++;
+    rs->systems += r.count;
+    if (r.count > rs->most) rs->most = r.count;
 }
 
 static void print_equations(FILE *f, const double *xi) {
@@ -339,8 +395,10 @@ static void usage(FILE *f) {
             "  --orders N       derivative orders the solver represents (default 4; with the\n"
             "                   paper's 3 the y term of dy/dt comes out 2%% low: the Taylor\n"
             "                   smoothness rows of order 2 integrate d(t) with that bias)\n"
+            "  --precision P    double (default) or single: the solver plan and the device\n"
+            "                   buffers (CLBlast SGEMM or DGEMM); the optimiser stays in double\n"
             "  --factorization F  auto (default: qr in single, cholesky in double precision),\n"
-            "                   cholesky or qr (this tool solves in double precision)\n"
+            "                   cholesky or qr\n"
             "  --device SPEC    PLATFORM:DEVICE (default $SMNN_DEVICE, else first GPU/device)\n"
             "  --format F       text (default) or json\n"
             "  --plot FILE.png  data attractor next to the one simulated from the result (the\n"
@@ -350,7 +408,7 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
     options o = {NULL, "text", NULL, 1, 3000, 512, 50, 10000, 4, 0, 2.0, 0.1, 0.01, 1, 1, 1, 100,
-                 SMNN_FACTORIZATION_AUTO};
+                 SMNN_FACTORIZATION_AUTO, SMNN_PRECISION_DOUBLE};
     static const struct option lopts[] = {
         {"iterations", required_argument, 0, 'i'}, {"batch", required_argument, 0, 'b'},
         {"chunk", required_argument, 0, 'c'},      {"noise", required_argument, 0, 'n'},
@@ -360,10 +418,11 @@ int main(int argc, char **argv) {
         {"progress", required_argument, 0, 'P'},   {"help", no_argument, 0, 'h'},
         {"w-gov", required_argument, 0, 'G'},      {"w-init", required_argument, 0, 'I'},
         {"w-smooth", required_argument, 0, 'S'},   {"orders", required_argument, 0, 'O'},
-        {"factorization", required_argument, 0, 'F'},
+        {"factorization", required_argument, 0, 'F'}, {"precision", required_argument, 0, 'R'},
         {0, 0, 0, 0}};
     static const char *const formats[] = {"text", "json", NULL};
     static const char *const factorizations[] = {"auto", "cholesky", "qr", NULL};
+    static const char *const precisions[] = {"double", "single", NULL};
     static const smnn_factorization factorization_values[] = {
         SMNN_FACTORIZATION_AUTO, SMNN_FACTORIZATION_CHOLESKY, SMNN_FACTORIZATION_QR};
     int ch, pick;
@@ -392,6 +451,10 @@ int main(int argc, char **argv) {
         case 'F':
             if (cli_choice("--factorization", optarg, factorizations, &pick)) return 2;
             o.factorization = factorization_values[pick];
+            break;
+        case 'R':
+            if (cli_choice("--precision", optarg, precisions, &pick)) return 2;
+            o.precision = pick ? SMNN_PRECISION_SINGLE : SMNN_PRECISION_DOUBLE;
             break;
         case 'P': if (cli_int("--progress", optarg, 0, INT_MAX, &o.progress_every)) return 2; break;
         case 'G': if (cli_positive("--w-gov", optarg, &o.w_gov)) return 2; break;
@@ -469,27 +532,43 @@ int main(int argc, char **argv) {
     p.w_init = o.w_init;
     p.w_smooth = o.w_smooth;
     smnn_plan_options po;
-    smnn_plan_options_init(&po); /* double precision: the CLBlast calls below are DGEMMs */
+    smnn_plan_options_init(&po);
+    po.precision = o.precision;
     po.factorization = o.factorization;
+    f32 = o.precision == SMNN_PRECISION_SINGLE;
+    const size_t elem = f32 ? sizeof(float) : sizeof(double);
     smnn_plan *plan = NULL;
     if (smnn_plan_create(ctx, &p, &po, &plan) != SMNN_SUCCESS) die_smnn("plan");
     run_plan = plan;
     const char *factorization = smnn_factorization_name(smnn_plan_factorization(plan));
+    const char *precision = f32 ? "single" : "double";
     double c_host[16] = {0, 1}, s_host[1] = {o.step};
-    cl_int err;
-    cl_mem bc = buffer(cc, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, o.orders * sizeof(double), c_host, "c");
-    cl_mem bs = buffer(cc, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, sizeof s_host, s_host, "s");
-    cl_mem bphi = buffer(cc, CL_MEM_READ_ONLY, rows * NTERMS * sizeof(double), NULL, "Phi");
-    cl_mem btheta = buffer(cc, CL_MEM_READ_ONLY, NTERMS * 3 * sizeof(double), NULL, "xi");
-    cl_mem bd = buffer(cc, CL_MEM_READ_WRITE, B * T * sizeof(double), NULL, "d");
-    cl_mem bu = buffer(cc, CL_MEM_READ_ONLY, B * sizeof(double), NULL, "u");
+    cl_mem bc = NULL, bs = NULL;
+    if (smnn_buffer_from_host(ctx, o.precision, c_host, o.orders, &bc) != SMNN_SUCCESS)
+        die_smnn("buffer c");
+    if (smnn_buffer_from_host(ctx, o.precision, s_host, 1, &bs) != SMNN_SUCCESS) {
+        clReleaseMemObject(bc);
+        die_smnn("buffer s");
+    }
+    cl_mem bphi = buffer(cc, CL_MEM_READ_ONLY, rows * NTERMS * elem, NULL, "Phi");
+    cl_mem btheta = buffer(cc, CL_MEM_READ_ONLY, NTERMS * 3 * elem, NULL, "xi");
+    cl_mem bd = buffer(cc, CL_MEM_READ_WRITE, B * T * elem, NULL, "d");
+    cl_mem bu = buffer(cc, CL_MEM_READ_ONLY, B * elem, NULL, "u");
     const size_t R1 = o.orders;
-    cl_mem by = buffer(cc, CL_MEM_READ_WRITE, B * T * R1 * sizeof(double), NULL, "y");
-    cl_mem bgy = buffer(cc, CL_MEM_READ_ONLY, B * T * R1 * sizeof(double), NULL, "dl/dy");
-    cl_mem bgd = buffer(cc, CL_MEM_READ_WRITE, B * T * sizeof(double), NULL, "dl/dd");
-    cl_mem bgt = buffer(cc, CL_MEM_READ_WRITE, NTERMS * 3 * sizeof(double), NULL, "dl/dxi");
+    cl_mem by = buffer(cc, CL_MEM_READ_WRITE, B * T * R1 * elem, NULL, "y");
+    cl_mem bgy = buffer(cc, CL_MEM_READ_ONLY, B * T * R1 * elem, NULL, "dl/dy");
+    cl_mem bgd = buffer(cc, CL_MEM_READ_WRITE, B * T * elem, NULL, "dl/dd");
+    cl_mem bgt = buffer(cc, CL_MEM_READ_WRITE, NTERMS * 3 * elem, NULL, "dl/dxi");
     /* The left-hand side never changes: factor once. */
     if (smnn_factor_async(plan, NULL, bc, bs, 0, NULL, NULL) != SMNN_SUCCESS) die_smnn("factor");
+    /* A refining plan (single precision by default) may decline or fail to converge its
+     * refinement for some systems (SMNN_ERROR_NOT_CONVERGED from the blocking calls; y and the
+     * gradients are written all the same, a QR plan's declined systems keep the QR solution).
+     * That costs accuracy, not the result: the optimiser only needs a descent direction, so
+     * training goes on; the passes concerned are counted and reported at the end (stderr and
+     * JSON). Failing systems (NaN) end the run through the loss. */
+    refine_stats rs = {0, 0, 0, 0, 0};
+    const int qr = smnn_plan_factorization(plan) == SMNN_FACTORIZATION_QR;
 
     /* Per variable v: whitening of its active terms, theta (whitened coefficients) and Adam's
      * moments; xi (terms x 3, row-major) is what the device multiplies with. */
@@ -509,7 +588,11 @@ int main(int argc, char **argv) {
     double *target = hu_alloc(B * T, sizeof *target), *y = hu_alloc(B * T * R1, sizeof *y);
     double *gy = hu_calloc(B * T * R1, sizeof *gy);
     size_t *start = hu_alloc(o.batch, sizeof *start);
-    if (!phi || !u || !target || !y || !gy || !start) {
+    /* Float staging for the uploads (the largest is dl/dy, or Phi when orders < 10 / 3). */
+    float *stage = f32 ? hu_alloc(B * T * R1 > rows * NTERMS ? B * T * R1 : rows * NTERMS,
+                                  sizeof *stage)
+                       : NULL;
+    if (!phi || !u || !target || !y || !gy || !start || (f32 && !stage)) {
         fprintf(stderr, "smnn-lorenz: out of memory for %zu chunks of %zu points\n", o.batch, T);
         return 1;
     }
@@ -531,21 +614,20 @@ int main(int argc, char **argv) {
             }
             for (int v = 0; v < 3; v++) u[v * o.batch + j] = data[3 * start[j] + v];
         }
-        clEnqueueWriteBuffer(q, bphi, CL_FALSE, 0, rows * NTERMS * sizeof(double), phi, 0, NULL, NULL);
-        clEnqueueWriteBuffer(q, bu, CL_FALSE, 0, B * sizeof(double), u, 0, NULL, NULL);
+        put(q, bphi, phi, rows * NTERMS, stage, "Phi");
+        put(q, bu, u, B, stage, "u");
         for (int v = 0; v < 3; v++) to_xi(&wh[v], theta[v], xi + v, 3);
-        clEnqueueWriteBuffer(q, btheta, CL_FALSE, 0, sizeof xi, xi, 0, NULL, NULL);
-        clFinish(q);
+        put(q, btheta, xi, NTERMS * 3, stage, "xi");
         double h1 = (1e-3 * hu_now_ms());
         /* d (3 x rows, variable-major: exactly the (B, T, 1) layout) = xi^T Phi^T. */
         gemm(CLBlastTransposeYes, CLBlastTransposeYes, 3, rows, NTERMS, btheta, 3, bphi, NTERMS,
              bd, rows, q);
         clFinish(q);
         double h2 = (1e-3 * hu_now_ms());
-        if (smnn_solve_frozen_async(plan, NULL, bc, bd, bu, by, 0, NULL, NULL) != SMNN_SUCCESS)
-            die_smnn("frozen solve");
-        err = clEnqueueReadBuffer(q, by, CL_TRUE, 0, B * T * R1 * sizeof(double), y, 0, NULL, NULL);
-        if (err != CL_SUCCESS) die_cl("clEnqueueReadBuffer(y)", err);
+        smnn_status sst = smnn_solve_frozen_async(plan, NULL, bc, bd, bu, by, 0, NULL, NULL);
+        if (sst != SMNN_SUCCESS && sst != SMNN_ERROR_NOT_CONVERGED) die_smnn("frozen solve");
+        get(ctx, by, B * T * R1, y, "y");
+        note_refinement(plan, it, &rs.solves, &rs);
         double h3 = (1e-3 * hu_now_ms());
         /* loss = mean over systems and points of (y - data)^2; dl/dy on order 0 only. */
         loss = 0;
@@ -561,18 +643,18 @@ int main(int argc, char **argv) {
             break;
         }
         if (it == 1) first_loss = loss;
-        clEnqueueWriteBuffer(q, bgy, CL_TRUE, 0, B * T * R1 * sizeof(double), gy, 0, NULL, NULL);
+        put(q, bgy, gy, B * T * R1, stage, "dl/dy");
         double h4 = (1e-3 * hu_now_ms());
-        if (smnn_backward_async(plan, NULL, bc, NULL, NULL, NULL, bgy, NULL, bgd, NULL, NULL, 0,
-                                NULL, NULL) != SMNN_SUCCESS)
-            die_smnn("backward");
+        sst = smnn_backward_async(plan, NULL, bc, NULL, NULL, NULL, bgy, NULL, bgd, NULL, NULL, 0,
+                                  NULL, NULL);
+        if (sst != SMNN_SUCCESS && sst != SMNN_ERROR_NOT_CONVERGED) die_smnn("backward");
         clFinish(q);
+        if (qr) note_refinement(plan, it, &rs.backward, &rs);
         double h5 = (1e-3 * hu_now_ms());
         /* dl/dxi (terms x 3) = Phi^T dl/dd^T. */
         gemm(CLBlastTransposeYes, CLBlastTransposeYes, NTERMS, 3, rows, bphi, NTERMS, bgd, rows,
              bgt, 3, q);
-        err = clEnqueueReadBuffer(q, bgt, CL_TRUE, 0, sizeof grad, grad, 0, NULL, NULL);
-        if (err != CL_SUCCESS) die_cl("clEnqueueReadBuffer(grad)", err);
+        get(ctx, bgt, NTERMS * 3, grad, "dl/dxi");
         double h6 = (1e-3 * hu_now_ms());
         /* Exponential decay to lr / 1000 over the run: large steps to cross the scale of the
          * coefficients, small ones to settle them. */
@@ -617,6 +699,13 @@ int main(int argc, char **argv) {
     }
     for (int v = 0; v < 3; v++) to_xi(&wh[v], theta[v], xi + v, 3);
     double seconds = (1e-3 * hu_now_ms()) - t_start, per_step = ((1e-3 * hu_now_ms()) - t_loop) / (double)o.iterations;
+    if (rs.solves + rs.backward)
+        fprintf(stderr, "smnn-lorenz: the refinement did not converge or was declined for some "
+                "systems in %zu forward solves and %zu backward passes of %zu steps (the first at "
+                "step %zu; %zu systems in all, at most %zu of %zu in one pass). Not fatal: their "
+                "values are less accurate (%s)\n",
+                rs.solves, rs.backward, o.iterations, rs.first_step, rs.systems, rs.most, B,
+                qr ? "a declined system keeps its QR solution" : "they hold the last iterate");
     if (diverged) {
         /* nothing to report */
     } else if (!strcmp(o.format, "json")) {
@@ -627,14 +716,17 @@ int main(int argc, char **argv) {
             printf("%s[%.10g, %.10g, %.10g]", k ? ", " : "", xi[3 * k], xi[3 * k + 1], xi[3 * k + 2]);
         printf("], \"first_loss\": %.10g, \"final_loss\": %.10g, \"iterations\": %zu, \"seconds\": "
                "%.3f, \"ms_per_step\": %.3f, \"ms_per_step_solver\": %.3f, \"ms_per_step_clblast\": "
-               "%.3f, \"ms_per_step_host\": %.3f, \"factorization\": \"%s\"}\n",
+               "%.3f, \"ms_per_step_host\": %.3f, \"unconverged_solves\": %zu, "
+               "\"unconverged_backward\": %zu, \"unconverged_systems\": %zu, \"precision\": "
+               "\"%s\", \"factorization\": \"%s\"}\n",
                first_loss, loss, o.iterations, seconds, 1e3 * per_step,
                1e3 * t_solver / (double)o.iterations, 1e3 * t_blas / (double)o.iterations,
-               1e3 * t_host / (double)o.iterations, factorization);
+               1e3 * t_host / (double)o.iterations, rs.solves, rs.backward, rs.systems, precision,
+               factorization);
     } else {
         printf("Discovered equations (%zu steps, batch %zu x %zu points, noise %g, %s "
-               "factorization):\n",
-               o.iterations, o.batch, o.chunk, o.noise, factorization);
+               "precision, %s factorization):\n",
+               o.iterations, o.batch, o.chunk, o.noise, precision, factorization);
         print_equations(stdout, xi);
         printf("Ground truth:\n  dx/dt = -10 x + 10 y\n  dy/dt = 28 x - y - x*z\n"
                "  dz/dt = x*y - 2.6667 z\n");
@@ -658,5 +750,6 @@ int main(int argc, char **argv) {
     free(y);
     free(gy);
     free(start);
+    free(stage);
     return rc;
 }
