@@ -22,13 +22,13 @@
  * equations).
  *
  * Failure rule (as factor.cl, with its own meaning): a system fails at the first t where a
- * diagonal entry of R_t is not above SMNN_QR_RANK_TOL * n * eps times the norm of its column
+ * diagonal entry of R_t is not above SMNN_QR_RANK_TOL * eps times the norm of its column
  * (the norm of that column of A's rows at t, which the rotations preserve), or a value is not
  * finite: the system is rank deficient (numerically) and info[b] = t + 1. The host reports it as
  * SMNN_ERROR_RANK_DEFICIENT.
  *
  * Cost per time point, n = V * n_orders, Q governing rows: about 12 n^3 + 3 Q n^2 flops and
- * (2n + Q) n square roots, against about n^3 for the Cholesky step; private memory 3 n^2 + 4 n
+ * (2n + Q) n square roots, against about n^3 for the Cholesky step; private memory 3 n^2 + 5 n
  * values per lane. */
 
 #if SMNN_DOUBLE
@@ -91,10 +91,10 @@ inline void smnn_qr_fold_interval(realv *R, realv *S, realv *zeta, realv *Rb, re
 }
 
 /* The lanes whose R (upper triangle, n x n) has a diagonal entry not above
- * SMNN_QR_RANK_TOL * n * eps times its column's norm, or not finite. */
+ * SMNN_QR_RANK_TOL * eps times its column's norm, or not finite. */
 inline maskv smnn_qr_rank_deficient(const realv *R, int n) {
     maskv bad = (maskv)(0);
-    const real tol = (real)(SMNN_QR_RANK_TOL * n) * (real)SMNN_EPS;
+    const real tol = (real)SMNN_QR_RANK_TOL * (real)SMNN_EPS;
     for (int j = 0; j < n; j++) {
         realv norm2 = (realv)(0);
         for (int i = 0; i <= j; i++) norm2 += R[i * NMAX + j] * R[i * NMAX + j];
@@ -269,7 +269,7 @@ kernel void smnn_factor_qr_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const int with_rhs = flags & SMNN_FLAG_WITH_RHS;
     const smnn_lanes L = smnn_make_lanes(lb, bofs, bcount);
     const smnn_wsl W = smnn_make_wsl(ws, lb, 0, 1, T, n);
-    const real tol = (real)(SMNN_QR_RANK_TOL * n) * (real)SMNN_EPS;
+    const real tol = (real)SMNN_QR_RANK_TOL * (real)SMNN_EPS;
     local real X[SMNN_QR_MB * (2 * NMAX + 1)]; /* with tau: SMNN_QR_LOCAL_REALS (contract.h) */
     local real tau[2 * NMAX + 1];
     local int fail;

@@ -3,11 +3,12 @@
  * A plan fixes one problem shape (smnn_problem) on one context, compiles the kernels it needs and
  * owns the device workspace that keeps the factorization: per system and time point the Cholesky
  * factor L_t of the pivot block (packed lower triangle), the coupling factor K_t = P_t L_t of the
- * block LDL^T form M = P L L^T P^T (paper Eq. 11-12) and the forward-substitution vector. So
+ * block LDL^T form M = P L L^T P^T (paper Eq. 11-12) and the forward-substitution vector (the QR
+ * factorization stores its R_t^T, S_t^T and zeta_t in the same places). So
  * after one solve (or factor) the same matrices can be reused for new right-hand sides.
  *
- * Options (smnn_plan_options, apart from the problem): precision, kernel variant, vector width,
- * refinement, specialisation, allocation limit. Kernel variants, for block size n = V * n_orders:
+ * Options (smnn_plan_options, apart from the problem): precision, factorization, kernel variant,
+ * vector width, refinement, specialisation, allocation limit. Kernel variants, for block size n = V * n_orders:
  *  - PRIVATE: whole time loop in one kernel, blocks in private memory, VW systems per work-item
  *    in OpenCL vector types (one system per lane; VW = 1 on GPUs, 8 on CPU devices once the
  *    batch fills a vector). Workspace interleaved by system (VW = 1: neighbouring work-items
@@ -29,15 +30,40 @@
  *   SMNN_GENERIC_KERNELS (1)                 generic_kernels when the option is 0
  *   SMNN_MAX_ALLOC_BYTES (bytes)             max_alloc_bytes when the option is 0
  *
- * Failures of single systems: a system whose pivot block is not positive definite, or whose
- * values become NaN or Inf, gets NaN in all of its y; all other systems are solved normally. The
- * blocking calls then return SMNN_ERROR_NOT_POSITIVE_DEFINITE with the count and the first
- * failing system and time point in the message; after the asynchronous calls, ask
- * smnn_plan_failures().
+ * Failures of single systems: a system whose pivot block is not positive definite (Cholesky),
+ * whose rows are numerically rank deficient (QR: a diagonal entry of R_t not above 64 eps times
+ * its column's norm), or whose values become NaN or Inf, gets NaN in all of its y; all other
+ * systems are solved normally. The blocking calls then return SMNN_ERROR_NOT_POSITIVE_DEFINITE
+ * (Cholesky) or SMNN_ERROR_RANK_DEFICIENT (QR) with the count and the first failing system and
+ * time point in the message; after the asynchronous calls, ask smnn_plan_failures().
  *
- * Single precision: the factorization of M = A^T W A squares cond(A), so single-precision plans
- * refine every solve (smnn_plan_options.refine_steps, default 2 steps): the residual is formed from
- * the rows of A and corrected with the stored factors. A plan that refines keeps a reference to
+ * Factorizations (smnn_plan_options.factorization):
+ *  - CHOLESKY: block Cholesky of the normal matrix M = A^T W A (paper Algorithm 3), the cheapest;
+ *    it squares cond(A), which double precision mostly absorbs and single precision does not
+ *    (not positive definite, or most digits lost, for small steps).
+ *  - QR: sequential block QR of the weighted rows themselves (square-root information form), one
+ *    time point at a time; M is never formed and the error grows with cond(A). It writes the
+ *    same factors (R_t^T R_t is the Cholesky pivot block), so frozen solves and the backward pass
+ *    use R^T R (semi-normal equations). About 6x the Cholesky step's flops at n = 3.
+ *  - AUTO (default): QR in single precision, Cholesky in double.
+ * Measured (tests/test_qr.c, README "Precision and performance"): single precision with QR
+ * solves every random test shape with steps in [1e-2, 1] within 1e-5 of the double reference,
+ * where single-precision Cholesky fails on most; double precision with QR solves y'' = -y over
+ * T = 1e6 at step 1e-4 to 1.3e-5 where the normal equations keep no digit, and weights spread
+ * over 14 decades to 1e-13. Single precision cannot hold problems whose high derivatives fall
+ * below its rounding (steps 1e-3 with n_orders >= 4): QR reports them rank deficient.
+ *
+ * Refinement (smnn_plan_options.refine_steps): steps of the corrected semi-normal equations, the
+ * residual formed from the rows of A (never from M) and corrected with the stored factors.
+ *  - Cholesky plans: refine_steps steps after each solve and frozen solve; automatic: 2 in
+ *    single precision, 0 in double.
+ *  - QR plans: automatic 1. After a solve the steps are guarded: a system whose correction
+ *    exceeds eps^(1/3) of its y declines it and keeps its QR solution. Frozen solves and the
+ *    backward pass's lambda (given c) come from the semi-normal equations and take one step more,
+ *    unguarded.
+ * A system whose last correction still exceeds eps^(1/3) of y (or whose guarded correction was
+ * declined) makes the blocking calls return SMNN_ERROR_NOT_CONVERGED with y written: its accuracy
+ * is not confirmed (smnn_plan_unconverged lists them). A plan that refines keeps a reference to
  * the steps buffer of its last factorization (released with the plan).
  *
  * Reproducibility: results are bit-identical for the same device and driver, precision, variant,
@@ -88,12 +114,12 @@ typedef struct smnn_plan_options {
     size_t struct_size;       /* set by smnn_plan_options_init */
     smnn_precision precision; /* default SMNN_PRECISION_DOUBLE */
     smnn_variant variant;     /* default SMNN_VARIANT_AUTO */
-    /* Iterative refinement steps after each solve, on the corrected semi-normal equations (the
-     * residual is formed from the rows of A, never from M = A^T W A, and corrected with the
-     * existing factors). -1 (default): automatic, 0 for double and 2 for single precision;
-     * 0: off; 1..10: that many steps. Each step costs about half a forward pass. Double-precision
-     * plans on long, finely stepped horizons gain from it too (T = 2e4, step 5e-4, y'' = -y:
-     * 8.2e-3 -> 2.9e-6 with 3 steps), as long as the factorization keeps a correct digit. */
+    /* Iterative refinement steps after each solve, on the corrected semi-normal equations (see
+     * "Refinement" above). -1 (default): automatic (Cholesky: 0 for double and 2 for single
+     * precision; QR: 1); 0: off; 1..10: that many steps. Each step costs about half a forward
+     * pass. Double-precision Cholesky plans on long, finely stepped horizons gain from it too
+     * (T = 2e4, step 5e-4, y'' = -y: 8.2e-3 -> 2.9e-6 with 3 steps), as long as the
+     * factorization keeps a correct digit. */
     int refine_steps;
     /* Systems per work-item of the private variant: 0 (default) from the tuning table (or
      * $SMNN_SYSTEMS_PER_ITEM), 1 when a lane group would not fit one allocation; 1, 2, 4, 8
@@ -105,7 +131,7 @@ typedef struct smnn_plan_options {
     /* Largest single workspace allocation in bytes: 0 (default) the device's limit (or
      * $SMNN_MAX_ALLOC_BYTES when smaller); larger batches are split into chunks. */
     size_t max_alloc_bytes;
-    /* Added in version 0.3 (a struct_size that ends before it means AUTO). */
+    /* Appended after max_alloc_bytes: a struct_size that ends before it means AUTO. */
     smnn_factorization factorization; /* default SMNN_FACTORIZATION_AUTO */
 } smnn_plan_options;
 
@@ -207,11 +233,12 @@ typedef struct smnn_failure_report {
 } smnn_failure_report;
 smnn_status smnn_plan_failures(smnn_plan *plan, smnn_failure_report *report);
 
-/* Refinement report of the last solve of a refining plan (blocking, like smnn_plan_failures):
- * count = systems whose last refinement step still changed y by more than eps^(1/3) of its size
- * (4.9e-3 in single, 6.1e-6 in double precision), i.e. whose refinement did not converge;
- * first_system = the first of them; first_step is SIZE_MAX. Always 0 for plans that do not
- * refine (once factored). */
+/* Refinement report of the last refinement of a refining plan (a solve, a frozen solve, or a QR
+ * plan's backward pass given c; blocking, like smnn_plan_failures): count = systems whose last
+ * refinement step still changed y by more than eps^(1/3) of its size (4.9e-3 in single, 6.1e-6
+ * in double precision), or, after a QR solve, whose correction of that size was declined: their
+ * accuracy is not confirmed; first_system = the first of them; first_step is SIZE_MAX. Always 0
+ * for plans that do not refine (once factored). */
 smnn_status smnn_plan_unconverged(smnn_plan *plan, smnn_failure_report *report);
 
 /* Blocking forward solve from host memory, in double precision whatever the plan's precision
@@ -245,7 +272,9 @@ smnn_status smnn_solve_frozen(smnn_plan *plan, const double *c, const double *d,
  *
  * Inputs needed: grad_y always; c for dl/dc and dl/dd; d for dl/dc; s for dl/ds; y (the forward
  * solution) for dl/dc and dl/ds. Others may be NULL: with a frozen left-hand side, dl/dd and
- * dl/du need only c and grad_y. u is never needed. */
+ * dl/du need only c and grad_y. u is never needed. A QR plan refines lambda = M^-1 dl/dy (which
+ * it solves through R^T R) when c is given, with s kept from its factorization; without c lambda
+ * is the semi-normal solution. */
 
 /* Asynchronous form on device buffers of the plan's precision (conventions of smnn_solve_async).
  * Errors: SMNN_ERROR_INVALID_STATE (never factored), SMNN_ERROR_INVALID_ARGUMENT (a needed buffer
@@ -257,8 +286,9 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
                                 const cl_event *wait_list, cl_event *event);
 
 /* Blocking form on host memory (double, converted for single-precision plans). Errors as above,
- * and SMNN_ERROR_NOT_POSITIVE_DEFINITE when a system's substitution produced NaN/Inf (its
- * gradients then hold NaN). */
+ * SMNN_ERROR_NOT_POSITIVE_DEFINITE (SMNN_ERROR_RANK_DEFICIENT for QR plans) when a system's
+ * substitution produced NaN/Inf (its gradients then hold NaN), and for QR plans given c,
+ * SMNN_ERROR_NOT_CONVERGED when the refinement of lambda did not converge (gradients written). */
 smnn_status smnn_backward(smnn_plan *plan, const double *c, const double *d, const double *s,
                           const double *y, const double *grad_y, double *grad_c, double *grad_d,
                           double *grad_u, double *grad_s);

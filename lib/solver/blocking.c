@@ -99,7 +99,10 @@ static smnn_status run(smnn_plan *plan, op o, host_array *a, size_t na) {
     for (size_t i = 0; i < na && st == SMNN_SUCCESS; i++)
         if (a[i].out) st = smnn__download(plan, a[i].dev, a[i].count, a[i].out);
     if (st == SMNN_SUCCESS) st = smnn__report_failures(plan);
-    if (st == SMNN_SUCCESS && (o == OP_SOLVE || o == OP_FROZEN)) st = smnn__report_refinement(plan);
+    /* A QR plan's backward pass refines lambda when c is given (gradient.c). */
+    int refined = o == OP_SOLVE || o == OP_FROZEN ||
+                  (o == OP_BACKWARD && a[0].dev && plan->shape.factorization == SMNN_FACTORIZATION_QR);
+    if (st == SMNN_SUCCESS && refined) st = smnn__report_refinement(plan);
     for (size_t i = 0; i < na; i++)
         if (a[i].dev) clReleaseMemObject(a[i].dev);
     return st;

@@ -52,8 +52,8 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
     /* QR plans: lambda from R^T R is the semi-normal equations; refine it like a frozen solve
      * (the residual needs c: without it, as when only dl/du is wanted, lambda stays as is). */
     if (st == SMNN_SUCCESS && c && plan->shape.factorization == SMNN_FACTORIZATION_QR)
-        st = smnn__refine(plan, queue, c, NULL, NULL, grad_y, plan->lambda, num_wait, wait_list,
-                          &last);
+        st = smnn__refine(plan, queue, c, NULL, NULL, grad_y, plan->lambda, 0, num_wait,
+                          wait_list, &last);
     /* 2. The adjoint of the assembly, one work-item per (system, time point). */
     if (st == SMNN_SUCCESS && want) {
         cl_kernel k = plan->k_gradient;

@@ -3,15 +3,22 @@
  * delta = M^-1 r with the stored factors, y += delta; and the size of the last correction per
  * system, for smnn_plan_unconverged. Cholesky plans in single precision refine twice by
  * default: the factorization of M = A^T W A squares the condition number, the residual from A's
- * rows does not. QR plans refine once by default, guarded: their frozen solves and lambda are
- * semi-normal equations (R^T R x = b); a correction larger than the tolerance is declined per
- * system, which keeps the QR solution. */
+ * rows does not. QR plans refine once by default: after a solve, guarded (a correction larger
+ * than the tolerance is declined per system, which keeps the QR solution, accurate to cond(A)
+ * eps); their frozen solves and lambda come from the semi-normal equations (R^T R x = b, error
+ * cond(A)^2 eps) and take one step more, unguarded, so that the last step measures convergence. */
 #include "solver_internal.h"
 
 smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d, cl_mem u,
-                         cl_mem g, cl_mem y, cl_uint num_wait, const cl_event *wait_list,
-                         cl_event *last) {
+                         cl_mem g, cl_mem y, int after_qr_solve, cl_uint num_wait,
+                         const cl_event *wait_list, cl_event *last) {
     if (plan->opt.refine_steps <= 0) return SMNN_SUCCESS;
+    const int qr = plan->shape.factorization == SMNN_FACTORIZATION_QR;
+    /* Guarded after a QR solve (its y is accurate already); a QR plan's frozen solve or lambda
+     * starts from the semi-normal equations and takes one unguarded step more. */
+    const int guarded = qr && after_qr_solve;
+    const int steps = plan->opt.refine_steps + (qr && !after_qr_solve ? 1 : 0);
+    plan->refine_guarded = guarded;
     if (!plan->refine_s)
         return FAIL(plan->ctx, SMNN_ERROR_INVALID_STATE, "refinement needs the factorization's "
                     "steps, which the plan does not hold");
@@ -23,9 +30,7 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
                                          ny * plan->elem, "clCreateBuffer(refinement)"));
     FORWARD_IF_ERROR(smnn__ensure_buffer(plan, &plan->refine_change, &plan->change_bytes,
                                          p->batch * plan->elem, "clCreateBuffer(refinement)"));
-    /* QR plans guard each correction (cl/refine.cl): the size of each step is measured before
-     * it is added. */
-    const int guarded = plan->shape.factorization == SMNN_FACTORIZATION_QR;
+    /* A guarded step measures its correction before adding it (cl/refine.cl). */
     cl_int batch = (cl_int)p->batch;
     cl_long count = (cl_long)ny, per = (cl_long)(p->steps * plan->n);
     cl_mem gate = guarded ? plan->refine_change : NULL;
@@ -58,7 +63,7 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
     FORWARD_IF_ERROR(smnn__set_args(plan, kr, residual, SMNN__NARGS(residual)));
     FORWARD_IF_ERROR(smnn__set_args(plan, ka, add, SMNN__NARGS(add)));
     FORWARD_IF_ERROR(smnn__set_args(plan, kc, check, SMNN__NARGS(check)));
-    for (int step = 0; step < plan->opt.refine_steps; step++) {
+    for (int step = 0; step < steps; step++) {
         FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, kr, p->batch * p->steps, num_wait,
                                              wait_list, last));
         FORWARD_IF_ERROR(smnn__enqueue_substitutions(plan, q, c, d, u, plan->refine_r,

@@ -69,7 +69,7 @@ smnn_status smnn__report_failures(smnn_plan *plan) {
     if (plan->shape.factorization == SMNN_FACTORIZATION_QR)
         return FAIL(plan->ctx, SMNN_ERROR_RANK_DEFICIENT,
                     "%zu of %zu systems failed (first: system %zu at time point %zu): their rows "
-                    "are rank deficient (a diagonal entry of R_t was not above %d n eps times its "
+                    "are rank deficient (a diagonal entry of R_t was not above %d eps times its "
                     "column's norm) or a value became NaN/Inf; their y is NaN, the other systems "
                     "are solved",
                     r.count, plan->p.batch, r.first_system, r.first_step, SMNN_QR_RANK_TOL);
@@ -84,7 +84,7 @@ smnn_status smnn__report_refinement(smnn_plan *plan) {
     smnn_failure_report r;
     FORWARD_IF_ERROR(smnn_plan_unconverged(plan, &r));
     if (r.count == 0) return SMNN_SUCCESS;
-    if (plan->shape.factorization == SMNN_FACTORIZATION_QR)
+    if (plan->refine_guarded)
         return FAIL(plan->ctx, SMNN_ERROR_NOT_CONVERGED,
                     "%zu of %zu systems: the refinement's correction exceeded %.1e of y and was "
                     "declined (first: system %zu), so their accuracy is not confirmed: y holds the "

@@ -35,7 +35,7 @@ static smnn_status run_factor(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_
             if (plan->refine_s) clReleaseMemObject(plan->refine_s);
             plan->refine_s = s;
         }
-        if (y) st = smnn__refine(plan, q, c, d, u, NULL, y, num_wait, wait_list, &last);
+        if (y) st = smnn__refine(plan, q, c, d, u, NULL, y, 1, num_wait, wait_list, &last);
     }
     return smnn__finish_events(last, event, st);
 }
@@ -75,6 +75,6 @@ smnn_status smnn_solve_frozen_async(smnn_plan *plan, cl_command_queue queue, cl_
     smnn_status st =
         smnn__enqueue_substitutions(plan, queue, c, d, u, NULL, y, num_wait, wait_list, &last);
     if (st == SMNN_SUCCESS)
-        st = smnn__refine(plan, queue, c, d, u, NULL, y, num_wait, wait_list, &last);
+        st = smnn__refine(plan, queue, c, d, u, NULL, y, 0, num_wait, wait_list, &last);
     return smnn__finish_events(last, event, st);
 }

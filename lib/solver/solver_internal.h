@@ -79,6 +79,7 @@ struct smnn_plan {
     cl_mem refine_r, refine_delta; /* residual and correction, (B, T, n) each */
     size_t refine_bytes[2];
     cl_mem refine_change; /* per system: last correction relative to y */
+    int refine_guarded;   /* the last refinement declined large corrections (QR solve) */
     size_t change_bytes;
 };
 
@@ -132,10 +133,11 @@ smnn_status smnn__set_arg(smnn_plan *plan, cl_kernel k, cl_uint index, size_t si
 /* ---- refine.c ---- */
 /* Refines y (B, T, n) in place by plan->opt.refine_steps steps of the corrected semi-normal
  * equations, using c, d, u and the steps kept from the last factorization (no-op when 0); with g
- * not NULL it refines the solution of M y = g instead (d and u unused). */
+ * not NULL it refines the solution of M y = g instead (d and u unused). after_qr_solve: y comes
+ * from a QR solve (guarded steps); otherwise from substitutions (a QR plan takes one step more). */
 smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d, cl_mem u,
-                         cl_mem g, cl_mem y, cl_uint num_wait, const cl_event *wait_list,
-                         cl_event *last);
+                         cl_mem g, cl_mem y, int after_qr_solve, cl_uint num_wait,
+                         const cl_event *wait_list, cl_event *last);
 /* The tolerance on a refinement's last correction relative to y: eps^(1/3) of the plan's
  * precision (4.9e-3 single, 6.1e-6 double); QR plans decline larger corrections. */
 double smnn__refine_tolerance(const smnn_plan *plan);

@@ -95,8 +95,8 @@ const char *smnn_variant_name(smnn_variant v) {
 
 /* ---- Options ---------------------------------------------------------------------------- */
 
-/* The versions of smnn_plan_options: the first ended with refine_steps, the second (0.2) with
- * max_alloc_bytes; the third (0.3) is the current struct. */
+/* The versions of smnn_plan_options: the first ended with refine_steps, the second with
+ * max_alloc_bytes; the third (factorization) is the current struct. */
 #define OPTIONS_MIN_SIZE (offsetof(smnn_plan_options, refine_steps) + sizeof(int))
 #define OPTIONS_V2_SIZE (offsetof(smnn_plan_options, max_alloc_bytes) + sizeof(size_t))
 
@@ -269,16 +269,16 @@ void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len)
 
 /* What the driver says of the local variant's kernels in prog: the smallest
  * CL_KERNEL_WORK_GROUP_SIZE and the largest CL_KERNEL_LOCAL_MEM_SIZE (both 0 on error). */
-static void local_kernels_limits(smnn_context *ctx, cl_program prog, size_t *wg_limit,
-                                 cl_ulong *local_bytes) {
-    static const char *names[] = {"smnn_factor_local", "smnn_factor_qr_local",
-                                  "smnn_forward_substitute_local", "smnn_back_substitute_local"};
+static void local_kernels_limits(smnn_context *ctx, const smnn__kernel_shape *shape,
+                                 cl_program prog, size_t *wg_limit, cl_ulong *local_bytes) {
+    const char *names[] = {shape->factorization == SMNN_FACTORIZATION_QR ? "smnn_factor_qr_local"
+                                                                          : "smnn_factor_local",
+                           "smnn_forward_substitute_local", "smnn_back_substitute_local"};
     *wg_limit = SIZE_MAX;
     *local_bytes = 0;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 3; i++) {
         cl_int err;
         cl_kernel k = clCreateKernel(prog, names[i], &err);
-        if (err == CL_INVALID_KERNEL_NAME) continue; /* the other factorization's kernel */
         size_t wg = 0;
         cl_ulong lm = 0;
         if (k) {
@@ -313,7 +313,7 @@ smnn_status smnn__shape_program(smnn_context *ctx, smnn_precision precision,
      * of WG, so any size works). */
     size_t limit;
     cl_ulong local_bytes;
-    local_kernels_limits(ctx, *program, &limit, &local_bytes);
+    local_kernels_limits(ctx, shape, *program, &limit, &local_bytes);
     if (local_bytes > ctx->info.local_mem_bytes)
         return FAIL(ctx, SMNN_ERROR_UNSUPPORTED,
                     "the local variant's kernels for this block need %llu bytes of local memory "
