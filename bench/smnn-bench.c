@@ -155,6 +155,7 @@ typedef struct options {
     smnn_precision precision;
     smnn_variant variant;
     smnn_factorization factorization;
+    int refine_steps; /* -1: the plan's automatic choice */
     int repeats, warmup, peers;
     shape one;
 } options;
@@ -181,6 +182,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
     po.precision = o->precision;
     po.variant = o->variant;
     po.factorization = o->factorization;
+    po.refine_steps = o->refine_steps;
     p.init_orders = sh.R1 > 1 ? 2 : 1;
     size_t n = sh.V * sh.R1, es = o->precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
     /* The sizes first (overflow, device memory), before any host allocation. */
@@ -367,6 +369,8 @@ static void usage(FILE *f) {
             "                    quick: a few small shapes\n"
             "  --precision P     double (default) or single\n"
             "  --variant V       auto (default), private or local\n"
+            "  --refine N        refinement steps: -1 (default) the plan's automatic choice,\n"
+            "                    0 off, 1..10\n"
             "  --factorization F auto (default: qr in single, cholesky in double precision),\n"
             "                    cholesky or qr\n"
             "  --repeats N       timed runs per phase (default 7), after --warmup N (default 2)\n"
@@ -467,7 +471,7 @@ static void print_records(const char *format, double copy_gbps, const char *devi
 
 int main(int argc, char **argv) {
     options o = {NULL, NULL, "text", SMNN_PRECISION_DOUBLE, SMNN_VARIANT_AUTO,
-                 SMNN_FACTORIZATION_AUTO, 7, 2, 1, {1536, 50, 1, 3, 1}};
+                 SMNN_FACTORIZATION_AUTO, -1, 7, 2, 1, {1536, 50, 1, 3, 1}};
     static const struct option opts[] = {
         {"batch", required_argument, 0, 'B'},    {"steps", required_argument, 0, 'T'},
         {"dims", required_argument, 0, 'V'},     {"orders", required_argument, 0, 'R'},
@@ -476,7 +480,7 @@ int main(int argc, char **argv) {
         {"repeats", required_argument, 0, 'r'},  {"warmup", required_argument, 0, 'w'},
         {"no-peers", no_argument, 0, 'n'},       {"format", required_argument, 0, 'f'},
         {"device", required_argument, 0, 'd'},   {"help", no_argument, 0, 'h'},
-        {"factorization", required_argument, 0, 'F'},
+        {"factorization", required_argument, 0, 'F'}, {"refine", required_argument, 0, 'e'},
         {0, 0, 0, 0}};
     static const char *const precisions[] = {"double", "single", NULL};
     static const char *const variants[] = {"auto", "private", "local", NULL};
@@ -515,6 +519,7 @@ int main(int argc, char **argv) {
         /* Counts of runs stay far below INT_MAX so that warmup + repeats cannot overflow. */
         case 'r': if (cli_int("--repeats", optarg, 1, 1000000, &o.repeats)) return 2; break;
         case 'w': if (cli_int("--warmup", optarg, 0, 1000000, &o.warmup)) return 2; break;
+        case 'e': if (cli_int("--refine", optarg, -1, 10, &o.refine_steps)) return 2; break;
         case 'n': o.peers = 0; break;
         case 'f':
             if (cli_choice("--format", optarg, formats, &pick)) return 2;

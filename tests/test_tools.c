@@ -499,7 +499,7 @@ static void test_lorenz_factorization(void **state) {
     (void)state;
     const char *exe = getenv("SMNN_LORENZ");
     if (!exe || !*exe) skip(); /* built only with GSL and CLBlast */
-    test_skip_without_fp64(); /* smnn-lorenz solves in double precision */
+    test_skip_without_fp64(); /* smnn-lorenz solves in double precision by default */
     const char *names[] = {"qr", "cholesky", "auto"};
     const char *used[] = {"qr", "cholesky", "cholesky"};
     for (int i = 0; i < 3; i++) {
@@ -510,7 +510,7 @@ static void test_lorenz_factorization(void **state) {
         if (run(cmd) != 0) fail_msg("smnn-lorenz --factorization %s failed: %s", names[i],
                                     slurp("stderr.txt"));
         const char *out = slurp("stdout.txt");
-        snprintf(want, sizeof want, "\"factorization\": \"%s\"}", used[i]);
+        snprintf(want, sizeof want, "\"factorization\": \"%s\"", used[i]);
         if (!strstr(out, want)) fail_msg("no %s in: %s", want, out);
         const char *loss = strstr(out, "\"final_loss\": ");
         assert_non_null(loss);
