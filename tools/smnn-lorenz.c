@@ -13,7 +13,7 @@
  * device buffers and the GEMMs (SGEMM) in float; the host (data, optimiser, thresholding) stays
  * in double and converts on every transfer. Adam (learning rate decaying
  * exponentially to a thousandth over the run) updates xi; sequential
- * thresholding zeroes coefficients below --threshold (and keeps them zero) at 50%, 65% and 80% of
+ * thresholding zeroes coefficients below --threshold (and keeps them zero) at 30%, 40% and 50% of
  * the iterations. The optimiser works on whitened coefficients (the library's Gram matrix
  * factored per variable, see `whitening`); reported coefficients are the plain xi. --plot
  * simulates the discovered equations for the figure; that rollout is bounded (it stops when the
