@@ -8,83 +8,107 @@
  * factorization still carries a digit (cond(M) eps < 1 after the implicit diagonal scaling of
  * Cholesky) and its accuracy then follows cond(A) eps instead of cond(A)^2 eps.
  *
- * smnn_residual: one work-item per (system, time point) computes r_t from every row touching t:
- * the governing rows and initial-value rows at t and the forward/backward Taylor rows of the
- * intervals (t-1, t) and (t, t+1), each weighted as in the paper (Appendix A.1).
+ * smnn_residual: r_t from every row touching t: the governing rows and initial-value rows at t
+ * and the forward/backward Taylor rows of the intervals (t-1, t) and (t, t+1), each weighted as
+ * in the paper (Appendix A.1).
  * With g (the backward pass), the same residual of the homogeneous rows plus g: r = g - M y.
  * smnn_add: y += delta, for every system (Cholesky) or, guarded (QR), only where the correction
  * is below the tolerance: the QR solution is accurate to cond(A) eps already, and a correction
  * of more than eps^(1/3) of y means that the semi-normal equations lost it (cond(A)^2 eps >= 1
  * in this precision); the system then keeps its QR solution. */
 
+/* sum_{r' >= r} h^(r'-r)/(r'-r)! x[r'] for one variable (x at its orders), from the powers of h. */
+inline realv smnn_taylor_lanes(int R1, int r, const realv *pw, const realv *x) {
+    realv acc = (realv)(0);
+    for (int rp = r; rp < R1; rp++) acc += pw[rp - r] * smnn_inv_fact(rp - r) * x[rp];
+    return acc;
+}
+
+/* The Taylor rows of one interval (a, b) with powers pw of its step h (pwn: of -h) added to the
+ * residual of its left point (acc_a, when not NULL) and of its right point (acc_b). */
+inline void smnn_residual_interval(const smnn_prob *P, const realv *ya, const realv *yb,
+                                   const realv *pw, const realv *pwn, realv *acc_a,
+                                   realv *acc_b) {
+    const int R1 = P->R1;
+    for (int v = 0; v < P->V; v++) {
+        const realv *xa = ya + v * R1, *xb = yb + v * R1;
+        for (int k = 0; k < R1; k++) {
+            realv wk = P->ws2 * pw[2 * k];
+            /* forward row: y_{b,k} - sum_j h^j/j! y_{a,k+j} = 0 */
+            realv ef = -(xb[k] - smnn_taylor_lanes(R1, k, pw, xa));
+            /* backward row: y_{a,k} - sum_j (-h)^j/j! y_{b,k+j} = 0 */
+            realv eb = -(xa[k] - smnn_taylor_lanes(R1, k, pwn, xb));
+            if (acc_a) {
+                for (int rp = k; rp < R1; rp++)
+                    acc_a[v * R1 + rp] -= wk * pw[rp - k] * smnn_inv_fact(rp - k) * ef;
+                acc_a[v * R1 + k] += wk * eb;
+            }
+            if (acc_b) {
+                acc_b[v * R1 + k] += wk * ef;
+                for (int rp = k; rp < R1; rp++)
+                    acc_b[v * R1 + rp] -= wk * pwn[rp - k] * smnn_inv_fact(rp - k) * eb;
+            }
+        }
+    }
+}
+
+/* One work-item per group of VW systems (the private variant's lanes; one system at VW = 1),
+ * walking its time points in order with y_{t-1}, y_t, y_{t+1} in registers: each value of y is
+ * read once, and the Taylor coefficients of a step are computed once. */
 kernel void smnn_residual(SMNN_PARAMS(SMNN_RESIDUAL_ARGS)) {
+    const int first = (int)get_global_id(0) * VW;
+    if (first >= batch) return;
     const smnn_prob P = SMNN_PROBLEM();
     const int n = P.n, T = P.T, R1 = P.R1;
-    long gid = get_global_id(0);
-    if (gid >= (long)batch * T) return;
-    long b = gid / T;
-    int t = (int)(gid % T);
-    __global const real *Y = y + gid * n;
-    __global real *Rt = r + gid * n;
-    real acc[NMAX];
-    for (int i = 0; i < n; i++) acc[i] = (real)0;
-    /* Governing rows at t. */
-    __global const real *C = c + b * P.cb + (long)t * P.ct;
+    const smnn_lanes L = smnn_make_lanes(first, 0, batch);
     const int homogeneous = g != 0;
-    for (int q = 0; q < P.Q; q++) {
-        real e = homogeneous ? (real)0 : d[b * P.db + (long)t * P.dt + q];
-        for (int i = 0; i < n; i++) e -= C[q * n + i] * Y[i];
-        for (int i = 0; i < n; i++) acc[i] += P.wg2 * C[q * n + i] * e;
+    const long per = (long)T * n; /* y, g and r: (B, T, n) */
+    realv yp[NMAX], yc[NMAX], yn[NMAX], acc[NMAX], pw[2 * NMAX], pwn[2 * NMAX];
+    realv ppw[2 * NMAX], ppwn[2 * NMAX]; /* powers of the previous step */
+    for (int i = 0; i < n; i++) {
+        yc[i] = smnn_gather(y, per, &L, i);
+        yp[i] = yn[i] = (realv)(0);
     }
-    /* Initial-value rows at t. */
-    if (t < P.Tinit)
-        for (int v = 0; v < P.V; v++)
-            for (int k = 0; k < P.Rinit1; k++)
-                acc[v * R1 + k] +=
-                    P.wi2 * ((homogeneous ? (real)0 : u[b * P.ub + (long)t * P.ut + v * P.Rinit1 + k]) -
-                             Y[v * R1 + k]);
-    /* Taylor rows of the interval (t, t+1): y_t sits on the right of the forward rows and on the
-     * left of the backward rows. */
-    if (t < T - 1) {
-        real h = smnn_step(&P, s, b, t);
-        __global const real *Yn = Y + n;
-        for (int v = 0; v < P.V; v++) {
-            for (int k = 0; k < R1; k++) {
-                real wk = P.ws2 * smnn_ipow(h, 2 * k);
-                /* forward row: y_{t+1,k} - sum_j h^j/j! y_{t,k+j} = 0 */
-                real ef = -(Yn[v * R1 + k] - smnn_taylor(R1, k, h, Y + v * R1));
-                real pw = (real)1;
-                for (int rp = k; rp < R1; rp++) {
-                    acc[v * R1 + rp] -= wk * pw * smnn_inv_fact(rp - k) * ef;
-                    pw *= h;
+    for (int t = 0; t < T; t++) {
+        for (int i = 0; i < n; i++) acc[i] = (realv)(0);
+        /* Governing rows at t. */
+        for (int q = 0; q < P.Q; q++) {
+            realv e = homogeneous ? (realv)(0) : smnn_gather(d, P.db, &L, (long)t * P.dt + q);
+            for (int i = 0; i < n; i++) e -= smnn_coef(&P, c, &L, t, q, i) * yc[i];
+            for (int i = 0; i < n; i++) acc[i] += P.wg2 * smnn_coef(&P, c, &L, t, q, i) * e;
+        }
+        /* Initial-value rows at t. */
+        if (t < P.Tinit)
+            for (int v = 0; v < P.V; v++)
+                for (int k = 0; k < P.Rinit1; k++) {
+                    realv uk = homogeneous ? (realv)(0)
+                                           : smnn_gather(u, P.ub, &L,
+                                                         (long)t * P.ut + v * P.Rinit1 + k);
+                    acc[v * R1 + k] += P.wi2 * (uk - yc[v * R1 + k]);
                 }
-                /* backward row: y_{t,k} - sum_j (-h)^j/j! y_{t+1,k+j} = 0 */
-                real eb = -(Y[v * R1 + k] - smnn_taylor(R1, k, -h, Yn + v * R1));
-                acc[v * R1 + k] += wk * eb;
-            }
+        /* Taylor rows of (t, t+1), y_t on their left, and of (t-1, t), y_t on their right. */
+        if (t < T - 1) {
+            for (int i = 0; i < n; i++) yn[i] = smnn_gather(y, per, &L, (long)(t + 1) * n + i);
+            realv h = smnn_steps(&P, s, &L, t);
+            smnn_powers(h, 2 * R1, pw);
+            smnn_powers(-h, 2 * R1, pwn);
+            smnn_residual_interval(&P, yc, yn, pw, pwn, acc, 0);
+        }
+        if (t > 0) smnn_residual_interval(&P, yp, yc, ppw, ppwn, 0, acc);
+        for (int j = 0; j < L.count; j++) {
+            long at = (long)(first + j) * per + (long)t * n;
+            for (int i = 0; i < n; i++)
+                r[at + i] = SMNN_LANE(acc[i], j) + (homogeneous ? g[at + i] : (real)0);
+        }
+        for (int i = 0; i < n; i++) {
+            yp[i] = yc[i];
+            yc[i] = yn[i];
+        }
+        for (int k = 0; k < 2 * R1; k++) {
+            ppw[k] = pw[k];
+            ppwn[k] = pwn[k];
         }
     }
-    /* Taylor rows of the interval (t-1, t). */
-    if (t > 0) {
-        real h = smnn_step(&P, s, b, t - 1);
-        __global const real *Yp = Y - n;
-        for (int v = 0; v < P.V; v++) {
-            for (int k = 0; k < R1; k++) {
-                real wk = P.ws2 * smnn_ipow(h, 2 * k);
-                real ef = -(Y[v * R1 + k] - smnn_taylor(R1, k, h, Yp + v * R1));
-                acc[v * R1 + k] += wk * ef;
-                real eb = -(Yp[v * R1 + k] - smnn_taylor(R1, k, -h, Y + v * R1));
-                real pw = (real)1;
-                for (int rp = k; rp < R1; rp++) {
-                    acc[v * R1 + rp] -= wk * pw * smnn_inv_fact(rp - k) * eb;
-                    pw *= -h;
-                }
-            }
-        }
-    }
-    if (homogeneous)
-        for (int i = 0; i < n; i++) acc[i] += g[gid * n + i];
-    for (int i = 0; i < n; i++) Rt[i] = acc[i];
 }
 
 kernel void smnn_add(SMNN_PARAMS(SMNN_ADD_ARGS)) {

@@ -38,6 +38,9 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
     cl_double told = tol;
     cl_float tolf = (cl_float)tol;
     cl_kernel kr = plan->k_residual, ka = plan->k_add, kc = plan->k_check;
+    /* The residual kernel takes the program's systems per work-item (1 in local programs). */
+    size_t vw = plan->shape.variant == SMNN_VARIANT_PRIVATE ? (size_t)plan->shape.vw : 1;
+    size_t groups = (p->batch + vw - 1) / vw;
     const smnn__arg residual[] = {
         {SMNN_RESIDUAL_C, sizeof(cl_mem), &c},           {SMNN_RESIDUAL_D, sizeof(cl_mem), &d},
         {SMNN_RESIDUAL_U, sizeof(cl_mem), &u},           {SMNN_RESIDUAL_S, sizeof(cl_mem), &plan->refine_s},
@@ -64,8 +67,7 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
     FORWARD_IF_ERROR(smnn__set_args(plan, ka, add, SMNN__NARGS(add)));
     FORWARD_IF_ERROR(smnn__set_args(plan, kc, check, SMNN__NARGS(check)));
     for (int step = 0; step < steps; step++) {
-        FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, kr, p->batch * p->steps, num_wait,
-                                             wait_list, last));
+        FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, kr, groups, num_wait, wait_list, last));
         FORWARD_IF_ERROR(smnn__enqueue_substitutions(plan, q, c, d, u, plan->refine_r,
                                                      plan->refine_delta, num_wait, wait_list,
                                                      last));
