@@ -371,11 +371,12 @@ static void test_failure_isolation(void **state) {
     }
 }
 
-/* The failure rule (cl/factor.cl) holds on every variant and width: one system of twelve (system
- * 5) has a coefficient of 1e300 at time point 6, finite, so the host checks let it through, but
- * C^T C overflows and the pivot block there is not positive definite. With the private variant
- * at one and at eight systems per work-item (the failing lane shares its vector with seven
- * others) and with the local variant, smnn_solve returns SMNN_ERROR_NOT_POSITIVE_DEFINITE, the
+/* The failure rule (cl/factor.cl, cl/factor_qr.cl) holds on every variant, width and
+ * factorization: one system of twelve (system 5) has a coefficient of 1e300 at time point 6,
+ * finite, so the host checks let it through, but C^T C (Cholesky) or the column norms of R
+ * (QR) overflow there. With the private variant at one and at eight systems per work-item (the
+ * failing lane shares its vector with seven others) and with the local variant, smnn_solve
+ * returns SMNN_ERROR_NOT_POSITIVE_DEFINITE (Cholesky) or SMNN_ERROR_RANK_DEFICIENT (QR), the
  * report names exactly that system and time point, its y is all NaN, and every other system
  * equals a clean solve of the batch without it. */
 static void test_failure_rule_every_variant(void **state) {
@@ -408,9 +409,13 @@ static void test_failure_rule_every_variant(void **state) {
     }
     in.c[(bad * T + bad_t) * Q * n + 0] = 1e300;
     double *y = test_canaried(B * per), *yc = malloc((B - 1) * per * sizeof *yc);
-    for (size_t i = 0; i < sizeof configs / sizeof configs[0]; i++) {
+    for (size_t ci = 0; ci < 2 * sizeof configs / sizeof configs[0]; ci++) {
+        /* Each configuration with the Cholesky and with the QR factorization. */
+        const size_t i = ci / 2;
+        const int qr = (int)(ci % 2);
         smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, configs[i].variant);
         opt.systems_per_item = configs[i].per_item;
+        opt.factorization = qr ? SMNN_FACTORIZATION_QR : SMNN_FACTORIZATION_CHOLESKY;
         smnn_plan *plan = NULL, *ref = NULL;
         assert_status(smnn_plan_create(test_context(), &q, &opt, &ref), SMNN_SUCCESS);
         assert_status(smnn_solve(ref, clean.c, clean.d, clean.u, clean.s, yc), SMNN_SUCCESS);
@@ -419,16 +424,16 @@ static void test_failure_rule_every_variant(void **state) {
         if (configs[i].variant == SMNN_VARIANT_PRIVATE)
             assert_int_equal(smnn_plan_get_options(plan)->systems_per_item, configs[i].per_item);
         assert_status(smnn_solve(plan, in.c, in.d, in.u, in.s, y),
-                      SMNN_ERROR_NOT_POSITIVE_DEFINITE);
+                      qr ? SMNN_ERROR_RANK_DEFICIENT : SMNN_ERROR_NOT_POSITIVE_DEFINITE);
         if (!strstr(smnn_last_error(), "system 5 at time point 6"))
             fail_msg("config %zu: message does not name system 5 at time point 6: %s", i,
                      smnn_last_error());
         assert_true(test_canary_ok(y, B * per));
         smnn_failure_report rep;
         assert_status(smnn_plan_failures(plan, &rep), SMNN_SUCCESS);
-        fprintf(stderr, "# %s, %d per work-item: %zu failure(s), first system %zu at time %zu\n",
-                smnn_variant_name(configs[i].variant), configs[i].per_item, rep.count,
-                rep.first_system, rep.first_step);
+        fprintf(stderr, "# %s, %d per work-item, %s: %zu failure(s), first system %zu at time "
+                "%zu\n", smnn_variant_name(configs[i].variant), configs[i].per_item,
+                qr ? "qr" : "cholesky", rep.count, rep.first_system, rep.first_step);
         if (rep.count != 1 || rep.first_system != bad || rep.first_step != bad_t)
             fail_msg("config %zu: %zu failures, first system %zu at time %zu; expected 1, system "
                      "%zu at time %zu", i, rep.count, rep.first_system, rep.first_step, bad, bad_t);
