@@ -63,9 +63,15 @@ static double case_error(const solve_case *k, smnn_precision prec, int per_item,
     if (k->variant != SMNN_VARIANT_AUTO) assert_int_equal(smnn_plan_variant(plan), k->variant);
     if (smnn_plan_variant(plan) == SMNN_VARIANT_PRIVATE)
         assert_int_equal(smnn_plan_get_options(plan)->systems_per_item, per_item);
-    assert_status(smnn_solve(plan, in.c, in.d, in.u, in.s, y), SMNN_SUCCESS);
+    smnn_status st = smnn_solve(plan, in.c, in.d, in.u, in.s, y);
     assert_true(test_canary_ok(y, ny));
     double err = test_rel_err(y, ref, ny);
+    /* A QR plan may decline its refinement's correction and say so (NOT_CONVERGED, y written):
+     * accepted here only with the error the caller asked for, printed. */
+    if (st == SMNN_ERROR_NOT_CONVERGED && smnn_plan_factorization(plan) == SMNN_FACTORIZATION_QR)
+        fprintf(stderr, "# (refinement declined: %s; rel err %.3e)\n", smnn_status_name(st), err);
+    else
+        assert_status(st, SMNN_SUCCESS);
     smnn_plan_free(plan);
     test_canaried_free(y);
     free(ref);
@@ -297,7 +303,10 @@ static void test_chunking(void **state) {
             assert_status(smnn_solve(whole, in.c, in.d, in.u, in.s, y1), SMNN_SUCCESS);
             assert_status(smnn_solve(chunked, in.c, in.d, in.u, in.s, y2), SMNN_SUCCESS);
             assert_memory_equal(y1, y2, ny * sizeof *y1);
-            /* Frozen solves run per chunk as well. */
+            /* Frozen solves run per chunk as well: the same bits as the whole plan's frozen
+             * solve (which equals its solve with Cholesky, but not with QR, whose frozen solves
+             * go through R^T R: single precision on a device without fp64 uses QR). */
+            assert_status(smnn_solve_frozen(whole, in.c, in.d, in.u, y1), SMNN_SUCCESS);
             assert_status(smnn_solve_frozen(chunked, in.c, in.d, in.u, y2), SMNN_SUCCESS);
             assert_memory_equal(y1, y2, ny * sizeof *y1);
             smnn_plan_free(whole);
