@@ -17,84 +17,128 @@
  * of more than eps^(1/3) of y means that the semi-normal equations lost it (cond(A)^2 eps >= 1
  * in this precision); the system then keeps its QR solution. */
 
-/* sum_{r' >= r} h^(r'-r)/(r'-r)! x[r'] for one variable (x at its orders), from the powers of h. */
-inline realv smnn_taylor_lanes(int R1, int r, const realv *pw, const realv *x) {
+/* sum_{r' >= r} (sign h)^(r'-r)/(r'-r)! x[r'] for one variable (x at its orders), from the
+ * powers of h (sign = 1 or -1). */
+inline realv smnn_taylor_lanes(int R1, int r, const realv *pw, real sign, const realv *x) {
     realv acc = (realv)(0);
-    for (int rp = r; rp < R1; rp++) acc += pw[rp - r] * smnn_inv_fact(rp - r) * x[rp];
+    for (int rp = r; rp < R1; rp++) {
+        real f = ((rp - r) & 1) ? sign : (real)1;
+        acc += f * pw[rp - r] * smnn_inv_fact(rp - r) * x[rp];
+    }
     return acc;
 }
 
-/* The Taylor rows of one interval (a, b) with powers pw of its step h (pwn: of -h) added to the
- * residual of its left point (acc_a, when not NULL) and of its right point (acc_b). */
+/* The Taylor rows of one interval (a, b) with powers pw of its step h added to the residual acc
+ * of its left point (right = 0) or of its right point (right = 1). (A flag, not a
+ * NULL private pointer: llvmpipe's compiler can place a private array at address 0, where a
+ * pointer compares equal to NULL; measured, the refinement diverged there.) */
 inline void smnn_residual_interval(const smnn_prob *P, const realv *ya, const realv *yb,
-                                   const realv *pw, const realv *pwn, realv *acc_a,
-                                   realv *acc_b) {
+                                   const realv *pw, realv *acc, int right) {
     const int R1 = P->R1;
     for (int v = 0; v < P->V; v++) {
         const realv *xa = ya + v * R1, *xb = yb + v * R1;
         for (int k = 0; k < R1; k++) {
             realv wk = P->ws2 * pw[2 * k];
             /* forward row: y_{b,k} - sum_j h^j/j! y_{a,k+j} = 0 */
-            realv ef = -(xb[k] - smnn_taylor_lanes(R1, k, pw, xa));
+            realv ef = -(xb[k] - smnn_taylor_lanes(R1, k, pw, (real)1, xa));
             /* backward row: y_{a,k} - sum_j (-h)^j/j! y_{b,k+j} = 0 */
-            realv eb = -(xa[k] - smnn_taylor_lanes(R1, k, pwn, xb));
-            if (acc_a) {
+            realv eb = -(xa[k] - smnn_taylor_lanes(R1, k, pw, (real)-1, xb));
+            if (!right) {
                 for (int rp = k; rp < R1; rp++)
-                    acc_a[v * R1 + rp] -= wk * pw[rp - k] * smnn_inv_fact(rp - k) * ef;
-                acc_a[v * R1 + k] += wk * eb;
-            }
-            if (acc_b) {
-                acc_b[v * R1 + k] += wk * ef;
-                for (int rp = k; rp < R1; rp++)
-                    acc_b[v * R1 + rp] -= wk * pwn[rp - k] * smnn_inv_fact(rp - k) * eb;
+                    acc[v * R1 + rp] -= wk * pw[rp - k] * smnn_inv_fact(rp - k) * ef;
+                acc[v * R1 + k] += wk * eb;
+            } else {
+                acc[v * R1 + k] += wk * ef;
+                for (int rp = k; rp < R1; rp++) {
+                    real f = ((rp - k) & 1) ? (real)-1 : (real)1;
+                    acc[v * R1 + rp] -= wk * f * pw[rp - k] * smnn_inv_fact(rp - k) * eb;
+                }
             }
         }
     }
 }
 
-/* One work-item per group of VW systems (the private variant's lanes; one system at VW = 1),
- * walking its time points in order with y_{t-1}, y_t, y_{t+1} in registers: each value of y is
- * read once, and the Taylor coefficients of a step are computed once. */
+/* The residual at time t of the systems of L into acc, from y_{t-1} (yp, with the step hp before
+ * t), y_t (yc) and y_{t+1} (yn); pw is scratch for the powers of a step. */
+inline void smnn_residual_at(const smnn_prob *P, global const real *c, global const real *d,
+                             global const real *u, global const real *s, int homogeneous,
+                             const smnn_lanes *L, int t, const realv *yp, const realv *yc,
+                             const realv *yn, realv hp, realv *pw, realv *acc) {
+    const int n = P->n, R1 = P->R1;
+    for (int i = 0; i < n; i++) acc[i] = (realv)(0);
+    /* Governing rows at t. */
+    for (int q = 0; q < P->Q; q++) {
+        realv e = homogeneous ? (realv)(0) : smnn_gather(d, P->db, L, (long)t * P->dt + q);
+        for (int i = 0; i < n; i++) e -= smnn_coef(P, c, L, t, q, i) * yc[i];
+        for (int i = 0; i < n; i++) acc[i] += P->wg2 * smnn_coef(P, c, L, t, q, i) * e;
+    }
+    /* Initial-value rows at t. */
+    if (t < P->Tinit)
+        for (int v = 0; v < P->V; v++)
+            for (int k = 0; k < P->Rinit1; k++) {
+                realv uk = homogeneous ? (realv)(0)
+                                       : smnn_gather(u, P->ub, L,
+                                                     (long)t * P->ut + v * P->Rinit1 + k);
+                acc[v * R1 + k] += P->wi2 * (uk - yc[v * R1 + k]);
+            }
+    /* Taylor rows of (t, t+1), y_t on their left, and of (t-1, t), y_t on their right. */
+    if (t < P->T - 1) {
+        smnn_powers(smnn_steps(P, s, L, t), 2 * R1, pw);
+        smnn_residual_interval(P, yc, yn, pw, acc, 0);
+    }
+    if (t > 0) {
+        smnn_powers(hp, 2 * R1, pw);
+        smnn_residual_interval(P, yp, yc, pw, acc, 1);
+    }
+}
+
+#if VW == 1
+/* One system per work-item program (GPUs, the local variant): one work-item per (system, time
+ * point), B T of them. (Walking time inside a work-item, as below, made the refinement diverge
+ * on Rusticl's llvmpipe, which only builds programs of this width; not yet explained, and with
+ * one system per work-item this form also has T times the parallelism.) */
+kernel void smnn_residual(SMNN_PARAMS(SMNN_RESIDUAL_ARGS)) {
+    const smnn_prob P = SMNN_PROBLEM();
+    const int n = P.n, T = P.T;
+    const long gid = get_global_id(0);
+    if (gid >= (long)batch * T) return;
+    const int b = (int)(gid / T), t = (int)(gid % T);
+    const smnn_lanes L = smnn_make_lanes(b, 0, batch);
+    const int homogeneous = g != 0;
+    global const real *Y = y + gid * n;
+    realv yp[NMAX], yc[NMAX], yn[NMAX], acc[NMAX], pw[2 * NMAX];
+    for (int i = 0; i < n; i++) {
+        yc[i] = Y[i];
+        yp[i] = t > 0 ? Y[i - n] : (realv)(0);
+        yn[i] = t < T - 1 ? Y[i + n] : (realv)(0);
+    }
+    realv hp = t > 0 ? smnn_steps(&P, s, &L, t - 1) : (realv)(0);
+    smnn_residual_at(&P, c, d, u, s, homogeneous, &L, t, yp, yc, yn, hp, pw, acc);
+    for (int i = 0; i < n; i++) r[gid * n + i] = acc[i] + (homogeneous ? g[gid * n + i] : (real)0);
+}
+#else
+/* Vector lanes (CPUs): one work-item per group of VW systems, walking its time points in order
+ * with y_{t-1}, y_t, y_{t+1} in registers: each value of y is read once (measured at B = 1536,
+ * T = 50, n = 3 in single precision: 9 ms per refinement step with one work-item per point,
+ * 0.9 ms this way). */
 kernel void smnn_residual(SMNN_PARAMS(SMNN_RESIDUAL_ARGS)) {
     const int first = (int)get_global_id(0) * VW;
     if (first >= batch) return;
     const smnn_prob P = SMNN_PROBLEM();
-    const int n = P.n, T = P.T, R1 = P.R1;
+    const int n = P.n, T = P.T;
     const smnn_lanes L = smnn_make_lanes(first, 0, batch);
     const int homogeneous = g != 0;
     const long per = (long)T * n; /* y, g and r: (B, T, n) */
-    realv yp[NMAX], yc[NMAX], yn[NMAX], acc[NMAX], pw[2 * NMAX], pwn[2 * NMAX];
-    realv ppw[2 * NMAX], ppwn[2 * NMAX]; /* powers of the previous step */
+    realv yp[NMAX], yc[NMAX], yn[NMAX], acc[NMAX], pw[2 * NMAX];
+    realv hp = (realv)(0); /* the step before t */
     for (int i = 0; i < n; i++) {
         yc[i] = smnn_gather(y, per, &L, i);
         yp[i] = yn[i] = (realv)(0);
     }
     for (int t = 0; t < T; t++) {
-        for (int i = 0; i < n; i++) acc[i] = (realv)(0);
-        /* Governing rows at t. */
-        for (int q = 0; q < P.Q; q++) {
-            realv e = homogeneous ? (realv)(0) : smnn_gather(d, P.db, &L, (long)t * P.dt + q);
-            for (int i = 0; i < n; i++) e -= smnn_coef(&P, c, &L, t, q, i) * yc[i];
-            for (int i = 0; i < n; i++) acc[i] += P.wg2 * smnn_coef(&P, c, &L, t, q, i) * e;
-        }
-        /* Initial-value rows at t. */
-        if (t < P.Tinit)
-            for (int v = 0; v < P.V; v++)
-                for (int k = 0; k < P.Rinit1; k++) {
-                    realv uk = homogeneous ? (realv)(0)
-                                           : smnn_gather(u, P.ub, &L,
-                                                         (long)t * P.ut + v * P.Rinit1 + k);
-                    acc[v * R1 + k] += P.wi2 * (uk - yc[v * R1 + k]);
-                }
-        /* Taylor rows of (t, t+1), y_t on their left, and of (t-1, t), y_t on their right. */
-        if (t < T - 1) {
+        if (t < T - 1)
             for (int i = 0; i < n; i++) yn[i] = smnn_gather(y, per, &L, (long)(t + 1) * n + i);
-            realv h = smnn_steps(&P, s, &L, t);
-            smnn_powers(h, 2 * R1, pw);
-            smnn_powers(-h, 2 * R1, pwn);
-            smnn_residual_interval(&P, yc, yn, pw, pwn, acc, 0);
-        }
-        if (t > 0) smnn_residual_interval(&P, yp, yc, ppw, ppwn, 0, acc);
+        smnn_residual_at(&P, c, d, u, s, homogeneous, &L, t, yp, yc, yn, hp, pw, acc);
         for (int j = 0; j < L.count; j++) {
             long at = (long)(first + j) * per + (long)t * n;
             for (int i = 0; i < n; i++)
@@ -104,12 +148,10 @@ kernel void smnn_residual(SMNN_PARAMS(SMNN_RESIDUAL_ARGS)) {
             yp[i] = yc[i];
             yc[i] = yn[i];
         }
-        for (int k = 0; k < 2 * R1; k++) {
-            ppw[k] = pw[k];
-            ppwn[k] = pwn[k];
-        }
+        hp = smnn_steps(&P, s, &L, t);
     }
 }
+#endif
 
 kernel void smnn_add(SMNN_PARAMS(SMNN_ADD_ARGS)) {
     long i = get_global_id(0);

@@ -38,9 +38,10 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
     cl_double told = tol;
     cl_float tolf = (cl_float)tol;
     cl_kernel kr = plan->k_residual, ka = plan->k_add, kc = plan->k_check;
-    /* The residual kernel takes the program's systems per work-item (1 in local programs). */
+    /* The residual kernel (cl/refine.cl): one work-item per (system, time point) in programs of
+     * one system per work-item, one per lane group of the program's width otherwise. */
     size_t vw = plan->shape.variant == SMNN_VARIANT_PRIVATE ? (size_t)plan->shape.vw : 1;
-    size_t groups = (p->batch + vw - 1) / vw;
+    size_t groups = vw == 1 ? p->batch * p->steps : (p->batch + vw - 1) / vw;
     const smnn__arg residual[] = {
         {SMNN_RESIDUAL_C, sizeof(cl_mem), &c},           {SMNN_RESIDUAL_D, sizeof(cl_mem), &d},
         {SMNN_RESIDUAL_U, sizeof(cl_mem), &u},           {SMNN_RESIDUAL_S, sizeof(cl_mem), &plan->refine_s},
