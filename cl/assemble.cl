@@ -34,15 +34,40 @@ inline real smnn_taylor_coef(real h, int j) {
     return smnn_ipow(h, j) * smnn_inv_fact(j);
 }
 
-/* sum_{r' >= r} h^(r'-r)/(r'-r)! x[r'] for one variable (x points at its orders): the Taylor
- * prediction of order r from a neighbouring point, i.e. minus the off-point part of a row. */
-inline real smnn_taylor(int R1, int r, real h, global const real *x) {
-    real acc = (real)0, p = (real)1;
+/* sum_{r' >= r} (sign h)^(r'-r)/(r'-r)! x[r'] for one variable (x at its orders), from the
+ * powers pw[k] = h^k (sign = 1 or -1): the Taylor prediction of order r from a neighbouring
+ * point, i.e. minus the off-point part of a row (the refinement's residual). */
+inline realv smnn_taylor(int R1, int r, const realv *pw, real sign, const realv *x) {
+    realv acc = (realv)(0);
     for (int rp = r; rp < R1; rp++) {
-        acc += p * smnn_inv_fact(rp - r) * x[rp];
-        p *= h;
+        real f = ((rp - r) & 1) ? sign : (real)1;
+        acc += f * pw[rp - r] * smnn_inv_fact(rp - r) * x[rp];
     }
     return acc;
+}
+
+/* One weighted smoothness row of the interval (t, t+1), for block index i = v n_orders + r,
+ * from the powers pw[k] = h^k (k < n_orders) of its step: the forward row (backward = 0)
+ *   w_smooth h^r (y_{t+1,r} - sum_{r' >= r} h^(r'-r)/(r'-r)! y_{t,r'})
+ * or the backward row
+ *   w_smooth h^r (y_{t,r} - sum_{r' >= r} (-h)^(r'-r)/(r'-r)! y_{t+1,r'});
+ * xa receives its coefficients of y_t, xb those of y_{t+1} (n each). The QR factorization folds
+ * these rows themselves (both variants). */
+inline void smnn_smooth_row(const smnn_prob *P, int i, int backward, const realv *pw, realv *xa,
+                            realv *xb) {
+    const int R1 = P->R1, v = i / R1, r = i % R1;
+    const realv wr = P->ws * pw[r];
+    for (int j = 0; j < P->n; j++) xa[j] = xb[j] = (realv)(0);
+    if (!backward) {
+        xb[i] = wr;
+        for (int rp = r; rp < R1; rp++) xa[v * R1 + rp] = -wr * pw[rp - r] * smnn_inv_fact(rp - r);
+    } else {
+        xa[i] = wr;
+        for (int rp = r; rp < R1; rp++) {
+            real sign = ((rp - r) & 1) ? (real)1 : (real)-1;
+            xb[v * R1 + rp] = sign * wr * pw[rp - r] * smnn_inv_fact(rp - r);
+        }
+    }
 }
 
 /* G[r][r'] = (F^T F)[r][r'] = sum_{k <= min(r, r')} 1/((r-k)! (r'-k)!) */

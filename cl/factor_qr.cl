@@ -48,6 +48,14 @@ inline void smnn_givens(realv *p, realv x, realv *c, realv *s) {
     *p = r;
 }
 
+/* The rank test (both variants): the lanes whose diagonal entry d of R_t is not above
+ * SMNN_QR_RANK_TOL * eps times its column's norm sqrt(norm2), or is not finite. (islessequal is
+ * false for NaN: a NaN diagonal is caught by SMNN_BAD.) */
+inline maskv smnn_qr_pivot_bad(realv d, realv norm2) {
+    const real tol = (real)SMNN_QR_RANK_TOL * (real)SMNN_EPS;
+    return islessequal(d, tol * sqrt(norm2)) | SMNN_BAD(d) | SMNN_BAD(norm2);
+}
+
 /* Applies a rotation to entry a of a kept row and entry x of the incoming row. */
 #define SMNN_ROTATE(a, x, c, s)                                                                    \
     do {                                                                                           \
@@ -90,17 +98,13 @@ inline void smnn_qr_fold_interval(realv *R, realv *S, realv *zeta, realv *Rb, re
     }
 }
 
-/* The lanes whose R (upper triangle, n x n) has a diagonal entry not above
- * SMNN_QR_RANK_TOL * eps times its column's norm, or not finite. */
+/* The lanes whose R (upper triangle, n x n) has a diagonal entry failing the rank test. */
 inline maskv smnn_qr_rank_deficient(const realv *R, int n) {
     maskv bad = (maskv)(0);
-    const real tol = (real)SMNN_QR_RANK_TOL * (real)SMNN_EPS;
     for (int j = 0; j < n; j++) {
         realv norm2 = (realv)(0);
         for (int i = 0; i <= j; i++) norm2 += R[i * NMAX + j] * R[i * NMAX + j];
-        realv d = R[j * NMAX + j];
-        /* islessequal is false for NaN: a NaN diagonal is caught by SMNN_BAD. */
-        bad |= islessequal(d, tol * sqrt(norm2)) | SMNN_BAD(d) | SMNN_BAD(norm2);
+        bad |= smnn_qr_pivot_bad(R[j * NMAX + j], norm2);
     }
     return bad;
 }
@@ -163,20 +167,10 @@ kernel void smnn_factor_qr_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             for (int v = 0; v < P.V; v++) {
                 for (int r = 0; r < R1; r++) {
                     const int i = v * R1 + r;
-                    const realv wr = P.ws * pw[r];
-                    /* forward: w (y_{t+1,r} - sum_{r' >= r} h^(r'-r)/(r'-r)! y_{t,r'}) */
-                    for (int j = 0; j < n; j++) xa[j] = xb[j] = (realv)(0);
-                    xb[i] = wr;
-                    for (int rp = r; rp < R1; rp++) xa[v * R1 + rp] = -wr * pw[rp - r] * smnn_inv_fact(rp - r);
-                    smnn_qr_fold_interval(R, S, zeta, Rb, zb, xa, xb, i, n);
-                    /* backward: w (y_{t,r} - sum_{r' >= r} (-h)^(r'-r)/(r'-r)! y_{t+1,r'}) */
-                    for (int j = 0; j < n; j++) xa[j] = xb[j] = (realv)(0);
-                    xa[i] = wr;
-                    for (int rp = r; rp < R1; rp++) {
-                        real sign = ((rp - r) & 1) ? (real)1 : (real)-1;
-                        xb[v * R1 + rp] = sign * wr * pw[rp - r] * smnn_inv_fact(rp - r);
+                    for (int backward = 0; backward < 2; backward++) {
+                        smnn_smooth_row(&P, i, backward, pw, xa, xb);
+                        smnn_qr_fold_interval(R, S, zeta, Rb, zb, xa, xb, i, n);
                     }
-                    smnn_qr_fold_interval(R, S, zeta, Rb, zb, xa, xb, i, n);
                 }
             }
         }
@@ -192,7 +186,8 @@ kernel void smnn_factor_qr_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         }
         if (t < T - 1)
             for (int i = 0; i < n; i++)
-                for (int j = 0; j < n; j++) VSTORE(S[j * NMAX + i], WSP(W, t, SMNN_OFF_K(n) + i * n + j));
+                for (int j = 0; j < n; j++)
+                    VSTORE(S[j * NMAX + i], WSP(W, t, SMNN_OFF_K(n) + i * n + j));
     }
     for (int j = 0; j < L.count; j++) info[bofs + first + j] = finfo[j];
 }
@@ -221,11 +216,11 @@ inline global real *smnn_qr_entry(const smnn_wsl *W, int t, int n, int k, int j)
 }
 
 /* Row rho of time t into x[0..2n] (x[2n]: right-hand side): the governing rows, then the
- * initial-value rows (t < T_init), then the smoothness rows of (t, t+1), forward and backward
- * for each variable and order, in the order of the private kernel. */
+ * initial-value rows (t < T_init), then the smoothness rows of (t, t+1) (pw: the powers of its
+ * step), forward and backward for each variable and order, in the order of the private kernel. */
 inline void smnn_qr_row(const smnn_prob *P, global const real *c, global const real *d,
-                        global const real *u, const smnn_lanes *L, int t, real h, int with_rhs,
-                        int rho, local real *x) {
+                        global const real *u, const smnn_lanes *L, int t, const real *pw,
+                        int with_rhs, int rho, local real *x) {
     const int n = P->n, R1 = P->R1;
     for (int j = 0; j <= 2 * n; j++) x[j] = (real)0;
     if (rho < P->Q) {
@@ -243,17 +238,11 @@ inline void smnn_qr_row(const smnn_prob *P, global const real *c, global const r
         return;
     }
     rho -= ninit;
-    int i = rho >> 1, v = i / R1, r = i % R1;
-    real wr = P->ws * smnn_ipow(h, r);
-    if ((rho & 1) == 0) { /* forward */
-        x[n + i] = wr;
-        for (int rp = r; rp < R1; rp++) x[v * R1 + rp] = -wr * smnn_taylor_coef(h, rp - r);
-    } else { /* backward */
-        x[i] = wr;
-        for (int rp = r; rp < R1; rp++) {
-            real sign = ((rp - r) & 1) ? (real)1 : (real)-1;
-            x[n + v * R1 + rp] = sign * wr * smnn_taylor_coef(h, rp - r);
-        }
+    real xa[NMAX], xb[NMAX];
+    smnn_smooth_row(P, rho >> 1, rho & 1, pw, xa, xb);
+    for (int j = 0; j < n; j++) {
+        x[j] = xa[j];
+        x[n + j] = xb[j];
     }
 }
 
@@ -269,7 +258,6 @@ kernel void smnn_factor_qr_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const int with_rhs = flags & SMNN_FLAG_WITH_RHS;
     const smnn_lanes L = smnn_make_lanes(lb, bofs, bcount);
     const smnn_wsl W = smnn_make_wsl(ws, lb, 0, 1, T, n);
-    const real tol = (real)SMNN_QR_RANK_TOL * (real)SMNN_EPS;
     local real X[SMNN_QR_MB * (2 * NMAX + 1)]; /* with tau: SMNN_QR_LOCAL_REALS (contract.h) */
     local real tau[2 * NMAX + 1];
     local int fail;
@@ -283,7 +271,8 @@ kernel void smnn_factor_qr_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     }
     for (int t = 0; t < T; t++) {
         const int interval = t < T - 1;
-        const real h = smnn_steps(&P, s, &L, t);
+        real pw[NMAX]; /* powers of the step to t+1 */
+        smnn_powers(smnn_steps(&P, s, &L, t), P.R1, pw);
         if (interval) {
             /* S_t and the bottom rows start empty (each column by its owner). */
             for (int j = lid; j <= RHS; j += WG) {
@@ -301,7 +290,7 @@ kernel void smnn_factor_qr_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             const int point = r0 + mb <= npoint, kend = point ? n : 2 * n;
             barrier(CLK_LOCAL_MEM_FENCE); /* the previous block is done with X */
             for (int i = lid; i < mb; i += WG)
-                smnn_qr_row(&P, c, d, u, &L, t, h, with_rhs, r0 + i, X + i * XS);
+                smnn_qr_row(&P, c, d, u, &L, t, pw, with_rhs, r0 + i, X + i * XS);
             barrier(CLK_LOCAL_MEM_FENCE);
             for (int k = 0; k < kend; k++) {
                 if (k % WG == lid) {
@@ -341,8 +330,7 @@ kernel void smnn_factor_qr_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
                     real e = *smnn_qr_entry(&W, t, n, k, j);
                     norm2 += e * e;
                 }
-                real dj = *smnn_qr_entry(&W, t, n, j, j);
-                if (!(dj > tol * sqrt(norm2)) || SMNN_BAD(norm2)) atomic_or(&fail, 1);
+                if (smnn_qr_pivot_bad(*smnn_qr_entry(&W, t, n, j, j), norm2)) atomic_or(&fail, 1);
             } else if (j == RHS && with_rhs) {
                 for (int k = 0; k < n; k++)
                     if (SMNN_BAD(*smnn_qr_entry(&W, t, n, k, j))) atomic_or(&fail, 1);

@@ -17,21 +17,8 @@
  * of more than eps^(1/3) of y means that the semi-normal equations lost it (cond(A)^2 eps >= 1
  * in this precision); the system then keeps its QR solution. */
 
-/* sum_{r' >= r} (sign h)^(r'-r)/(r'-r)! x[r'] for one variable (x at its orders), from the
- * powers of h (sign = 1 or -1). */
-inline realv smnn_taylor_lanes(int R1, int r, const realv *pw, real sign, const realv *x) {
-    realv acc = (realv)(0);
-    for (int rp = r; rp < R1; rp++) {
-        real f = ((rp - r) & 1) ? sign : (real)1;
-        acc += f * pw[rp - r] * smnn_inv_fact(rp - r) * x[rp];
-    }
-    return acc;
-}
-
 /* The Taylor rows of one interval (a, b) with powers pw of its step h added to the residual acc
- * of its left point (right = 0) or of its right point (right = 1). (A flag, not a
- * NULL private pointer: llvmpipe's compiler can place a private array at address 0, where a
- * pointer compares equal to NULL; measured, the refinement diverged there.) */
+ * of its left point (right = 0) or of its right point (right = 1). */
 inline void smnn_residual_interval(const smnn_prob *P, const realv *ya, const realv *yb,
                                    const realv *pw, realv *acc, int right) {
     const int R1 = P->R1;
@@ -40,9 +27,9 @@ inline void smnn_residual_interval(const smnn_prob *P, const realv *ya, const re
         for (int k = 0; k < R1; k++) {
             realv wk = P->ws2 * pw[2 * k];
             /* forward row: y_{b,k} - sum_j h^j/j! y_{a,k+j} = 0 */
-            realv ef = -(xb[k] - smnn_taylor_lanes(R1, k, pw, (real)1, xa));
+            realv ef = -(xb[k] - smnn_taylor(R1, k, pw, (real)1, xa));
             /* backward row: y_{a,k} - sum_j (-h)^j/j! y_{b,k+j} = 0 */
-            realv eb = -(xa[k] - smnn_taylor_lanes(R1, k, pw, (real)-1, xb));
+            realv eb = -(xa[k] - smnn_taylor(R1, k, pw, (real)-1, xb));
             if (!right) {
                 for (int rp = k; rp < R1; rp++)
                     acc[v * R1 + rp] -= wk * pw[rp - k] * smnn_inv_fact(rp - k) * ef;
