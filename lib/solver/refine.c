@@ -18,10 +18,10 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
      * starts from the semi-normal equations and takes one unguarded step more. */
     const int guarded = qr && after_qr_solve;
     const int steps = plan->opt.refine_steps + (qr && !after_qr_solve ? 1 : 0);
-    plan->refine_guarded = guarded;
     if (!plan->refine_s)
         return FAIL(plan->ctx, SMNN_ERROR_INVALID_STATE, "refinement needs the factorization's "
                     "steps, which the plan does not hold");
+    plan->refine_guarded = guarded;
     const smnn_problem *p = &plan->p;
     size_t ny = smnn_problem_y_count(p);
     FORWARD_IF_ERROR(smnn__ensure_buffer(plan, &plan->refine_r, &plan->refine_bytes[0],
@@ -38,9 +38,9 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
     cl_double told = tol;
     cl_float tolf = (cl_float)tol;
     cl_kernel kr = plan->k_residual, ka = plan->k_add, kc = plan->k_check;
-    /* The residual kernel (cl/refine.cl): one work-item per (system, time point) in programs of
-     * one system per work-item, one per lane group of the program's width otherwise. */
-    size_t vw = plan->shape.variant == SMNN_VARIANT_PRIVATE ? (size_t)plan->shape.vw : 1;
+    /* The residual kernel (cl/refine.cl, by the program's VW, which is 1 in local programs): one
+     * work-item per (system, time point) at VW = 1, one per lane group of VW systems above. */
+    size_t vw = (size_t)plan->shape.vw;
     size_t groups = vw == 1 ? p->batch * p->steps : (p->batch + vw - 1) / vw;
     const smnn__arg residual[] = {
         {SMNN_RESIDUAL_C, sizeof(cl_mem), &c},           {SMNN_RESIDUAL_D, sizeof(cl_mem), &d},
