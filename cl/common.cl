@@ -81,6 +81,28 @@ typedef SMNN_CAT(SMNN_MASK_NAME, VW) maskv;
 #define SMNN_BAD(x) (isnan(x) | isinf(x))
 #define SMNN_BAD_PIVOT(x) (isless((x), (realv)(0)) | isequal((x), (realv)(0)) | SMNN_BAD(x))
 
+/* 1 when this work-item's loops were cut short before the call: a loop of a run-time trip count
+ * of 2 that counts through a volatile (so that no compiler folds it) takes fewer turns only on a
+ * device that ends loops early (contract.h SMNN_INFO_LOOPS_CUT). Called after a kernel's loops:
+ * once the device's budget is spent, every later loop ends at its first turn. (A work-item that
+ * finished its loops within 2 turns of the budget is reported too: an error, never a wrong
+ * number.) On conforming compilers it costs two private increments. */
+inline int smnn_loops_cut(int T) {
+    const int two = 2 + (T < 0);
+    volatile int k = 0;
+    for (int i = 0; i < two; i++) k = k + 1;
+    return k != two;
+}
+
+#if SMNN_HAS_LOCAL
+/* The end of a local-variant kernel, called by every work-item of the group: after work-item 0
+ * wrote the system's info, a work-item whose loops were cut marks it SMNN_INFO_LOOPS_CUT. */
+inline void smnn_mark_cut_local(global int *info, int T) {
+    barrier(CLK_GLOBAL_MEM_FENCE);
+    if (smnn_loops_cut(T)) *info = SMNN_INFO_LOOPS_CUT;
+}
+#endif
+
 /* ---- The problem ---------------------------------------------------------------------------- */
 typedef struct smnn_prob {
     int T, V, R1, Q; /* R1 = n_orders */

@@ -58,6 +58,14 @@
 #define SMNN_FLAG_WITH_RHS 1 /* factorization: also run the forward substitution of beta */
 #define SMNN_FLAG_FROM_RHS 2 /* forward substitution: read beta from `rhs` (B, T, n) */
 
+/* ---- Loops a device ended early -------------------------------------------------------------
+ * info[b] of a system whose kernel found its loops cut short (common.cl smnn_loops_cut): Mesa's
+ * llvmpipe (Rusticl, Clover; Mesa 22.3 measured) ends every loop of a work-item once that
+ * work-item has taken 65,535 loop iterations in all, silently, which OpenCL does not allow. A
+ * kernel that sees it marks its systems with this value (positive: the substitutions keep it, as
+ * a failed factorization) and the host reports SMNN_ERROR_UNSUPPORTED. */
+#define SMNN_INFO_LOOPS_CUT 0x7fffffff
+
 /* ---- Gradients the gradient kernel writes (argument `want`) ------------------------------- */
 #define SMNN_GRAD_C 1
 #define SMNN_GRAD_D 2

@@ -67,7 +67,8 @@ kernel void smnn_factor_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         }
         pstep = astep;
     }
-    for (int j = 0; j < L.count; j++) info[bofs + first + j] = finfo[j];
+    const int cut = smnn_loops_cut(T);
+    for (int j = 0; j < L.count; j++) info[bofs + first + j] = cut ? SMNN_INFO_LOOPS_CUT : finfo[j];
 }
 #endif
 
@@ -138,6 +139,7 @@ kernel void smnn_factor_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         barrier(CLK_LOCAL_MEM_FENCE);
         if (fail) {
             if (lid == 0) info[bofs + lb] = t + 1;
+            smnn_mark_cut_local(info + bofs + lb, T);
             return; /* uniform: every work-item read fail after the barrier */
         }
         for (int i = lid; i < n; i += WG) {
@@ -156,5 +158,6 @@ kernel void smnn_factor_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
     }
     if (lid == 0) info[bofs + lb] = 0;
+    smnn_mark_cut_local(info + bofs + lb, T);
 }
 #endif

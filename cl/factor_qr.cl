@@ -189,7 +189,8 @@ kernel void smnn_factor_qr_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
                 for (int j = 0; j < n; j++)
                     VSTORE(S[j * NMAX + i], WSP(W, t, SMNN_OFF_K(n) + i * n + j));
     }
-    for (int j = 0; j < L.count; j++) info[bofs + first + j] = finfo[j];
+    const int cut = smnn_loops_cut(T);
+    for (int j = 0; j < L.count; j++) info[bofs + first + j] = cut ? SMNN_INFO_LOOPS_CUT : finfo[j];
 }
 #endif
 
@@ -340,9 +341,11 @@ kernel void smnn_factor_qr_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);
         if (fail) {
             if (lid == 0) info[bofs + lb] = t + 1;
+            smnn_mark_cut_local(info + bofs + lb, T);
             return; /* uniform: every work-item read fail after the barrier */
         }
     }
     if (lid == 0) info[bofs + lb] = 0;
+    smnn_mark_cut_local(info + bofs + lb, T);
 }
 #endif

@@ -113,5 +113,5 @@ kernel void smnn_reduce(SMNN_PARAMS(SMNN_REDUCE_ARGS)) {
             acc = sum;
         }
     }
-    out[gid] = acc;
+    out[gid] = smnn_loops_cut((int)T) ? (real)NAN : acc; /* contract.h SMNN_INFO_LOOPS_CUT */
 }

@@ -157,5 +157,6 @@ kernel void smnn_refine_check(SMNN_PARAMS(SMNN_CHECK_ARGS)) {
         dm = fmax(dm, fabs(delta[i]));
         ym = fmax(ym, fabs(y[i]));
     }
-    out[b] = ym > (real)0 ? dm / ym : dm;
+    /* Loops cut short (contract.h SMNN_INFO_LOOPS_CUT): reported as not converged. */
+    out[b] = smnn_loops_cut((int)per) ? (real)INFINITY : ym > (real)0 ? dm / ym : dm;
 }

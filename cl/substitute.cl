@@ -34,9 +34,11 @@ kernel void smnn_forward_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         for (int j = 0; j < VW; j++)
             if (SMNN_MASK_LANE(bad, j) && !finfo[j]) finfo[j] = -(t + 1);
     }
+    const int cut = smnn_loops_cut(T);
     for (int j = 0; j < L.count; j++) {
         long b = bofs + first + j;
-        if (info[b] <= 0) info[b] = finfo[j]; /* a failed factorization stays reported */
+        if (cut) info[b] = SMNN_INFO_LOOPS_CUT;
+        else if (info[b] <= 0) info[b] = finfo[j]; /* a failed factorization stays reported */
     }
 }
 
@@ -64,6 +66,8 @@ kernel void smnn_back_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             for (int i = 0; i < n; i++) Y[i] = ok[j] ? SMNN_LANE(yc[i], j) : (real)NAN;
         }
     }
+    if (smnn_loops_cut(T))
+        for (int j = 0; j < L.count; j++) info[bofs + first + j] = SMNN_INFO_LOOPS_CUT;
 }
 #endif
 
@@ -103,10 +107,12 @@ kernel void smnn_forward_substitute_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         for (int i = lid; i < n; i += WG) *WSP(W, t, SMNN_OFF_Z(n) + i) = z[i];
         if (fail) {
             if (lid == 0 && info[b] <= 0) info[b] = -(t + 1);
+            smnn_mark_cut_local(info + b, T);
             return; /* uniform */
         }
     }
     if (lid == 0 && info[b] <= 0) info[b] = 0;
+    smnn_mark_cut_local(info + b, T);
 }
 
 __attribute__((reqd_work_group_size(WG, 1, 1)))
@@ -147,5 +153,6 @@ kernel void smnn_back_substitute_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         for (int i = lid; i < n; i += WG) Y[(long)t * n + i] = yl[i];
         barrier(CLK_LOCAL_MEM_FENCE);
     }
+    smnn_mark_cut_local(info + b, T);
 }
 #endif

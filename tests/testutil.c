@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "loopprobe.h"
 
 test_rng test_rng_make(uint64_t fallback) {
     static int printed;
@@ -165,6 +166,54 @@ int test_lacks_fp64(const char *what) {
     fprintf(stderr,
             "# skipped: %s needs double precision (cl_khr_fp64), which device '%s' lacks\n", what,
             ctx ? smnn_context_device(ctx)->device_name : "(no context)");
+    return 1;
+}
+
+int test_device_cuts_loops(void) {
+    static int known = -1;
+    if (known < 0) {
+        long turns = 0;
+        char err[256];
+        if (loopprobe_run(test_context(), &turns, err, sizeof err) != 0) fail_msg("%s", err);
+        known = turns < LOOPPROBE_TURNS;
+        if (known)
+            fprintf(stderr, "# device '%s' ends a work-item's loops after %ld of %d turns\n",
+                    smnn_context_device(test_context())->device_name, turns, LOOPPROBE_TURNS);
+    }
+    return known;
+}
+
+int test_skip_loops_cut(smnn_status st, const char *what) {
+    if (st != SMNN_ERROR_UNSUPPORTED || !strstr(smnn_last_error(), "ended the kernels' loops early"))
+        return 0;
+    if (!test_device_cuts_loops()) return 0; /* a false report: the caller's check fails */
+    fprintf(stderr, "# skipped: %s: device '%s' ends long loops early (reported: %s)\n", what,
+            smnn_context_device(test_context())->device_name, smnn_status_name(st));
+    return 1;
+}
+
+int test_skip_local_memory(smnn_status st, const char *what) {
+    unsigned long long need = 0, has = 0;
+    const char *msg = smnn_last_error(), *at = strstr(msg, " bytes of local memory");
+    if (st != SMNN_ERROR_UNSUPPORTED || !at) return 0;
+    const char *num = strstr(msg, "need ");
+    const char *has_at = strstr(at, "which has ");
+    if (!num || !has_at || sscanf(num, "need %llu", &need) != 1 ||
+        sscanf(has_at, "which has %llu", &has) != 1)
+        return 0;
+    const smnn_device_info *dev = smnn_context_device(test_context());
+    if (has != dev->local_mem_bytes || need <= has) return 0;
+    fprintf(stderr, "# skipped: %s: its local kernels need %llu bytes of local memory, device '%s' "
+            "has %llu (reported: %s)\n", what, need, dev->device_name, has, smnn_status_name(st));
+    return 1;
+}
+
+int test_skip_wide(size_t n, int per_item, smnn_variant variant, const char *what) {
+    const char *env = getenv("SMNN_TEST_SKIP_WIDE_FROM");
+    long from = env && *env ? strtol(env, NULL, 10) : 0;
+    if (from <= 0 || per_item <= 1 || variant == SMNN_VARIANT_LOCAL || n < (size_t)from) return 0;
+    fprintf(stderr, "# skipped: %s: n = %zu with %d systems per work-item (SMNN_TEST_SKIP_WIDE_FROM"
+            "=%ld: its program takes the device's compiler too long)\n", what, n, per_item, from);
     return 1;
 }
 

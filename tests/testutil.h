@@ -85,6 +85,24 @@ int test_lacks_fp64(const char *what);
 /* A cmocka group teardown that releases the shared context. */
 int test_teardown_context(void **state);
 
+/* 1 when the test device ends long loops early (tools/common/loopprobe.h, probed once per
+ * binary: Mesa's llvmpipe), else 0. Fails the test when the probe cannot run. */
+int test_device_cuts_loops(void);
+/* For the status st of a call on the test device: 1, after printing "# skipped: <what>: ...",
+ * when st is the library's report that the device ended the kernels' loops early
+ * (SMNN_ERROR_UNSUPPORTED naming it) on a device the probe found cutting loops; else 0. */
+int test_skip_loops_cut(smnn_status st, const char *what);
+/* For the status st of smnn_plan_create with a forced local variant: 1, after printing
+ * "# skipped: <what>: ...", when st is the library's refusal of a kernel whose local memory (as
+ * the driver reports it) exceeds the device's, and the device's size it names is the one the
+ * device reports (Rusticl's llvmpipe at n = 64: 33,800 bytes of its 32 KiB); else 0. */
+int test_skip_local_memory(smnn_status st, const char *what);
+/* 1, after printing "# skipped: <what>: ...", when SMNN_TEST_SKIP_WIDE_FROM is set to a block
+ * size N and the case is a private-variant (or automatic) plan of more than one system per
+ * work-item with n >= N (tests/rusticl.sh sets 1: llvmpipe takes minutes to compile each such
+ * program, whose private arrays hold 3 n^2 vectors of 8 systems); else 0. */
+int test_skip_wide(size_t n, int per_item, smnn_variant variant, const char *what);
+
 /* Device buffers (double) on the shared context: a copy of x[0..n), or n uninitialised values
  * when x is NULL. Fails the test when the allocation fails. */
 cl_mem test_device_copy(const double *x, size_t n);

@@ -12,6 +12,7 @@
 
 #include <smnn/smnn.h>
 
+#include "loopprobe.h"
 #include "randprob.h"
 
 static double now(void) {
@@ -185,6 +186,19 @@ int main(int argc, char **argv) {
         return 1;
     }
     int ok = 1;
+    long turns = 0;
+    char perr[256];
+    if (loopprobe_run(ctx, &turns, perr, sizeof perr) != 0) {
+        printf("  loops: FAILED: %s\n", perr);
+        ok = 0;
+    } else if (turns < LOOPPROBE_TURNS) {
+        /* Not a failure of the library: its kernels detect it and report UNSUPPORTED. */
+        printf("  loops: the device ended a work-item's loop after %ld of %d turns (Mesa's "
+               "llvmpipe limit); solves that need more per system report SMNN_ERROR_UNSUPPORTED\n",
+               turns, LOOPPROBE_TURNS);
+    } else {
+        printf("  loops: a work-item ran all %d turns of a loop\n", LOOPPROBE_TURNS);
+    }
     int has64 = smnn_context_device(ctx)->has_fp64;
     for (int prec = SMNN_PRECISION_DOUBLE; prec <= SMNN_PRECISION_SINGLE; prec++) {
         const char *pname = prec == SMNN_PRECISION_DOUBLE ? "double" : "single";

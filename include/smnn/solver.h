@@ -225,7 +225,11 @@ smnn_status smnn_solve_frozen_async(smnn_plan *plan, cl_command_queue queue, cl_
  * Errors: SMNN_ERROR_INVALID_STATE when the plan holds no factorization (never factored, a
  * factorization whose enqueue failed part-way, or one whose kernels ended in an error, e.g.
  * behind a failed wait-list event): there is nothing to report. The same for
- * smnn_plan_unconverged. */
+ * smnn_plan_unconverged. SMNN_ERROR_UNSUPPORTED when the device ended the kernels' loops early
+ * (Mesa's llvmpipe stops each work-item's loops after 65,535 iterations in all, which OpenCL
+ * does not allow; the kernels detect it): the message names the device and the first system;
+ * nothing was computed for those systems (the blocking calls then leave their outputs
+ * untouched). */
 typedef struct smnn_failure_report {
     size_t count;
     size_t first_system;

@@ -96,9 +96,13 @@ static smnn_status run(smnn_plan *plan, op o, host_array *a, size_t na) {
         cl_int err = clFinish(plan->ctx->queue);
         if (err != CL_SUCCESS) st = FAIL_CL(plan->ctx, err, "clFinish");
     }
+    /* Failures before the downloads: a device that cut the kernels' loops short (UNSUPPORTED)
+     * computed nothing, and the outputs stay untouched; failing systems (NaN) are written. */
+    smnn_status failed = st == SMNN_SUCCESS ? smnn__report_failures(plan) : st;
+    if (failed == SMNN_ERROR_UNSUPPORTED) st = failed;
     for (size_t i = 0; i < na && st == SMNN_SUCCESS; i++)
         if (a[i].out) st = smnn__download(plan, a[i].dev, a[i].count, a[i].out);
-    if (st == SMNN_SUCCESS) st = smnn__report_failures(plan);
+    if (st == SMNN_SUCCESS) st = failed;
     /* A QR plan's backward pass refines lambda when c is given (gradient.c). */
     int refined = o == OP_SOLVE || o == OP_FROZEN ||
                   (o == OP_BACKWARD && a[0].dev && plan->shape.factorization == SMNN_FACTORIZATION_QR);

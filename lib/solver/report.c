@@ -29,6 +29,19 @@ smnn_status smnn_plan_failures(smnn_plan *plan, smnn_failure_report *report) {
         free(info);
         return FAIL_CL(plan->ctx, err, "clEnqueueReadBuffer(info)");
     }
+    size_t cut = 0, first_cut = 0;
+    for (size_t b = 0; b < B; b++)
+        if (info[b] == SMNN_INFO_LOOPS_CUT && cut++ == 0) first_cut = b;
+    if (cut) {
+        free(info);
+        return FAIL(plan->ctx, SMNN_ERROR_UNSUPPORTED,
+                    "device '%s' ended the kernels' loops early for %zu of %zu systems (first: "
+                    "system %zu), so their results are not computed: Mesa's llvmpipe stops every "
+                    "loop of a work-item after 65,535 iterations in all, which OpenCL does not "
+                    "allow; this shape needs more per system (fewer time points or smaller blocks "
+                    "fit, or use another device)",
+                    plan->ctx->info.device_name, cut, B, first_cut);
+    }
     for (size_t b = 0; b < B; b++) {
         if (info[b] == 0) continue;
         if (report->count++ == 0) {

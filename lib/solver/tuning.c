@@ -16,12 +16,12 @@
 
 static const smnn_tuning_rule table[] = {
     {"Mesa", "", 16, 1, SMNN_VARIANT_PRIVATE, 1,
-     "Rusticl on llvmpipe: the private variant fails from n = 32 (its private arrays, 9 KB per "
-     "work-item at n = 32; PoCL and Oclgrind compute the same kernels correctly), so only small "
-     "blocks go private"},
+     "Rusticl on llvmpipe: it ends a work-item's loops after 65,535 turns (reported as "
+     "unsupported), which one work-item walking all of a system's time points reaches soonest "
+     "for large blocks (n = 32 at any T), so only small blocks go private"},
     {"Mesa", "", 64, 1, SMNN_VARIANT_LOCAL, 1,
-     "Rusticl on llvmpipe: local variant above n = 16 (correct at n = 32; n = 64 needs more "
-     "than its 32 KiB of local memory and is refused)"},
+     "Rusticl on llvmpipe: local variant above n = 16, its loops shared by the work-group "
+     "(n = 64 needs more than its 32 KiB of local memory and falls back to private)"},
     {"", "cpu", 64, 8, SMNN_VARIANT_PRIVATE, 8,
      "CPU drivers do not vectorise across work-items: one double8 of systems per work-item ran "
      "7.7x faster than one system (n = 3); n = 32: 2.2 us per system-step against 13.2 us local"},
