@@ -253,6 +253,18 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
             clReleaseEvent(m0);
             clReleaseEvent(m1);
         }
+        /* Times of work the device did not do are left out: a device that ended the kernels'
+         * loops early (Mesa's llvmpipe, SMNN_ERROR_UNSUPPORTED) or failing systems. */
+        smnn_failure_report rep;
+        smnn_status fst = smnn_plan_failures(plan, &rep);
+        if (fst != SMNN_SUCCESS || rep.count > 0) {
+            fprintf(stderr, "smnn-bench: B=%zu T=%zu n=%zu %s: %s; its timing is left out\n", sh.B,
+                    sh.T, n, phase_names[ph],
+                    fst != SMNN_SUCCESS ? smnn_last_error() : "some systems failed");
+            free(dev);
+            free(wall);
+            continue;
+        }
         record rc = {0};
         rc.s = sh;
         rc.precision = o->precision == SMNN_PRECISION_DOUBLE ? "double" : "single";
