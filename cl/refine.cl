@@ -81,9 +81,10 @@ inline void smnn_residual_at(const smnn_prob *P, global const real *c, global co
 
 #if VW == 1
 /* One system per work-item program (GPUs, the local variant): one work-item per (system, time
- * point), B T of them. (Walking time inside a work-item, as below, made the refinement diverge
- * on Rusticl's llvmpipe, which only builds programs of this width; not yet explained, and with
- * one system per work-item this form also has T times the parallelism.) */
+ * point), B T of them: with one system per work-item this form has T times the parallelism.
+ * (Walking time inside a work-item, as below, made the refinement diverge on Rusticl's
+ * llvmpipe; most likely its loop limit (contract.h SMNN_INFO_LOOPS_CUT), which a walk over T
+ * points reaches T times sooner and which the walk does not check; not re-measured.) */
 kernel void smnn_residual(SMNN_PARAMS(SMNN_RESIDUAL_ARGS)) {
     const smnn_prob P = SMNN_PROBLEM();
     const int n = P.n, T = P.T;
