@@ -204,3 +204,91 @@ inline void smnn_fill_rhs(const smnn_prob *P, global const real *c, global const
     }
     for (int i = 0; i < P->n; i++) out[i] = smnn_gather(rhs, (long)P->T * P->n, L, (long)t * P->n + i);
 }
+
+/* ---- The residual of the rows (the refinement, cl/refine.cl and the private forward
+ * substitution) ---- */
+
+/* The Taylor rows of one interval (a, b) with powers pw of its step h added to the residual acc
+ * of its left point (right = 0) or of its right point (right = 1). */
+inline void smnn_residual_interval(const smnn_prob *P, const realv *ya, const realv *yb,
+                                   const realv *pw, realv *acc, int right) {
+    const int R1 = P->R1;
+    for (int v = 0; v < P->V; v++) {
+        const realv *xa = ya + v * R1, *xb = yb + v * R1;
+        for (int k = 0; k < R1; k++) {
+            realv wk = P->ws2 * pw[2 * k];
+            /* forward row: y_{b,k} - sum_j h^j/j! y_{a,k+j} = 0 */
+            realv ef = -(xb[k] - smnn_taylor(R1, k, pw, (real)1, xa));
+            /* backward row: y_{a,k} - sum_j (-h)^j/j! y_{b,k+j} = 0 */
+            realv eb = -(xa[k] - smnn_taylor(R1, k, pw, (real)-1, xb));
+            if (!right) {
+                for (int rp = k; rp < R1; rp++)
+                    acc[v * R1 + rp] -= wk * pw[rp - k] * smnn_inv_fact(rp - k) * ef;
+                acc[v * R1 + k] += wk * eb;
+            } else {
+                acc[v * R1 + k] += wk * ef;
+                for (int rp = k; rp < R1; rp++) {
+                    real f = ((rp - k) & 1) ? (real)-1 : (real)1;
+                    acc[v * R1 + rp] -= wk * f * pw[rp - k] * smnn_inv_fact(rp - k) * eb;
+                }
+            }
+        }
+    }
+}
+
+/* The residual at time t of the systems of L into acc, from y_{t-1} (yp, with the step hp before
+ * t), y_t (yc) and y_{t+1} (yn); pw is scratch for the powers of a step. */
+inline void smnn_residual_at(const smnn_prob *P, global const real *c, global const real *d,
+                             global const real *u, global const real *s, int homogeneous,
+                             const smnn_lanes *L, int t, const realv *yp, const realv *yc,
+                             const realv *yn, realv hp, realv *pw, realv *acc) {
+    const int n = P->n, R1 = P->R1;
+    for (int i = 0; i < n; i++) acc[i] = (realv)(0);
+    /* Governing rows at t. */
+    for (int q = 0; q < P->Q; q++) {
+        realv e = homogeneous ? (realv)(0) : smnn_gather(d, P->db, L, (long)t * P->dt + q);
+        for (int i = 0; i < n; i++) e -= smnn_coef(P, c, L, t, q, i) * yc[i];
+        for (int i = 0; i < n; i++) acc[i] += P->wg2 * smnn_coef(P, c, L, t, q, i) * e;
+    }
+    /* Initial-value rows at t. */
+    if (t < P->Tinit)
+        for (int v = 0; v < P->V; v++)
+            for (int k = 0; k < P->Rinit1; k++) {
+                realv uk = homogeneous ? (realv)(0)
+                                       : smnn_gather(u, P->ub, L,
+                                                     (long)t * P->ut + v * P->Rinit1 + k);
+                acc[v * R1 + k] += P->wi2 * (uk - yc[v * R1 + k]);
+            }
+    /* Taylor rows of (t, t+1), y_t on their left, and of (t-1, t), y_t on their right. */
+    if (t < P->T - 1) {
+        smnn_powers(smnn_steps(P, s, L, t), 2 * R1, pw);
+        smnn_residual_interval(P, yc, yn, pw, acc, 0);
+    }
+    if (t > 0) {
+        smnn_powers(hp, 2 * R1, pw);
+        smnn_residual_interval(P, yp, yc, pw, acc, 1);
+    }
+}
+
+/* One step of a walk over time in order: the residual at t of the lanes L into acc, with g (when
+ * not NULL: the homogeneous form, g_t - (A^T W A y)_t) or without (A^T W (b - A y))_t, and the
+ * window moved on. On entry yc holds y_t, yp y_{t-1} (anything at t = 0) and *hp the step before
+ * t (0 at t = 0); on return they hold y_{t+1}, y_t and s_t. y and g are laid out (B, T, n). Each
+ * value of y is read once over the walk. */
+inline void smnn_residual_step(const smnn_prob *P, global const real *c, global const real *d,
+                               global const real *u, global const real *s, global const real *g,
+                               global const real *y, const smnn_lanes *L, int t, realv *yp,
+                               realv *yc, realv *yn, realv *hp, realv *pw, realv *acc) {
+    const int n = P->n;
+    const long per = (long)P->T * n;
+    if (t < P->T - 1)
+        for (int i = 0; i < n; i++) yn[i] = smnn_gather(y, per, L, (long)(t + 1) * n + i);
+    smnn_residual_at(P, c, d, u, s, g != 0, L, t, yp, yc, yn, *hp, pw, acc);
+    if (g)
+        for (int i = 0; i < n; i++) acc[i] += smnn_gather(g, per, L, (long)t * n + i);
+    for (int i = 0; i < n; i++) {
+        yp[i] = yc[i];
+        yc[i] = yn[i];
+    }
+    *hp = smnn_steps(P, s, L, t);
+}

@@ -57,6 +57,11 @@
 /* ---- Flags of the solver kernels (argument `flags`) ---------------------------------------- */
 #define SMNN_FLAG_WITH_RHS 1 /* factorization: also run the forward substitution of beta */
 #define SMNN_FLAG_FROM_RHS 2 /* forward substitution: read beta from `rhs` (B, T, n) */
+/* Forward substitution of the private variant: the right-hand side is the refinement's residual
+ * of `y` (B, T, n), computed in the same walk over time (assemble.cl smnn_residual_step): with rhs
+ * NULL r = A^T W (b - A y) from c, d, u and the steps s; with rhs the homogeneous form
+ * r = rhs - A^T W A y (the backward pass's lambda). */
+#define SMNN_FLAG_RESIDUAL 4
 
 /* ---- Loops a device ended early -------------------------------------------------------------
  * info[b] of a system whose kernel found its loops cut short (common.cl smnn_loops_cut): Mesa's

@@ -2,7 +2,9 @@
  *
  *  - smnn_forward_substitute_*: forward substitution for a new right-hand side (frozen left-hand
  *    side): beta_t is assembled from c, d, u (or, with SMNN_FLAG_FROM_RHS, read from rhs laid out
- *    (B, T, n): the gradient pass's dl/dy and the refinement's residual) and
+ *    (B, T, n): the gradient pass's dl/dy and the local variant's refinement residual; or, with
+ *    SMNN_FLAG_RESIDUAL in the private variant, the refinement residual of y computed in the
+ *    same walk, contract.h) and
  *    z_t = L_t^-1 (beta_t - K_{t-1} z_{t-1}) is stored. A system whose z becomes NaN/Inf gets
  *    info[b] = -(t + 1) for its first such point, unless its factorization failed (info > 0,
  *    kept).
@@ -15,17 +17,23 @@
 kernel void smnn_forward_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const int first = (int)get_global_id(0) * VW;
     if (first >= bcount) return;
-    (void)s;
-    (void)y;
     const smnn_prob P = SMNN_PROBLEM();
     const int n = P.n, T = P.T;
     const smnn_lanes L = smnn_make_lanes(first, bofs, bcount);
     const smnn_wsl W = smnn_private_wsl(ws, &L, bcap, T, n);
     realv A[NMAX * NMAX], z[NMAX], r[NMAX];
+    /* The refinement's residual (SMNN_FLAG_RESIDUAL): y_{t-1}, y_t, y_{t+1} and the step before t. */
+    const int residual = flags & SMNN_FLAG_RESIDUAL;
+    realv yp[NMAX], yc[NMAX], yn[NMAX], pw[2 * NMAX], hp = (realv)(0);
+    if (residual)
+        for (int i = 0; i < n; i++) yc[i] = smnn_gather(y, (long)T * n, &L, i);
     int finfo[VW];
     for (int j = 0; j < VW; j++) finfo[j] = 0;
     for (int t = 0; t < T; t++) {
-        smnn_fill_rhs(&P, c, d, u, rhs, flags & SMNN_FLAG_FROM_RHS, &L, t, r);
+        if (residual)
+            smnn_residual_step(&P, c, d, u, s, rhs, y, &L, t, yp, yc, yn, &hp, pw, r);
+        else
+            smnn_fill_rhs(&P, c, d, u, rhs, flags & SMNN_FLAG_FROM_RHS, &L, t, r);
         if (t > 0)
             for (int i = 0; i < n; i++) r[i] = smnn_forward_rhs(&W, t, n, i, r[i], z);
         smnn_load_L(&W, t, n, A);

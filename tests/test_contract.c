@@ -20,7 +20,7 @@ typedef struct kernel_table {
     const char *kernel;
     const char *const *args;
     size_t nargs, count_enum; /* names in the table, and the host's SMNN_<TABLE>_COUNT_ */
-    int local;                /* a local-variant kernel (not in programs with VW > 1) */
+    int local; /* in local-variant programs only (SMNN_VARIANT 0 or 2 at VW = 1) */
 } kernel_table;
 
 static const kernel_table kernels[] = {
@@ -30,7 +30,7 @@ static const kernel_table kernels[] = {
     {"smnn_factor_local", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 1},
     {"smnn_forward_substitute_local", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 1},
     {"smnn_back_substitute_local", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 1},
-    {"smnn_residual", residual_args, N_OF(residual_args), SMNN_RESIDUAL_COUNT_, 0},
+    {"smnn_residual", residual_args, N_OF(residual_args), SMNN_RESIDUAL_COUNT_, 1},
     {"smnn_gradient", gradient_args, N_OF(gradient_args), SMNN_GRADIENT_COUNT_, 0},
     {"smnn_reduce", reduce_args, N_OF(reduce_args), SMNN_REDUCE_COUNT_, 0},
     {"smnn_add", add_args, N_OF(add_args), SMNN_ADD_COUNT_, 0},

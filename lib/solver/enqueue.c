@@ -100,7 +100,8 @@ static smnn_status enqueue_nd(smnn_plan *plan, cl_command_queue q, cl_kernel k, 
 }
 
 /* Work-groups of 64 work-items, or fewer where the device or a kernel allows less. */
-static size_t default_local(const smnn_plan *plan) {
+static size_t default_local(const smnn_plan *plan, size_t items) {
+    (void)items;
     size_t local = plan->ctx->info.max_work_group_size < 64 ? plan->ctx->info.max_work_group_size
                                                              : 64;
     return local < plan->kernel_wg_cap ? local : plan->kernel_wg_cap;
@@ -131,7 +132,7 @@ smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel 
         global = count * local;
     } else {
         size_t items = (count + (size_t)plan->shape.vw - 1) / (size_t)plan->shape.vw;
-        local = default_local(plan);
+        local = default_local(plan, items);
         /* Blocks above 16 hold tens of KiB of private arrays per work-item; CPU drivers may keep
          * a whole work-group's private memory on one thread's stack, so run them one per group. */
         if (plan->shape.nmax > 16) local = 1;
@@ -140,23 +141,41 @@ smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel 
     return enqueue_nd(plan, q, k, global, local, num_wait, wait_list, prev);
 }
 
-smnn_status smnn__enqueue_substitutions(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d,
-                                        cl_mem u, cl_mem rhs, cl_mem out, cl_uint num_wait,
-                                        const cl_event *wait_list, cl_event *prev) {
-    smnn__solver_io fwd = {c, d, u, NULL, rhs, NULL, rhs ? SMNN_FLAG_FROM_RHS : 0};
+/* Forward substitution with fwd, then back substitution into out, chunk by chunk. */
+static smnn_status substitutions(smnn_plan *plan, cl_command_queue q, const smnn__solver_io *fwd,
+                                 cl_mem out, cl_uint num_wait, const cl_event *wait_list,
+                                 cl_event *prev) {
     smnn__solver_io back = {NULL, NULL, NULL, NULL, NULL, out, 0};
     for (size_t ch = 0; ch < plan->nchunks; ch++) {
         FORWARD_IF_ERROR(
-            smnn__enqueue_solver(plan, q, plan->k_forward, ch, &fwd, num_wait, wait_list, prev));
+            smnn__enqueue_solver(plan, q, plan->k_forward, ch, fwd, num_wait, wait_list, prev));
         FORWARD_IF_ERROR(
             smnn__enqueue_solver(plan, q, plan->k_back, ch, &back, num_wait, wait_list, prev));
     }
     return SMNN_SUCCESS;
 }
 
+smnn_status smnn__enqueue_substitutions(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d,
+                                        cl_mem u, cl_mem rhs, cl_mem out, cl_uint num_wait,
+                                        const cl_event *wait_list, cl_event *prev) {
+    smnn__solver_io fwd = {c, d, u, NULL, rhs, NULL, rhs ? SMNN_FLAG_FROM_RHS : 0};
+    return substitutions(plan, q, &fwd, out, num_wait, wait_list, prev);
+}
+
+smnn_status smnn__enqueue_residual_substitutions(smnn_plan *plan, cl_command_queue q, cl_mem c,
+                                                 cl_mem d, cl_mem u, cl_mem s, cl_mem g,
+                                                 cl_mem y, cl_mem out, cl_uint num_wait,
+                                                 const cl_event *wait_list, cl_event *prev) {
+    if (plan->shape.variant == SMNN_VARIANT_LOCAL)
+        return FAIL(plan->ctx, SMNN_ERROR_INVALID_STATE,
+                    "the local variant's forward substitution does not compute the residual");
+    smnn__solver_io fwd = {c, d, u, s, g, y, SMNN_FLAG_RESIDUAL};
+    return substitutions(plan, q, &fwd, out, num_wait, wait_list, prev);
+}
+
 smnn_status smnn__enqueue_items(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t items,
                                 cl_uint num_wait, const cl_event *wait_list, cl_event *prev) {
-    size_t local = default_local(plan);
+    size_t local = default_local(plan, items);
     size_t global = (items + local - 1) / local * local;
     return enqueue_nd(plan, q, k, global, local, num_wait, wait_list, prev);
 }

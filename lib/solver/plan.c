@@ -190,7 +190,9 @@ static smnn_status make_kernels(smnn_plan *plan, cl_program prog) {
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_gradient", NULL, 1, &plan->k_gradient));
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_reduce", NULL, 0, &plan->k_reduce));
     if (plan->opt.refine_steps == 0) return SMNN_SUCCESS;
-    FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_residual", NULL, 1, &plan->k_residual));
+    /* The private variant's forward substitution computes the residual itself (refine.c). */
+    if (plan->shape.variant == SMNN_VARIANT_LOCAL)
+        FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_residual", NULL, 1, &plan->k_residual));
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_add", NULL, 0, &plan->k_add));
     return make_kernel(plan, prog, "smnn_refine_check", NULL, 0, &plan->k_check);
 }

@@ -24,8 +24,12 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
     plan->refine_guarded = guarded;
     const smnn_problem *p = &plan->p;
     size_t ny = smnn_problem_y_count(p);
-    FORWARD_IF_ERROR(smnn__ensure_buffer(plan, &plan->refine_r, &plan->refine_bytes[0],
-                                         ny * plan->elem, "clCreateBuffer(refinement)"));
+    /* The private variant computes the residual inside its forward substitution; the local
+     * variant writes it to refine_r first (cl/refine.cl). */
+    const int separate = plan->shape.variant == SMNN_VARIANT_LOCAL;
+    if (separate)
+        FORWARD_IF_ERROR(smnn__ensure_buffer(plan, &plan->refine_r, &plan->refine_bytes[0],
+                                             ny * plan->elem, "clCreateBuffer(refinement)"));
     FORWARD_IF_ERROR(smnn__ensure_buffer(plan, &plan->refine_delta, &plan->refine_bytes[1],
                                          ny * plan->elem, "clCreateBuffer(refinement)"));
     FORWARD_IF_ERROR(smnn__ensure_buffer(plan, &plan->refine_change, &plan->change_bytes,
@@ -38,10 +42,7 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
     cl_double told = tol;
     cl_float tolf = (cl_float)tol;
     cl_kernel kr = plan->k_residual, ka = plan->k_add, kc = plan->k_check;
-    /* The residual kernel (cl/refine.cl, by the program's VW, which is 1 in local programs): one
-     * work-item per (system, time point) at VW = 1, one per lane group of VW systems above. */
-    size_t vw = (size_t)plan->shape.vw;
-    size_t groups = vw == 1 ? p->batch * p->steps : (p->batch + vw - 1) / vw;
+    /* The local variant's residual kernel: one work-item per (system, time point). */
     const smnn__arg residual[] = {
         {SMNN_RESIDUAL_C, sizeof(cl_mem), &c},           {SMNN_RESIDUAL_D, sizeof(cl_mem), &d},
         {SMNN_RESIDUAL_U, sizeof(cl_mem), &u},           {SMNN_RESIDUAL_S, sizeof(cl_mem), &plan->refine_s},
@@ -64,14 +65,21 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
     _Static_assert(SMNN__NARGS(residual) + SMNN_PROBLEM_COUNT_ == SMNN_RESIDUAL_COUNT_ &&
                        SMNN__NARGS(add) == SMNN_ADD_COUNT_ && SMNN__NARGS(check) == SMNN_CHECK_COUNT_,
                    "every per-call argument of contract.h's tables is set");
-    FORWARD_IF_ERROR(smnn__set_args(plan, kr, residual, SMNN__NARGS(residual)));
+    if (separate) FORWARD_IF_ERROR(smnn__set_args(plan, kr, residual, SMNN__NARGS(residual)));
     FORWARD_IF_ERROR(smnn__set_args(plan, ka, add, SMNN__NARGS(add)));
     FORWARD_IF_ERROR(smnn__set_args(plan, kc, check, SMNN__NARGS(check)));
     for (int step = 0; step < steps; step++) {
-        FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, kr, groups, num_wait, wait_list, last));
-        FORWARD_IF_ERROR(smnn__enqueue_substitutions(plan, q, c, d, u, plan->refine_r,
-                                                     plan->refine_delta, num_wait, wait_list,
-                                                     last));
+        if (separate) {
+            FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, kr, p->batch * p->steps, num_wait,
+                                                 wait_list, last));
+            FORWARD_IF_ERROR(smnn__enqueue_substitutions(plan, q, c, d, u, plan->refine_r,
+                                                         plan->refine_delta, num_wait, wait_list,
+                                                         last));
+        } else {
+            FORWARD_IF_ERROR(smnn__enqueue_residual_substitutions(
+                plan, q, c, d, u, plan->refine_s, g, y, plan->refine_delta, num_wait, wait_list,
+                last));
+        }
         if (guarded)
             FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, kc, p->batch, num_wait, wait_list, last));
         FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, ka, ny, num_wait, wait_list, last));

@@ -112,6 +112,14 @@ smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel 
 smnn_status smnn__enqueue_substitutions(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d,
                                         cl_mem u, cl_mem rhs, cl_mem out, cl_uint num_wait,
                                         const cl_event *wait_list, cl_event *prev);
+/* The private variant's refinement step in two kernels: the forward substitution of the
+ * residual of y (B, T, n), computed as it walks time (contract.h SMNN_FLAG_RESIDUAL; with g not
+ * NULL the backward pass's homogeneous form g - M y), then the back substitution into out. The
+ * steps s are the plan's own copy (refine_s). SMNN_ERROR_INVALID_STATE for a local plan. */
+smnn_status smnn__enqueue_residual_substitutions(smnn_plan *plan, cl_command_queue q, cl_mem c,
+                                                 cl_mem d, cl_mem u, cl_mem s, cl_mem g,
+                                                 cl_mem y, cl_mem out, cl_uint num_wait,
+                                                 const cl_event *wait_list, cl_event *prev);
 /* Enqueues a one-dimensional kernel over `items` work-items after *prev or the wait list. */
 smnn_status smnn__enqueue_items(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t items,
                                 cl_uint num_wait, const cl_event *wait_list, cl_event *prev);
