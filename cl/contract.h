@@ -150,23 +150,17 @@
     X(SUM_B, int, sum_b)                                                                           \
     X(SUM_T, int, sum_t)
 
-/* smnn_add: y += delta over count elements; with change not NULL only for the systems (per
- * elements each) whose change[b] <= tol (the QR factorization's guarded refinement). */
-#define SMNN_ADD_ARGS(F, X)                                                                           \
+/* smnn_refine_update: per system (per elements each), y += delta and change[b] = max |delta| /
+ * max |y|; guarded (the QR factorization's refinement after a solve), the change is measured
+ * first and the add made only where change[b] <= tol. */
+#define SMNN_UPDATE_ARGS(F, X)                                                                        \
     F(Y, global real *, y)                                                                         \
     X(DELTA, global const real *, delta)                                                           \
-    X(COUNT, long, count)                                                                          \
-    X(CHANGE, global const real *, change)                                                         \
-    X(PER, long, per)                                                                              \
-    X(TOL, real, tol)
-
-/* smnn_refine_check: per system, max |delta| / max |y| of the last refinement step. */
-#define SMNN_CHECK_ARGS(F, X)                                                                         \
-    F(DELTA, global const real *, delta)                                                           \
-    X(Y, global const real *, y)                                                                   \
     X(PER, long, per)                                                                              \
     X(BATCH, int, batch)                                                                           \
-    X(OUT, global real *, out)
+    X(GUARDED, int, guarded)                                                                       \
+    X(TOL, real, tol)                                                                              \
+    X(CHANGE, global real *, change)
 
 #ifdef __OPENCL_C_VERSION__
 /* Kernel side: a parameter list from a table, e.g. `kernel void k(SMNN_PARAMS(SMNN_SOLVER_ARGS))`. */
@@ -182,14 +176,12 @@ enum { SMNN_PROBLEM_COUNT_ = 0 SMNN_PROBLEM_ARGS(SMNN_COUNT_ONE, SMNN_COUNT_ONE)
 #define SMNN_AS_RESIDUAL_ENUM(id, type, name) SMNN_RESIDUAL_##id,
 #define SMNN_AS_GRADIENT_ENUM(id, type, name) SMNN_GRADIENT_##id,
 #define SMNN_AS_REDUCE_ENUM(id, type, name) SMNN_REDUCE_##id,
-#define SMNN_AS_ADD_ENUM(id, type, name) SMNN_ADD_##id,
-#define SMNN_AS_CHECK_ENUM(id, type, name) SMNN_CHECK_##id,
+#define SMNN_AS_UPDATE_ENUM(id, type, name) SMNN_UPDATE_##id,
 enum { SMNN_SOLVER_ARGS(SMNN_AS_SOLVER_ENUM, SMNN_AS_SOLVER_ENUM) SMNN_SOLVER_COUNT_ };
 enum { SMNN_RESIDUAL_ARGS(SMNN_AS_RESIDUAL_ENUM, SMNN_AS_RESIDUAL_ENUM) SMNN_RESIDUAL_COUNT_ };
 enum { SMNN_GRADIENT_ARGS(SMNN_AS_GRADIENT_ENUM, SMNN_AS_GRADIENT_ENUM) SMNN_GRADIENT_COUNT_ };
 enum { SMNN_REDUCE_ARGS(SMNN_AS_REDUCE_ENUM, SMNN_AS_REDUCE_ENUM) SMNN_REDUCE_COUNT_ };
-enum { SMNN_ADD_ARGS(SMNN_AS_ADD_ENUM, SMNN_AS_ADD_ENUM) SMNN_ADD_COUNT_ };
-enum { SMNN_CHECK_ARGS(SMNN_AS_CHECK_ENUM, SMNN_AS_CHECK_ENUM) SMNN_CHECK_COUNT_ };
+enum { SMNN_UPDATE_ARGS(SMNN_AS_UPDATE_ENUM, SMNN_AS_UPDATE_ENUM) SMNN_UPDATE_COUNT_ };
 /* Names of each table's arguments in order, for the check against the compiled kernels. */
 #define SMNN_AS_NAME(id, type, name) #name,
 #endif

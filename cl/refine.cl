@@ -14,10 +14,10 @@
  * residual of the homogeneous rows plus g: r = g - M y. The private variant's forward
  * substitution computes it as it walks time (SMNN_FLAG_RESIDUAL); smnn_residual below writes it
  * for the local variant.
- * smnn_add: y += delta, for every system (Cholesky) or, guarded (QR), only where the correction
- * is below the tolerance: the QR solution is accurate to cond(A) eps already, and a correction
- * of more than eps^(1/3) of y means that the semi-normal equations lost it (cond(A)^2 eps >= 1
- * in this precision); the system then keeps its QR solution. */
+ * smnn_refine_update: y += delta, for every system (Cholesky) or, guarded (QR), only where the
+ * correction is below the tolerance: the QR solution is accurate to cond(A) eps already, and a
+ * correction of more than eps^(1/3) of y means that the semi-normal equations lost it
+ * (cond(A)^2 eps >= 1 in this precision); the system then keeps its QR solution. */
 
 #if SMNN_HAS_LOCAL
 /* The local variant's residual, one work-item per (system, time point), B T of them. The
@@ -44,23 +44,34 @@ kernel void smnn_residual(SMNN_PARAMS(SMNN_RESIDUAL_ARGS)) {
 }
 #endif
 
-kernel void smnn_add(SMNN_PARAMS(SMNN_ADD_ARGS)) {
-    long i = get_global_id(0);
-    if (i >= count) return;
-    if (change && !(change[i / per] <= tol)) return; /* declined: NaN is declined too */
-    y[i] += delta[i];
-}
-
-/* out[b] = max |delta| / max |y| over system b (0 when y is all zero): the size of the last
- * refinement correction, which stays large when the refinement does not converge. */
-kernel void smnn_refine_check(SMNN_PARAMS(SMNN_CHECK_ARGS)) {
-    long b = get_global_id(0);
+/* System b: y += delta, and change[b] = max |delta| / max |y| (0 when y is all zero), the size
+ * of the correction, which stays large when the refinement does not converge; measured against y
+ * after the add, or guarded against y before it, the add then made only where change[b] <= tol
+ * (NaN declines). Loops cut short (contract.h SMNN_INFO_LOOPS_CUT) decline the add and report Inf,
+ * not converged. */
+kernel void smnn_refine_update(SMNN_PARAMS(SMNN_UPDATE_ARGS)) {
+    const long b = get_global_id(0);
     if (b >= batch) return;
+    global real *Y = y + b * per;
+    global const real *D = delta + b * per;
     real dm = (real)0, ym = (real)0;
-    for (long i = b * per; i < (b + 1) * per; i++) {
-        dm = fmax(dm, fabs(delta[i]));
-        ym = fmax(ym, fabs(y[i]));
+    if (guarded) {
+        for (long i = 0; i < per; i++) {
+            dm = fmax(dm, fabs(D[i]));
+            ym = fmax(ym, fabs(Y[i]));
+        }
+    } else {
+        for (long i = 0; i < per; i++) {
+            real v = Y[i] + D[i];
+            Y[i] = v;
+            dm = fmax(dm, fabs(D[i]));
+            ym = fmax(ym, fabs(v));
+        }
     }
-    /* Loops cut short (contract.h SMNN_INFO_LOOPS_CUT): reported as not converged. */
-    out[b] = smnn_loops_cut((int)per) ? (real)INFINITY : ym > (real)0 ? dm / ym : dm;
+    real ch = smnn_loops_cut((int)per) ? (real)INFINITY : ym > (real)0 ? dm / ym : dm;
+    if (guarded && ch <= tol) {
+        for (long i = 0; i < per; i++) Y[i] += D[i];
+        if (smnn_loops_cut((int)per)) ch = (real)INFINITY;
+    }
+    change[b] = ch;
 }

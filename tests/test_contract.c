@@ -12,8 +12,7 @@ static const char *const solver_args[] = {SMNN_SOLVER_ARGS(SMNN_AS_NAME, SMNN_AS
 static const char *const residual_args[] = {SMNN_RESIDUAL_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
 static const char *const gradient_args[] = {SMNN_GRADIENT_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
 static const char *const reduce_args[] = {SMNN_REDUCE_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
-static const char *const add_args[] = {SMNN_ADD_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
-static const char *const check_args[] = {SMNN_CHECK_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
+static const char *const update_args[] = {SMNN_UPDATE_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef struct kernel_table {
@@ -33,8 +32,7 @@ static const kernel_table kernels[] = {
     {"smnn_residual", residual_args, N_OF(residual_args), SMNN_RESIDUAL_COUNT_, 1},
     {"smnn_gradient", gradient_args, N_OF(gradient_args), SMNN_GRADIENT_COUNT_, 0},
     {"smnn_reduce", reduce_args, N_OF(reduce_args), SMNN_REDUCE_COUNT_, 0},
-    {"smnn_add", add_args, N_OF(add_args), SMNN_ADD_COUNT_, 0},
-    {"smnn_refine_check", check_args, N_OF(check_args), SMNN_CHECK_COUNT_, 0},
+    {"smnn_refine_update", update_args, N_OF(update_args), SMNN_UPDATE_COUNT_, 0},
 };
 
 /* Checks every kernel of the program built with `extra` defines. Returns 0 when the driver has

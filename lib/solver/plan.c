@@ -193,8 +193,7 @@ static smnn_status make_kernels(smnn_plan *plan, cl_program prog) {
     /* The private variant's forward substitution computes the residual itself (refine.c). */
     if (plan->shape.variant == SMNN_VARIANT_LOCAL)
         FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_residual", NULL, 1, &plan->k_residual));
-    FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_add", NULL, 0, &plan->k_add));
-    return make_kernel(plan, prog, "smnn_refine_check", NULL, 0, &plan->k_check);
+    return make_kernel(plan, prog, "smnn_refine_update", NULL, 0, &plan->k_update);
 }
 
 /* Allocates the chunks' workspace buffers and the failure codes. */
@@ -261,7 +260,7 @@ void smnn_plan_free(smnn_plan *plan) {
     if (!plan) return;
     if (plan->ctx && plan->ctx->queue) clFinish(plan->ctx->queue);
     cl_kernel ks[] = {plan->k_factor,   plan->k_forward,  plan->k_back, plan->k_gradient,
-                      plan->k_reduce,   plan->k_residual, plan->k_add,  plan->k_check};
+                      plan->k_reduce,   plan->k_residual, plan->k_update};
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
         if (ks[i]) clReleaseKernel(ks[i]);
     cl_mem ms[] = {plan->refine_change, plan->refine_s,   plan->refine_r,   plan->refine_delta,

@@ -23,7 +23,7 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
                     "steps, which the plan does not hold");
     plan->refine_guarded = guarded;
     const smnn_problem *p = &plan->p;
-    size_t ny = smnn_problem_y_count(p);
+    const size_t ny = smnn_problem_y_count(p);
     /* The private variant computes the residual inside its forward substitution; the local
      * variant writes it to refine_r first (cl/refine.cl). */
     const int separate = plan->shape.variant == SMNN_VARIANT_LOCAL;
@@ -35,13 +35,12 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
     FORWARD_IF_ERROR(smnn__ensure_buffer(plan, &plan->refine_change, &plan->change_bytes,
                                          p->batch * plan->elem, "clCreateBuffer(refinement)"));
     /* A guarded step measures its correction before adding it (cl/refine.cl). */
-    cl_int batch = (cl_int)p->batch;
-    cl_long count = (cl_long)ny, per = (cl_long)(p->steps * plan->n);
-    cl_mem gate = guarded ? plan->refine_change : NULL;
+    cl_int batch = (cl_int)p->batch, guard = guarded;
+    cl_long per = (cl_long)(p->steps * plan->n);
     double tol = smnn__refine_tolerance(plan);
     cl_double told = tol;
     cl_float tolf = (cl_float)tol;
-    cl_kernel kr = plan->k_residual, ka = plan->k_add, kc = plan->k_check;
+    cl_kernel kr = plan->k_residual, ku = plan->k_update;
     /* The local variant's residual kernel: one work-item per (system, time point). */
     const smnn__arg residual[] = {
         {SMNN_RESIDUAL_C, sizeof(cl_mem), &c},           {SMNN_RESIDUAL_D, sizeof(cl_mem), &d},
@@ -49,25 +48,20 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
         {SMNN_RESIDUAL_G, sizeof(cl_mem), &g},           {SMNN_RESIDUAL_Y, sizeof(cl_mem), &y},
         {SMNN_RESIDUAL_BATCH, sizeof batch, &batch},     {SMNN_RESIDUAL_R, sizeof(cl_mem), &plan->refine_r},
     };
-    const smnn__arg add[] = {
-        {SMNN_ADD_Y, sizeof(cl_mem), &y},
-        {SMNN_ADD_DELTA, sizeof(cl_mem), &plan->refine_delta},
-        {SMNN_ADD_COUNT, sizeof count, &count},
-        {SMNN_ADD_CHANGE, sizeof(cl_mem), &gate},
-        {SMNN_ADD_PER, sizeof per, &per},
-        {SMNN_ADD_TOL, plan->elem, plan->elem == 8 ? (const void *)&told : (const void *)&tolf},
-    };
-    const smnn__arg check[] = {
-        {SMNN_CHECK_DELTA, sizeof(cl_mem), &plan->refine_delta}, {SMNN_CHECK_Y, sizeof(cl_mem), &y},
-        {SMNN_CHECK_PER, sizeof per, &per},                      {SMNN_CHECK_BATCH, sizeof batch, &batch},
-        {SMNN_CHECK_OUT, sizeof(cl_mem), &plan->refine_change},
+    const smnn__arg update[] = {
+        {SMNN_UPDATE_Y, sizeof(cl_mem), &y},
+        {SMNN_UPDATE_DELTA, sizeof(cl_mem), &plan->refine_delta},
+        {SMNN_UPDATE_PER, sizeof per, &per},
+        {SMNN_UPDATE_BATCH, sizeof batch, &batch},
+        {SMNN_UPDATE_GUARDED, sizeof guard, &guard},
+        {SMNN_UPDATE_TOL, plan->elem, plan->elem == 8 ? (const void *)&told : (const void *)&tolf},
+        {SMNN_UPDATE_CHANGE, sizeof(cl_mem), &plan->refine_change},
     };
     _Static_assert(SMNN__NARGS(residual) + SMNN_PROBLEM_COUNT_ == SMNN_RESIDUAL_COUNT_ &&
-                       SMNN__NARGS(add) == SMNN_ADD_COUNT_ && SMNN__NARGS(check) == SMNN_CHECK_COUNT_,
+                       SMNN__NARGS(update) == SMNN_UPDATE_COUNT_,
                    "every per-call argument of contract.h's tables is set");
     if (separate) FORWARD_IF_ERROR(smnn__set_args(plan, kr, residual, SMNN__NARGS(residual)));
-    FORWARD_IF_ERROR(smnn__set_args(plan, ka, add, SMNN__NARGS(add)));
-    FORWARD_IF_ERROR(smnn__set_args(plan, kc, check, SMNN__NARGS(check)));
+    FORWARD_IF_ERROR(smnn__set_args(plan, ku, update, SMNN__NARGS(update)));
     for (int step = 0; step < steps; step++) {
         if (separate) {
             FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, kr, p->batch * p->steps, num_wait,
@@ -80,11 +74,9 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
                 plan, q, c, d, u, plan->refine_s, g, y, plan->refine_delta, num_wait, wait_list,
                 last));
         }
-        if (guarded)
-            FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, kc, p->batch, num_wait, wait_list, last));
-        FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, ka, ny, num_wait, wait_list, last));
+        /* y += delta and how much it changed each system (the last step's is what
+         * smnn_plan_unconverged reads). */
+        FORWARD_IF_ERROR(smnn__enqueue_items(plan, q, ku, p->batch, num_wait, wait_list, last));
     }
-    /* How much the last step still changed each system (guarded: measured before the add). */
-    if (guarded) return SMNN_SUCCESS;
-    return smnn__enqueue_items(plan, q, kc, p->batch, num_wait, wait_list, last);
+    return SMNN_SUCCESS;
 }

@@ -62,7 +62,7 @@ struct smnn_plan {
     size_t kernel_wg_cap; /* the smallest CL_KERNEL_WORK_GROUP_SIZE of the plan's kernels */
     size_t elem; /* bytes per real: 8 or 4 */
     /* Kernels, with the problem arguments (contract.h SMNN_PROBLEM_ARGS) set at creation. */
-    cl_kernel k_factor, k_forward, k_back, k_gradient, k_reduce, k_residual, k_add, k_check;
+    cl_kernel k_factor, k_forward, k_back, k_gradient, k_reduce, k_residual, k_update;
     size_t chunk_cap; /* systems per workspace chunk (a multiple of shape.vw unless B is less) */
     size_t bcap;      /* systems the chunk's workspace layout is laid out for (>= chunk_cap) */
     size_t nchunks;
