@@ -56,8 +56,15 @@ static const smnn_tuning_rule *first_rule(const smnn_device_info *dev, size_t n,
     return NULL;
 }
 
-/* The systems per work-item a plan of the private variant takes when the option is 0: those of
- * the first matching private row, 1 when there is none. */
+/* The width a plan takes from a row of width w (solver.h: rows give the width in double
+ * precision, single precision takes twice as many, at most 16). */
+static int row_width(int w, smnn_precision prec) {
+    return prec == SMNN_PRECISION_SINGLE && w > 1 && w < 16 ? 2 * w : w;
+}
+
+/* The systems per work-item a plan of the private variant takes when the option is 0 (in double
+ * precision: row_width for single): those of the first matching private row, 1 when there is
+ * none. */
 static int private_width(const smnn_device_info *dev, size_t n, size_t batch) {
     for (size_t i = 0; i < smnn_tuning_rule_count(); i++) {
         const smnn_tuning_rule *r = smnn_tuning_rule_at(i);
@@ -113,7 +120,9 @@ static void test_option_defaults(void **state) {
             assert_int_equal(r->variant, rule->variant);
             assert_int_equal(smnn_plan_variant(plan), rule->variant);
             assert_int_equal(r->systems_per_item,
-                             rule->variant == SMNN_VARIANT_PRIVATE ? rule->systems_per_item : 0);
+                             rule->variant == SMNN_VARIANT_PRIVATE
+                                 ? row_width(rule->systems_per_item, (smnn_precision)prec)
+                                 : 0);
             /* AUTO: QR in single precision (one guarded refinement step), Cholesky in double
              * (none). */
             assert_int_equal(r->factorization, prec == SMNN_PRECISION_SINGLE
@@ -165,7 +174,9 @@ static void test_option_struct_size(void **state) {
     assert_int_equal(r->variant, SMNN_VARIANT_PRIVATE);
     assert_int_equal(r->refine_steps, 3);
     /* systems_per_item resolved from the table. */
-    assert_int_equal(r->systems_per_item, private_width(smnn_context_device(ctx), 6, p.batch));
+    assert_int_equal(r->systems_per_item,
+                     row_width(private_width(smnn_context_device(ctx), 6, p.batch),
+                               SMNN_PRECISION_SINGLE));
     assert_int_equal(r->generic_kernels, 0);
     assert_int_equal(r->max_alloc_bytes, 0);
     smnn_plan_free(plan);
@@ -238,7 +249,9 @@ static void test_option_struct_size_padding(void **state) {
     assert_status(smnn_plan_create(ctx, &p, (const smnn_plan_options *)&v1, &plan), SMNN_SUCCESS);
     const smnn_tuning_rule *rule = first_rule(smnn_context_device(ctx), 6, p.batch);
     assert_int_equal(smnn_plan_get_options(plan)->systems_per_item,
-                     rule->variant == SMNN_VARIANT_PRIVATE ? rule->systems_per_item : 0);
+                     rule->variant == SMNN_VARIANT_PRIVATE
+                         ? row_width(rule->systems_per_item, SMNN_PRECISION_SINGLE)
+                         : 0);
     smnn_plan_free(plan);
 }
 
@@ -316,7 +329,7 @@ static void test_environment_overrides(void **state) {
     o.systems_per_item = 0;
     assert_status(smnn_plan_create(ctx, &p, &o, &plan), SMNN_SUCCESS);
     assert_int_equal(smnn_plan_get_options(plan)->systems_per_item,
-                     private_width(smnn_context_device(ctx), 6, p.batch));
+                     row_width(private_width(smnn_context_device(ctx), 6, p.batch), o.precision));
     smnn_plan_free(plan);
     clear_overrides();
 }
@@ -586,7 +599,8 @@ static void test_tuning_table(void **state) {
         assert_status(smnn_plan_create(ctx, &p, &o, &plan), SMNN_SUCCESS);
         assert_int_equal(smnn_plan_variant(plan), r->variant);
         if (r->variant == SMNN_VARIANT_PRIVATE)
-            assert_int_equal(smnn_plan_get_options(plan)->systems_per_item, r->systems_per_item);
+            assert_int_equal(smnn_plan_get_options(plan)->systems_per_item,
+                             row_width(r->systems_per_item, SMNN_PRECISION_SINGLE));
         smnn_plan_free(plan);
     }
 }

@@ -154,7 +154,7 @@ int main(int argc, char **argv) {
     printf("Chosen device:  %u:%u %s (%s)\n", cd->platform_index, cd->device_index,
            cd->device_name, why);
     printf("\nTuning table (first matching row applies; SMNN_VARIANT_AUTO and systems per "
-           "work-item 0):\n");
+           "work-item 0; width in double precision, twice that in single, at most 16):\n");
     printf("  %-4s %-8s %-6s %-9s %-9s %-8s %-5s %s\n", "row", "vendor", "device", "n <=", "B >=",
            "variant", "width", "why");
     for (size_t i = 0; i < smnn_tuning_rule_count(); i++) {

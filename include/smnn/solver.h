@@ -71,10 +71,10 @@
  * the chunking (max_alloc_bytes) and the position of a system in the batch: each system's
  * arithmetic does not depend on the others. Different systems_per_item (or variants) may differ
  * in the last bits, and the automatic width depends on the batch (on CPU devices 1 below 8
- * systems, 8 from there), so set systems_per_item explicitly to compare batches of different
- * sizes; smnn_plan_get_options reports the width in use. An explicit systems_per_item is never
- * changed (a lane group that does not fit one allocation fails with SMNN_ERROR_TOO_LARGE); an
- * automatic one falls back to 1 in that case.
+ * systems, 8 from there, 16 in single precision), so set systems_per_item explicitly to compare
+ * batches of different sizes; smnn_plan_get_options reports the width in use. An explicit
+ * systems_per_item is never changed (a lane group that does not fit one allocation fails with
+ * SMNN_ERROR_TOO_LARGE); an automatic one falls back to 1 in that case.
  *
  * Thread safety: a plan is used by one thread at a time; different plans on one context may be
  * used concurrently. */
@@ -176,7 +176,8 @@ typedef struct smnn_tuning_rule {
     size_t max_block;       /* applies for n = V * n_orders <= max_block */
     size_t min_batch;       /* ... and B >= min_batch */
     smnn_variant variant;
-    int systems_per_item;   /* of the private variant */
+    int systems_per_item;   /* of the private variant in double precision; single precision
+                               takes twice as many (the same vector bytes), at most 16 */
     const char *why;        /* the measurement behind the row */
 } smnn_tuning_rule;
 /* Number of rows, and row i (NULL when out of range); static storage. */
