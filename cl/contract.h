@@ -125,7 +125,8 @@
     X(BATCH, int, batch)                                                                           \
     X(R, global real *, r)
 
-/* smnn_gradient: the adjoint of the assembly, into full (unshared) layouts. */
+/* smnn_gradient: the adjoint of the assembly, into full (unshared) layouts; info[b] becomes
+ * SMNN_INFO_LOOPS_CUT for a system whose work-item found its loops cut short. */
 #define SMNN_GRADIENT_ARGS(F, X)                                                                      \
     SMNN_PROBLEM_ARGS(F, X)                                                                           \
     X(C, global const real *, c)                                                                   \
@@ -138,7 +139,8 @@
     X(GC, global real *, gc)                                                                       \
     X(GD, global real *, gd)                                                                       \
     X(GU, global real *, gu)                                                                       \
-    X(GS, global real *, gs)
+    X(GS, global real *, gs)                                                                       \
+    X(INFO, global int *, info)
 
 /* smnn_reduce: sums a full-layout (B, T, R) gradient over the shared dimensions. */
 #define SMNN_REDUCE_ARGS(F, X)                                                                        \

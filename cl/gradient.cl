@@ -7,40 +7,42 @@
  *   dl/dtheta = sum_k d/dtheta [ (a_k . lambda) w_k (b_k - a_k . y) ]   (lambda, y held fixed),
  * which follows from dl/dtheta = lambda^T (d beta/d theta - (dM/d theta) y) with
  * M = sum_k w_k a_k a_k^T and beta = sum_k w_k b_k a_k. Each row touches one or two time points,
- * so one work-item per (system, time point) computes, with p = C_t lambda_t and
- * e = d_t - C_t y_t:
+ * so the rows of one time point give, with p = C_t lambda_t and e = d_t - C_t y_t:
  *   dl/dC_t[q,i] = w_gov^2 (lambda_t[i] e[q] - p[q] y_t[i])      dl/dd_t[q] = w_gov^2 p[q]
  *   dl/du_t[v,r] = w_init^2 lambda_t[v,r]                            (t < T_init, r < n_init_orders)
  *   dl/ds_t = sum over the forward and backward Taylor rows of the interval (t, t+1) of
  *             dw p e + w (da . lambda) e - w p (da . y)
  * where w = w_smooth^2 s^2r and da is the derivative of the row with respect to s: a polynomial
- * in s_t. Results go to full (unshared) layouts; smnn_reduce then sums shared inputs over the
- * batch and/or time in a fixed order, so results are deterministic (no atomics). */
+ * in s_t (smnn_grad_point, one work-item per (system, time point) in programs of one system per
+ * work-item, one per lane group walking time in vector programs). Results go to full (unshared)
+ * layouts; smnn_reduce then sums shared inputs over the batch and/or time in a fixed order, so
+ * results are deterministic (no atomics). */
 
-/* Contribution of the interval (t, t+1) of one variable v to dl/ds_t. */
-inline real smnn_grad_step_var(const smnn_prob *P, real h, __global const real *y0,
-                               __global const real *y1, __global const real *l0,
-                               __global const real *l1) {
+/* Contribution of the interval (t, t+1) of one variable to dl/ds_t, for every lane: y0, l0 the
+ * variable's y_t and lambda_t (n_orders each), y1, l1 those of t+1, pw[k] = h^k (k < 2 n_orders)
+ * of the step h = s_t. */
+inline realv smnn_grad_step_var(const smnn_prob *P, const realv *pw, const realv *y0,
+                                const realv *y1, const realv *l0, const realv *l1) {
     const int R1 = P->R1;
-    real g = (real)0;
+    realv g = (realv)(0);
     for (int r = 0; r < R1; r++) {
-        real w = P->ws2 * smnn_ipow(h, 2 * r);
-        real dw = r > 0 ? P->ws2 * (real)(2 * r) * smnn_ipow(h, 2 * r - 1) : (real)0;
+        realv w = P->ws2 * pw[2 * r];
+        realv dw = r > 0 ? P->ws2 * (real)(2 * r) * pw[2 * r - 1] : (realv)(0);
         /* forward row: x_{t+1,r} - sum_{r'>=r} h^j/j! x_{t,r'}; backward row:
          * x_{t,r} - sum_{r'>=r} (-h)^j/j! x_{t+1,r'} (j = r' - r). */
-        real af_l = l1[r], af_y = y1[r], ab_l = l0[r], ab_y = y0[r];
-        real daf_l = (real)0, daf_y = (real)0, dab_l = (real)0, dab_y = (real)0;
+        realv af_l = l1[r], af_y = y1[r], ab_l = l0[r], ab_y = y0[r];
+        realv daf_l = (realv)(0), daf_y = (realv)(0), dab_l = (realv)(0), dab_y = (realv)(0);
         for (int rp = r; rp < R1; rp++) {
             int j = rp - r;
-            real cf = smnn_taylor_coef(h, j);
-            real cb = smnn_taylor_coef(-h, j);
+            realv cf = pw[j] * smnn_inv_fact(j);  /* h^j / j! */
+            realv cb = (j & 1) ? -cf : cf;        /* (-h)^j / j! */
             af_l -= cf * l0[rp];
             af_y -= cf * y0[rp];
             ab_l -= cb * l1[rp];
             ab_y -= cb * y1[rp];
             if (j > 0) {
-                real df = smnn_taylor_coef(h, j - 1); /* d/dh of h^j/j! */
-                real db = smnn_taylor_coef(-h, j - 1);
+                realv df = pw[j - 1] * smnn_inv_fact(j - 1); /* d/dh of h^j/j! */
+                realv db = ((j - 1) & 1) ? -df : df;         /* (-h)^(j-1) / (j-1)! */
                 daf_l -= df * l0[rp];
                 daf_y -= df * y0[rp];
                 dab_l += db * l1[rp];
@@ -54,46 +56,109 @@ inline real smnn_grad_step_var(const smnn_prob *P, real h, __global const real *
     return g;
 }
 
-kernel void smnn_gradient(SMNN_PARAMS(SMNN_GRADIENT_ARGS)) {
-    const smnn_prob P = SMNN_PROBLEM();
-    const int n = P.n, T = P.T, Q = P.Q;
-    long gid = get_global_id(0);
-    if (gid >= (long)batch * T) return;
-    long b = gid / T;
-    int t = (int)(gid % T);
-    __global const real *Y = y + gid * n;
-    __global const real *L = lam + gid * n;
+/* v of every real lane into base[b * stride_b + off] (the lanes' systems b). */
+inline void smnn_scatter(global real *base, long stride_b, const smnn_lanes *L, long off, realv v) {
+    for (int j = 0; j < L->count; j++) base[L->b[j] * stride_b + off] = SMNN_LANE(v, j);
+}
+
+/* The gradients of the rows at point t for the lanes L: the governing rows (dl/dc_t, dl/dd_t),
+ * the initial-value rows (dl/du_t) and, for t < T - 1, the Taylor rows of the interval (t, t+1)
+ * (dl/ds_t), from y_t, lambda_t (yc, lc) and y_{t+1}, lambda_{t+1} (yn, ln); pw is scratch. y
+ * is used only for dl/dc and dl/ds. */
+inline void smnn_grad_point(const smnn_prob *P, global const real *c, global const real *d,
+                            global const real *s, int want, const smnn_lanes *L, int t,
+                            const realv *yc, const realv *lc, const realv *yn, const realv *ln,
+                            realv *pw, global real *gc, global real *gd, global real *gu,
+                            global real *gs) {
+    const int n = P->n, T = P->T, Q = P->Q;
     if (want & (SMNN_GRAD_C | SMNN_GRAD_D)) {
-        __global const real *C = c + b * P.cb + (long)t * P.ct;
         for (int q = 0; q < Q; q++) {
-            /* y is read only for dl/dc (it may be NULL otherwise). */
-            real p = (real)0, cy = (real)0;
+            realv p = (realv)(0), cy = (realv)(0);
             for (int i = 0; i < n; i++) {
-                p += C[q * n + i] * L[i];
-                if (want & SMNN_GRAD_C) cy += C[q * n + i] * Y[i];
+                realv ci = smnn_coef(P, c, L, t, q, i);
+                p += ci * lc[i];
+                if (want & SMNN_GRAD_C) cy += ci * yc[i];
             }
-            if (want & SMNN_GRAD_D) gd[gid * Q + q] = P.wg2 * p;
+            long tq = (long)t * Q + q;
+            if (want & SMNN_GRAD_D) smnn_scatter(gd, (long)T * Q, L, tq, P->wg2 * p);
             if (want & SMNN_GRAD_C) {
-                real e = d[b * P.db + (long)t * P.dt + q] - cy;
+                realv e = smnn_gather(d, P->db, L, (long)t * P->dt + q) - cy;
                 for (int i = 0; i < n; i++)
-                    gc[(gid * Q + q) * n + i] = P.wg2 * (L[i] * e - p * Y[i]);
+                    smnn_scatter(gc, (long)T * Q * n, L, tq * n + i,
+                                 P->wg2 * (lc[i] * e - p * yc[i]));
             }
         }
     }
-    if ((want & SMNN_GRAD_U) && t < P.Tinit) {
-        for (int v = 0; v < P.V; v++)
-            for (int r = 0; r < P.Rinit1; r++)
-                gu[((b * P.Tinit + t) * P.V + v) * P.Rinit1 + r] = P.wi2 * L[v * P.R1 + r];
+    if ((want & SMNN_GRAD_U) && t < P->Tinit) {
+        for (int v = 0; v < P->V; v++)
+            for (int r = 0; r < P->Rinit1; r++)
+                smnn_scatter(gu, (long)P->Tinit * P->V * P->Rinit1, L,
+                             ((long)t * P->V + v) * P->Rinit1 + r, P->wi2 * lc[v * P->R1 + r]);
     }
     if ((want & SMNN_GRAD_S) && t < T - 1) {
-        real h = smnn_step(&P, s, b, t);
-        real g = (real)0;
-        for (int v = 0; v < P.V; v++)
-            g += smnn_grad_step_var(&P, h, Y + v * P.R1, Y + n + v * P.R1, L + v * P.R1,
-                                    L + n + v * P.R1);
-        gs[b * (T - 1) + t] = g;
+        smnn_powers(smnn_steps(P, s, L, t), 2 * P->R1, pw);
+        realv g = (realv)(0);
+        for (int v = 0; v < P->V; v++)
+            g += smnn_grad_step_var(P, pw, yc + v * P->R1, yn + v * P->R1, lc + v * P->R1,
+                                    ln + v * P->R1);
+        smnn_scatter(gs, T - 1, L, t, g);
     }
 }
+
+#if VW == 1
+/* One system per work-item programs: one work-item per (system, time point), B T of them. */
+kernel void smnn_gradient(SMNN_PARAMS(SMNN_GRADIENT_ARGS)) {
+    const smnn_prob P = SMNN_PROBLEM();
+    const int n = P.n, T = P.T;
+    const long gid = get_global_id(0);
+    if (gid >= (long)batch * T) return;
+    (void)info; /* no loop over time here */
+    const int b = (int)(gid / T), t = (int)(gid % T);
+    const smnn_lanes L = smnn_make_lanes(b, 0, batch);
+    const int with_y = want & (SMNN_GRAD_C | SMNN_GRAD_S);
+    realv yc[NMAX], lc[NMAX], yn[NMAX], ln[NMAX], pw[2 * NMAX];
+    for (int i = 0; i < n; i++) {
+        lc[i] = lam[gid * n + i];
+        yc[i] = with_y ? y[gid * n + i] : (real)0;
+        ln[i] = t < T - 1 ? lam[(gid + 1) * n + i] : (real)0;
+        yn[i] = with_y && t < T - 1 ? y[(gid + 1) * n + i] : (real)0;
+    }
+    smnn_grad_point(&P, c, d, s, want, &L, t, yc, lc, yn, ln, pw, gc, gd, gu, gs);
+}
+#else
+/* Vector lanes (CPUs): one work-item per group of VW systems, walking its time points in order
+ * with y and lambda of t and t+1 in registers, each value read once (bench/RESULTS.md). */
+kernel void smnn_gradient(SMNN_PARAMS(SMNN_GRADIENT_ARGS)) {
+    const int first = (int)get_global_id(0) * VW;
+    if (first >= batch) return;
+    const smnn_prob P = SMNN_PROBLEM();
+    const int n = P.n, T = P.T;
+    const smnn_lanes L = smnn_make_lanes(first, 0, batch);
+    const int with_y = want & (SMNN_GRAD_C | SMNN_GRAD_S);
+    const long per = (long)T * n; /* y and lambda: (B, T, n) */
+    realv yc[NMAX], lc[NMAX], yn[NMAX], ln[NMAX], pw[2 * NMAX];
+    for (int i = 0; i < n; i++) {
+        lc[i] = smnn_gather(lam, per, &L, i);
+        yc[i] = with_y ? smnn_gather(y, per, &L, i) : (realv)(0);
+        yn[i] = ln[i] = (realv)(0);
+    }
+    for (int t = 0; t < T; t++) {
+        if (t < T - 1)
+            for (int i = 0; i < n; i++) {
+                ln[i] = smnn_gather(lam, per, &L, (long)(t + 1) * n + i);
+                yn[i] = with_y ? smnn_gather(y, per, &L, (long)(t + 1) * n + i) : (realv)(0);
+            }
+        smnn_grad_point(&P, c, d, s, want, &L, t, yc, lc, yn, ln, pw, gc, gd, gu, gs);
+        for (int i = 0; i < n; i++) {
+            yc[i] = yn[i];
+            lc[i] = ln[i];
+        }
+    }
+    /* Loops cut short (contract.h SMNN_INFO_LOOPS_CUT): the blocking calls report it. */
+    if (smnn_loops_cut(T))
+        for (int j = 0; j < L.count; j++) info[L.b[j]] = SMNN_INFO_LOOPS_CUT;
+}
+#endif
 
 /* out[ob, ot, r] = sum over b (all when sum_b, else ob) and t (all when sum_t, else ot) of
  * full[b, t, r], for full laid out (B, T, R). Compensated (Kahan) summation in a fixed order. */

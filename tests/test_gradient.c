@@ -22,6 +22,8 @@ static const grad_case cases[] = {
     {2, 4, 3, 2, 3, 2, 1, SC(C_TIME) | SC(U_BATCH), SMNN_VARIANT_LOCAL},
     {1, 17, 1, 4, 1, 2, 0, SC(D_TIME) | SC(C_BATCH), SMNN_VARIANT_PRIVATE},
     {2, 4, 2, 3, 2, 1, 0, SC(S_TIME) | SC(D_BATCH) | SC(D_TIME), SMNN_VARIANT_LOCAL},
+    /* Two lane groups at 8 systems per work-item, the second with one real lane. */
+    {9, 6, 2, 2, 2, 2, 1, SC(D_TIME), SMNN_VARIANT_PRIVATE},
 };
 
 static void problem_of(const grad_case *k, smnn_problem *p) {
@@ -63,13 +65,20 @@ static void device_grads(const smnn_problem *p, const smnn_plan_options *opt, te
         free(y);
 }
 
+/* Every case at its automatic width; the private ones also at 8 systems per work-item, whose
+ * gradient kernel walks time per lane group (cl/gradient.cl) where one system per work-item runs
+ * one work-item per time point. */
 static void test_against_finite_differences(void **state) {
     (void)state;
     test_skip_without_fp64();
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    for (size_t m = 0; m < 2 * (sizeof cases / sizeof cases[0]); m++) {
+        size_t i = m / 2;
+        int width = m % 2 ? 8 : 0;
+        if (width && cases[i].variant == SMNN_VARIANT_LOCAL) continue;
         smnn_problem p;
         problem_of(&cases[i], &p);
         smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, cases[i].variant);
+        opt.systems_per_item = width;
         test_rng r = test_rng_make(500 + i);
         test_inputs in;
         test_inputs_make(&p, &r, 0.4, 1.3, &in);
@@ -87,10 +96,12 @@ static void test_against_finite_differences(void **state) {
                        test_rel_err(dev.d, fd.d, smnn_problem_d_count(&p)),
                        test_rel_err(dev.u, fd.u, smnn_problem_u_count(&p)),
                        test_rel_err(dev.s, fd.s, smnn_problem_s_count(&p))};
-        fprintf(stderr, "# case %zu: rel err vs finite differences: c %.1e d %.1e u %.1e s %.1e\n",
-                i, e[0], e[1], e[2], e[3]);
+        fprintf(stderr, "# case %zu, %s width: rel err vs finite differences: c %.1e d %.1e u %.1e "
+                "s %.1e\n", i, width ? "8 per item" : "automatic", e[0], e[1], e[2], e[3]);
         for (int k = 0; k < 4; k++)
-            if (!(e[k] <= 1e-6)) fail_msg("case %zu: gradient %d relative error %g > 1e-6", i, k, e[k]);
+            if (!(e[k] <= 1e-6))
+                fail_msg("case %zu (systems per item %d): gradient %d relative error %g > 1e-6", i,
+                         width, k, e[k]);
         grads_free(&dev);
         grads_free(&fd);
         free(gy);

@@ -2,8 +2,8 @@
  * dl/dy.
  *
  * One substitution with the stored factors gives lambda = dl/dbeta = M^-1 dl/dy (paper Eq. 14);
- * smnn_gradient (cl/gradient.cl) then applies the adjoint of the assembly per (system, time
- * point) into full layouts, and smnn_reduce sums the gradients of shared inputs over what they
+ * smnn_gradient (cl/gradient.cl) then applies the adjoint of the assembly per time point into
+ * full layouts, and smnn_reduce sums the gradients of shared inputs over what they
  * are shared across (the inputs' smnn_layout), in a fixed order. */
 #include "solver_internal.h"
 
@@ -54,7 +54,7 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
     if (st == SMNN_SUCCESS && c && plan->shape.factorization == SMNN_FACTORIZATION_QR)
         st = smnn__refine(plan, queue, c, NULL, NULL, grad_y, plan->lambda, 0, num_wait,
                           wait_list, &last);
-    /* 2. The adjoint of the assembly, one work-item per (system, time point). */
+    /* 2. The adjoint of the assembly. */
     if (st == SMNN_SUCCESS && want) {
         cl_kernel k = plan->k_gradient;
         cl_int batch = (cl_int)p->batch, w = want;
@@ -65,13 +65,17 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
             {SMNN_GRADIENT_BATCH, sizeof batch, &batch}, {SMNN_GRADIENT_WANT, sizeof w, &w},
             {SMNN_GRADIENT_GC, sizeof(cl_mem), &full[0]}, {SMNN_GRADIENT_GD, sizeof(cl_mem), &full[1]},
             {SMNN_GRADIENT_GU, sizeof(cl_mem), &full[2]}, {SMNN_GRADIENT_GS, sizeof(cl_mem), &full[3]},
+            {SMNN_GRADIENT_INFO, sizeof(cl_mem), &plan->info},
         };
         _Static_assert(SMNN__NARGS(args) + SMNN_PROBLEM_COUNT_ == SMNN_GRADIENT_COUNT_,
                        "every per-call argument of contract.h's SMNN_GRADIENT_ARGS is set");
         st = smnn__set_args(plan, k, args, SMNN__NARGS(args));
+        /* cl/gradient.cl: one work-item per (system, time point) at one system per work-item,
+         * one per lane group walking time above. */
+        size_t vw = (size_t)plan->shape.vw;
+        size_t items = vw == 1 ? p->batch * p->steps : (p->batch + vw - 1) / vw;
         if (st == SMNN_SUCCESS)
-            st = smnn__enqueue_items(plan, queue, k, p->batch * p->steps, num_wait, wait_list,
-                                     &last);
+            st = smnn__enqueue_items(plan, queue, k, items, num_wait, wait_list, &last);
     }
     /* 3. Sums over shared dimensions. */
     for (int i = 0; i < 4 && st == SMNN_SUCCESS; i++) {
