@@ -157,6 +157,7 @@ typedef struct options {
     smnn_factorization factorization;
     int refine_steps; /* -1: the plan's automatic choice */
     int repeats, warmup, peers;
+    int fused; /* --fused: also time the backward pass fused (SMNN_FUSED_BACKWARD=1) */
     shape one;
 } options;
 
@@ -166,8 +167,31 @@ static cl_mem device_copy(smnn_context *ctx, const double *x, size_t n, smnn_pre
     return m;
 }
 
-enum { PH_FORWARD, PH_FROZEN, PH_FB };
-static const char *phase_names[] = {"forward", "frozen_solve", "forward_backward"};
+enum { PH_FORWARD, PH_FROZEN, PH_FB, PH_FB_FUSED };
+static const char *phase_names[] = {"forward", "frozen_solve", "forward_backward",
+                                    "forward_backward_fused"};
+
+/* A plan with the backward pass fused ($SMNN_FUSED_BACKWARD=1 while it is created; the caller's
+ * value, if any, is restored). */
+static smnn_plan *fused_plan(smnn_context *ctx, const smnn_problem *p,
+                             const smnn_plan_options *po) {
+    const char *was = getenv("SMNN_FUSED_BACKWARD");
+    char *keep = was ? strdup(was) : NULL;
+    if (was && !keep) {
+        fprintf(stderr, "smnn-bench: out of memory\n");
+        exit(1);
+    }
+    setenv("SMNN_FUSED_BACKWARD", "1", 1);
+    smnn_plan *plan = NULL;
+    smnn_status st = smnn_plan_create(ctx, p, po, &plan);
+    if (keep)
+        setenv("SMNN_FUSED_BACKWARD", keep, 1);
+    else
+        unsetenv("SMNN_FUSED_BACKWARD");
+    free(keep);
+    check(st, "plan (fused backward)");
+    return plan;
+}
 
 static void bench_shape(smnn_context *ctx, const options *o, shape sh, double copy_gbps) {
     smnn_problem p;
@@ -227,7 +251,9 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
             + y_b + 2 * rec * es + y_b                     /* lambda substitution: g, factors, lambda */
             + (in_b + 2 * y_b) + (sh.Q * n + sh.Q + 1) * es, /* adjoint: inputs, y, lambda; grads */
     };
-    for (int ph = 0; ph < 3; ph++) {
+    smnn_plan *main_plan = plan, *fused = o->fused ? fused_plan(ctx, &p, &po) : NULL;
+    for (int ph = 0; ph < (fused ? 4 : 3); ph++) {
+        plan = ph == PH_FB_FUSED ? fused : main_plan;
         int total = o->warmup + o->repeats;
         double *dev = need((size_t)total, sizeof *dev, "timings");
         double *wall = need((size_t)total, sizeof *wall, "timings");
@@ -242,7 +268,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
                 check(smnn_solve_frozen_async(plan, NULL, bc, bd, bu, by, 0, NULL, NULL), "frozen");
             else
                 check(smnn_solve_async(plan, NULL, bc, bd, bu, bs, by, 0, NULL, NULL), "solve");
-            if (ph == PH_FB)
+            if (ph == PH_FB || ph == PH_FB_FUSED)
                 check(smnn_backward_async(plan, NULL, bc, bd, bs, by, bgy, bgc, bgd, bgu, bgs, 0,
                                           NULL, NULL),
                       "backward");
@@ -277,14 +303,16 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
         rc.max_ms = dv[o->repeats - 1];
         rc.wall_ms = hu_median(wv, o->repeats);
         rc.ns_per_step = rc.median_ms * 1e6 / steps;
-        rc.bytes_per_step = bytes_step[ph];
-        rc.gbps = bytes_step[ph] * steps / (rc.median_ms * 1e-3) * 1e-9;
+        rc.bytes_per_step = bytes_step[ph == PH_FB_FUSED ? PH_FB : ph];
+        rc.gbps = rc.bytes_per_step * steps / (rc.median_ms * 1e-3) * 1e-9;
         rc.floor_ratio = copy_gbps > 0 ? rc.gbps > 0 ? copy_gbps / rc.gbps : 0 : 0;
         rc.workspace_per_step = (size_t)((double)smnn_plan_workspace_bytes(plan) / steps);
         add(rc);
         free(dev);
         free(wall);
     }
+    plan = main_plan;
+    smnn_plan_free(fused);
     if (o->peers && o->precision == SMNN_PRECISION_DOUBLE) {
         /* LAPACK banded Cholesky over the batch. When the band storage of the whole batch would
          * pass 2 GB, it runs on the first systems only (a multiple of the core count) and its
@@ -387,6 +415,8 @@ static void usage(FILE *f) {
             "                    cholesky or qr\n"
             "  --repeats N       timed runs per phase (default 7), after --warmup N (default 2)\n"
             "  --no-peers        skip LAPACK and the dense reference\n"
+            "  --fused           also time forward + backward with the backward pass fused\n"
+            "                    (phase forward_backward_fused; SMNN_FUSED_BACKWARD=1)\n"
             "  --format F        text (default), csv or json\n"
             "  --device SPEC     as everywhere (default $SMNN_DEVICE, else first GPU/device)\n");
 }
@@ -455,7 +485,7 @@ static void print_records(const char *format, double copy_gbps, const char *devi
                "max_ms,wall_ms,ns_per_system_step,bytes_per_system_step,gbps,floor_ratio,"
                "ratio_to_lapack,factorization\n");
     else
-        printf("device: %s, copy bandwidth %.2f GB/s\n\n%6s %7s %3s %-7s %-16s %10s %10s %9s %8s "
+        printf("device: %s, copy bandwidth %.2f GB/s\n\n%6s %7s %3s %-7s %-24s %10s %10s %9s %8s "
                "%7s %9s %s\n",
                device, copy_gbps, "B", "T", "n", "variant", "phase", "median ms", "wall ms",
                "ns/sys-st", "B/sys-st", "xfloor", "/lapack", "factorization");
@@ -475,7 +505,7 @@ static void print_records(const char *format, double copy_gbps, const char *devi
                    r->ns_per_step, r->bytes_per_step, r->gbps, r->floor_ratio, ratio,
                    r->factorization);
         else
-            printf("%6zu %7zu %3zu %-7s %-16s %10.3f %10.3f %9.1f %8.0f %7.2f %9.3f %s\n", r->s.B,
+            printf("%6zu %7zu %3zu %-7s %-24s %10.3f %10.3f %9.1f %8.0f %7.2f %9.3f %s\n", r->s.B,
                    r->s.T, r->s.V * r->s.R1, r->variant, r->phase, r->median_ms, r->wall_ms,
                    r->ns_per_step, r->bytes_per_step, r->floor_ratio, ratio, r->factorization);
     }
@@ -483,7 +513,7 @@ static void print_records(const char *format, double copy_gbps, const char *devi
 
 int main(int argc, char **argv) {
     options o = {NULL, NULL, "text", SMNN_PRECISION_DOUBLE, SMNN_VARIANT_AUTO,
-                 SMNN_FACTORIZATION_AUTO, -1, 7, 2, 1, {1536, 50, 1, 3, 1}};
+                 SMNN_FACTORIZATION_AUTO, -1, 7, 2, 1, 0, {1536, 50, 1, 3, 1}};
     static const struct option opts[] = {
         {"batch", required_argument, 0, 'B'},    {"steps", required_argument, 0, 'T'},
         {"dims", required_argument, 0, 'V'},     {"orders", required_argument, 0, 'R'},
@@ -493,7 +523,7 @@ int main(int argc, char **argv) {
         {"no-peers", no_argument, 0, 'n'},       {"format", required_argument, 0, 'f'},
         {"device", required_argument, 0, 'd'},   {"help", no_argument, 0, 'h'},
         {"factorization", required_argument, 0, 'F'}, {"refine", required_argument, 0, 'e'},
-        {0, 0, 0, 0}};
+        {"fused", no_argument, 0, 'u'},          {0, 0, 0, 0}};
     static const char *const precisions[] = {"double", "single", NULL};
     static const char *const variants[] = {"auto", "private", "local", NULL};
     static const smnn_variant variant_values[] = {SMNN_VARIANT_AUTO, SMNN_VARIANT_PRIVATE,
@@ -533,6 +563,7 @@ int main(int argc, char **argv) {
         case 'w': if (cli_int("--warmup", optarg, 0, 1000000, &o.warmup)) return 2; break;
         case 'e': if (cli_int("--refine", optarg, -1, 10, &o.refine_steps)) return 2; break;
         case 'n': o.peers = 0; break;
+        case 'u': o.fused = 1; break;
         case 'f':
             if (cli_choice("--format", optarg, formats, &pick)) return 2;
             o.format = formats[pick];

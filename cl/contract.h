@@ -142,6 +142,27 @@
     X(GS, global real *, gs)                                                                       \
     X(INFO, global int *, info)
 
+/* smnn_back_gradient_private: the fused backward pass of the private variant over one batch
+ * chunk (as the solver kernels: systems bofs .. bofs + bcount - 1, workspace for bcap): the back
+ * substitution of lambda from the workspace's z (after the forward substitution of dl/dy) and,
+ * in the same walk, smnn_gradient's outputs; a system with info[b] != 0 gets NaN gradients. */
+#define SMNN_BACKGRAD_ARGS(F, X)                                                                      \
+    SMNN_PROBLEM_ARGS(F, X)                                                                           \
+    X(C, global const real *, c)                                                                   \
+    X(D, global const real *, d)                                                                   \
+    X(S, global const real *, s)                                                                   \
+    X(Y, global const real *, y)                                                                   \
+    X(WS, global real *, ws)                                                                       \
+    X(BOFS, long, bofs)                                                                            \
+    X(BCOUNT, int, bcount)                                                                         \
+    X(BCAP, int, bcap)                                                                             \
+    X(INFO, global int *, info)                                                                    \
+    X(WANT, int, want)                                                                             \
+    X(GC, global real *, gc)                                                                       \
+    X(GD, global real *, gd)                                                                       \
+    X(GU, global real *, gu)                                                                       \
+    X(GS, global real *, gs)
+
 /* smnn_reduce: sums a full-layout (B, T, R) gradient over the shared dimensions. */
 #define SMNN_REDUCE_ARGS(F, X)                                                                        \
     F(FULL, global const real *, full)                                                             \
@@ -177,11 +198,13 @@ enum { SMNN_PROBLEM_COUNT_ = 0 SMNN_PROBLEM_ARGS(SMNN_COUNT_ONE, SMNN_COUNT_ONE)
 #define SMNN_AS_SOLVER_ENUM(id, type, name) SMNN_SOLVER_##id,
 #define SMNN_AS_RESIDUAL_ENUM(id, type, name) SMNN_RESIDUAL_##id,
 #define SMNN_AS_GRADIENT_ENUM(id, type, name) SMNN_GRADIENT_##id,
+#define SMNN_AS_BACKGRAD_ENUM(id, type, name) SMNN_BACKGRAD_##id,
 #define SMNN_AS_REDUCE_ENUM(id, type, name) SMNN_REDUCE_##id,
 #define SMNN_AS_UPDATE_ENUM(id, type, name) SMNN_UPDATE_##id,
 enum { SMNN_SOLVER_ARGS(SMNN_AS_SOLVER_ENUM, SMNN_AS_SOLVER_ENUM) SMNN_SOLVER_COUNT_ };
 enum { SMNN_RESIDUAL_ARGS(SMNN_AS_RESIDUAL_ENUM, SMNN_AS_RESIDUAL_ENUM) SMNN_RESIDUAL_COUNT_ };
 enum { SMNN_GRADIENT_ARGS(SMNN_AS_GRADIENT_ENUM, SMNN_AS_GRADIENT_ENUM) SMNN_GRADIENT_COUNT_ };
+enum { SMNN_BACKGRAD_ARGS(SMNN_AS_BACKGRAD_ENUM, SMNN_AS_BACKGRAD_ENUM) SMNN_BACKGRAD_COUNT_ };
 enum { SMNN_REDUCE_ARGS(SMNN_AS_REDUCE_ENUM, SMNN_AS_REDUCE_ENUM) SMNN_REDUCE_COUNT_ };
 enum { SMNN_UPDATE_ARGS(SMNN_AS_UPDATE_ENUM, SMNN_AS_UPDATE_ENUM) SMNN_UPDATE_COUNT_ };
 /* Names of each table's arguments in order, for the check against the compiled kernels. */

@@ -160,6 +160,44 @@ kernel void smnn_gradient(SMNN_PARAMS(SMNN_GRADIENT_ARGS)) {
 }
 #endif
 
+#if SMNN_HAS_PRIVATE
+/* The fused backward pass (private variant, one chunk): walking time backwards, lambda_t by back
+ * substitution from the workspace (as smnn_back_substitute_private, z_t from the forward
+ * substitution of dl/dy), then the gradients of the rows of t and of the interval (t, t+1) while
+ * lambda_t, lambda_{t+1}, y_t and y_{t+1} are in registers: lambda is never written, and y and
+ * the inputs are read once. Lanes of systems with info != 0 carry NaN, as their lambda would. */
+kernel void smnn_back_gradient_private(SMNN_PARAMS(SMNN_BACKGRAD_ARGS)) {
+    const int first = (int)get_global_id(0) * VW;
+    if (first >= bcount) return;
+    const smnn_prob P = SMNN_PROBLEM();
+    const int n = P.n, T = P.T;
+    const smnn_lanes L = smnn_make_lanes(first, bofs, bcount);
+    const smnn_wsl W = smnn_private_wsl(ws, &L, bcap, T, n);
+    const int with_y = want & (SMNN_GRAD_C | SMNN_GRAD_S);
+    const long per = (long)T * n; /* y: (B, T, n) */
+    realv yc[NMAX], lc[NMAX], yn[NMAX], ln[NMAX], r[NMAX], pw[2 * NMAX];
+    realv failed = (realv)(0); /* NaN in the lanes of failed systems */
+    __private real *fl = (__private real *)&failed;
+    for (int j = 0; j < VW; j++) fl[j] = j < L.count && info[L.b[j]] == 0 ? (real)0 : (real)NAN;
+    for (int i = 0; i < n; i++) yn[i] = ln[i] = (realv)(0);
+    for (int t = T - 1; t >= 0; t--) {
+        for (int i = 0; i < n; i++) r[i] = smnn_back_rhs(&W, t, n, i, ln);
+        smnn_ltsolve(&W, t, n, r, lc);
+        for (int i = 0; i < n; i++) {
+            lc[i] += failed;
+            yc[i] = with_y ? smnn_gather(y, per, &L, (long)t * n + i) : (realv)(0);
+        }
+        smnn_grad_point(&P, c, d, s, want, &L, t, yc, lc, yn, ln, pw, gc, gd, gu, gs);
+        for (int i = 0; i < n; i++) {
+            yn[i] = yc[i];
+            ln[i] = lc[i];
+        }
+    }
+    if (smnn_loops_cut(T))
+        for (int j = 0; j < L.count; j++) info[L.b[j]] = SMNN_INFO_LOOPS_CUT;
+}
+#endif
+
 /* out[ob, ot, r] = sum over b (all when sum_b, else ob) and t (all when sum_t, else ot) of
  * full[b, t, r], for full laid out (B, T, R). Compensated (Kahan) summation in a fixed order. */
 kernel void smnn_reduce(SMNN_PARAMS(SMNN_REDUCE_ARGS)) {

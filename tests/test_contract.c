@@ -11,6 +11,7 @@
 static const char *const solver_args[] = {SMNN_SOLVER_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
 static const char *const residual_args[] = {SMNN_RESIDUAL_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
 static const char *const gradient_args[] = {SMNN_GRADIENT_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
+static const char *const backgrad_args[] = {SMNN_BACKGRAD_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
 static const char *const reduce_args[] = {SMNN_REDUCE_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
 static const char *const update_args[] = {SMNN_UPDATE_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -31,6 +32,7 @@ static const kernel_table kernels[] = {
     {"smnn_back_substitute_local", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 1},
     {"smnn_residual", residual_args, N_OF(residual_args), SMNN_RESIDUAL_COUNT_, 1},
     {"smnn_gradient", gradient_args, N_OF(gradient_args), SMNN_GRADIENT_COUNT_, 0},
+    {"smnn_back_gradient_private", backgrad_args, N_OF(backgrad_args), SMNN_BACKGRAD_COUNT_, 0},
     {"smnn_reduce", reduce_args, N_OF(reduce_args), SMNN_REDUCE_COUNT_, 0},
     {"smnn_refine_update", update_args, N_OF(update_args), SMNN_UPDATE_COUNT_, 0},
 };

@@ -67,18 +67,23 @@ static void device_grads(const smnn_problem *p, const smnn_plan_options *opt, te
 
 /* Every case at its automatic width; the private ones also at 8 systems per work-item, whose
  * gradient kernel walks time per lane group (cl/gradient.cl) where one system per work-item runs
- * one work-item per time point. */
+ * one work-item per time point, and with the fused backward pass ($SMNN_FUSED_BACKWARD=1) at one
+ * and at eight systems per work-item. */
 static void test_against_finite_differences(void **state) {
     (void)state;
     test_skip_without_fp64();
-    for (size_t m = 0; m < 2 * (sizeof cases / sizeof cases[0]); m++) {
-        size_t i = m / 2;
-        int width = m % 2 ? 8 : 0;
-        if (width && cases[i].variant == SMNN_VARIANT_LOCAL) continue;
+    for (size_t m = 0; m < 4 * (sizeof cases / sizeof cases[0]); m++) {
+        size_t i = m / 4;
+        int mode = (int)(m % 4), width = mode == 1 || mode == 3 ? 8 : mode == 2 ? 1 : 0;
+        if (mode && cases[i].variant == SMNN_VARIANT_LOCAL) continue;
         smnn_problem p;
         problem_of(&cases[i], &p);
         smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, cases[i].variant);
         opt.systems_per_item = width;
+        if (mode >= 2)
+            setenv("SMNN_FUSED_BACKWARD", "1", 1);
+        else
+            unsetenv("SMNN_FUSED_BACKWARD");
         test_rng r = test_rng_make(500 + i);
         test_inputs in;
         test_inputs_make(&p, &r, 0.4, 1.3, &in);
@@ -96,8 +101,10 @@ static void test_against_finite_differences(void **state) {
                        test_rel_err(dev.d, fd.d, smnn_problem_d_count(&p)),
                        test_rel_err(dev.u, fd.u, smnn_problem_u_count(&p)),
                        test_rel_err(dev.s, fd.s, smnn_problem_s_count(&p))};
-        fprintf(stderr, "# case %zu, %s width: rel err vs finite differences: c %.1e d %.1e u %.1e "
-                "s %.1e\n", i, width ? "8 per item" : "automatic", e[0], e[1], e[2], e[3]);
+        static const char *const modes[] = {"automatic width", "8 per item", "1 per item, fused",
+                                            "8 per item, fused"};
+        fprintf(stderr, "# case %zu, %s: rel err vs finite differences: c %.1e d %.1e u %.1e "
+                "s %.1e\n", i, modes[mode], e[0], e[1], e[2], e[3]);
         for (int k = 0; k < 4; k++)
             if (!(e[k] <= 1e-6))
                 fail_msg("case %zu (systems per item %d): gradient %d relative error %g > 1e-6", i,
@@ -107,6 +114,7 @@ static void test_against_finite_differences(void **state) {
         free(gy);
         test_inputs_free(&in);
     }
+    unsetenv("SMNN_FUSED_BACKWARD");
 }
 
 /* Expands a shared input of a (B, T, R) layout into the unshared one. */
@@ -168,6 +176,59 @@ static void test_shared_is_sum(void **state) {
     test_inputs_free(&ex);
     test_inputs_free(&in);
     free(gy);
+}
+
+/* Gradients of a plan whose workspace is split into chunks (max_alloc_bytes) are bit-identical
+ * to one chunk's: at one and at eight systems per work-item, and with the fused backward pass,
+ * which walks each chunk (case 7 has B = 9 and d shared over time, through the reduction). */
+static void test_backward_chunked(void **state) {
+    (void)state;
+    const grad_case *k = &cases[7];
+    smnn_problem p;
+    problem_of(k, &p);
+    test_rng r = test_rng_make(610);
+    test_inputs in;
+    test_inputs_make(&p, &r, 0.4, 1.3, &in);
+    size_t ny = smnn_problem_y_count(&p);
+    double *gy = malloc(ny * sizeof *gy);
+    for (size_t i = 0; i < ny; i++) gy[i] = test_uniform(&r, -1, 1);
+    const int widths[] = {1, 8, 8}; /* the last with the fused backward pass */
+    for (size_t w = 0; w < 3; w++) {
+        if (w == 2)
+            setenv("SMNN_FUSED_BACKWARD", "1", 1);
+        else
+            unsetenv("SMNN_FUSED_BACKWARD");
+        smnn_plan_options opt = test_options(test_device_precision(), k->variant);
+        opt.systems_per_item = widths[w];
+        smnn_plan *plan = NULL;
+        assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
+        assert_int_equal(smnn_plan_chunks(plan), 1);
+        /* One system's workspace, from the plan's total (failure codes: one int per system). */
+        size_t cap = (p.batch + (size_t)widths[w] - 1) / (size_t)widths[w] * (size_t)widths[w];
+        size_t per = (smnn_plan_workspace_bytes(plan) - p.batch * sizeof(cl_int)) / cap;
+        smnn_plan_free(plan);
+        grads one, split;
+        grads_alloc(&p, &one);
+        grads_alloc(&p, &split);
+        device_grads(&p, &opt, &in, gy, &one, NULL);
+        opt.max_alloc_bytes = (widths[w] > 1 ? (size_t)widths[w] : 2) * per + 3;
+        assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
+        size_t chunks = smnn_plan_chunks(plan);
+        smnn_plan_free(plan);
+        assert_true(chunks > 1);
+        device_grads(&p, &opt, &in, gy, &split, NULL);
+        fprintf(stderr, "# %d per work-item%s: %zu chunks, gradients bit-identical to one chunk\n",
+                widths[w], w == 2 ? ", fused" : "", chunks);
+        assert_memory_equal(one.c, split.c, smnn_problem_c_count(&p) * sizeof(double));
+        assert_memory_equal(one.d, split.d, smnn_problem_d_count(&p) * sizeof(double));
+        assert_memory_equal(one.u, split.u, smnn_problem_u_count(&p) * sizeof(double));
+        assert_memory_equal(one.s, split.s, smnn_problem_s_count(&p) * sizeof(double));
+        grads_free(&one);
+        grads_free(&split);
+    }
+    unsetenv("SMNN_FUSED_BACKWARD");
+    free(gy);
+    test_inputs_free(&in);
 }
 
 /* Frozen left-hand side: dl/dd and dl/du from c and dl/dy alone equal the full backward pass;
@@ -345,6 +406,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_against_finite_differences),
         cmocka_unit_test(test_shared_is_sum),
+        cmocka_unit_test(test_backward_chunked),
         cmocka_unit_test(test_frozen_and_deterministic),
         cmocka_unit_test(test_loss_decreases),
         cmocka_unit_test(test_single_precision),

@@ -404,14 +404,19 @@ static void test_failure_isolation(void **state) {
  * failing lane shares its vector with seven others) and with the local variant, smnn_solve
  * returns SMNN_ERROR_NOT_POSITIVE_DEFINITE (Cholesky) or SMNN_ERROR_RANK_DEFICIENT (QR), the
  * report names exactly that system and time point, its y is all NaN, and every other system
- * equals a clean solve of the batch without it. */
+ * equals a clean solve of the batch without it. The backward pass (also fused, at eight systems
+ * per work-item; lambda refined for QR) returns the same status, NaN gradients of d and s for
+ * that system, and the clean batch's gradients for the others. */
 static void test_failure_rule_every_variant(void **state) {
     (void)state;
     test_skip_without_fp64();
     const struct {
         smnn_variant variant;
-        int per_item;
-    } configs[] = {{SMNN_VARIANT_PRIVATE, 1}, {SMNN_VARIANT_PRIVATE, 8}, {SMNN_VARIANT_LOCAL, 0}};
+        int per_item, fused; /* fused: the backward pass with $SMNN_FUSED_BACKWARD=1 */
+    } configs[] = {{SMNN_VARIANT_PRIVATE, 1, 0},
+                   {SMNN_VARIANT_PRIVATE, 8, 0},
+                   {SMNN_VARIANT_PRIVATE, 8, 1},
+                   {SMNN_VARIANT_LOCAL, 0, 0}};
     const size_t B = 12, bad = 5, bad_t = 6;
     smnn_problem p;
     small_problem(&p, B);
@@ -435,6 +440,12 @@ static void test_failure_rule_every_variant(void **state) {
     }
     in.c[(bad * T + bad_t) * Q * n + 0] = 1e300;
     double *y = test_canaried(B * per), *yc = malloc((B - 1) * per * sizeof *yc);
+    double *gy = malloc(B * per * sizeof *gy), *gyc = malloc((B - 1) * per * sizeof *gyc);
+    for (size_t j = 0; j < B * per; j++) gy[j] = test_uniform(&r, -1, 1);
+    for (size_t b = 0, k = 0; b < B; b++)
+        if (b != bad) memcpy(gyc + (k++) * per, gy + b * per, per * sizeof *gy);
+    double *gd = malloc(B * pd * sizeof *gd), *gs = malloc(B * ps * sizeof *gs);
+    double *gdc = malloc((B - 1) * pd * sizeof *gdc), *gsc = malloc((B - 1) * ps * sizeof *gsc);
     for (size_t ci = 0; ci < 2 * sizeof configs / sizeof configs[0]; ci++) {
         /* Each configuration with the Cholesky and with the QR factorization. */
         const size_t i = ci / 2;
@@ -443,6 +454,10 @@ static void test_failure_rule_every_variant(void **state) {
         opt.systems_per_item = configs[i].per_item;
         opt.factorization = qr ? SMNN_FACTORIZATION_QR : SMNN_FACTORIZATION_CHOLESKY;
         smnn_plan *plan = NULL, *ref = NULL;
+        if (configs[i].fused)
+            setenv("SMNN_FUSED_BACKWARD", "1", 1);
+        else
+            unsetenv("SMNN_FUSED_BACKWARD");
         assert_status(smnn_plan_create(test_context(), &q, &opt, &ref), SMNN_SUCCESS);
         assert_status(smnn_solve(ref, clean.c, clean.d, clean.u, clean.s, yc), SMNN_SUCCESS);
         assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
@@ -457,9 +472,10 @@ static void test_failure_rule_every_variant(void **state) {
         assert_true(test_canary_ok(y, B * per));
         smnn_failure_report rep;
         assert_status(smnn_plan_failures(plan, &rep), SMNN_SUCCESS);
-        fprintf(stderr, "# %s, %d per work-item, %s: %zu failure(s), first system %zu at time "
+        fprintf(stderr, "# %s, %d per work-item%s, %s: %zu failure(s), first system %zu at time "
                 "%zu\n", smnn_variant_name(configs[i].variant), configs[i].per_item,
-                qr ? "qr" : "cholesky", rep.count, rep.first_system, rep.first_step);
+                configs[i].fused ? " (fused backward)" : "", qr ? "qr" : "cholesky", rep.count,
+                rep.first_system, rep.first_step);
         if (rep.count != 1 || rep.first_system != bad || rep.first_step != bad_t)
             fail_msg("config %zu: %zu failures, first system %zu at time %zu; expected 1, system "
                      "%zu at time %zu", i, rep.count, rep.first_system, rep.first_step, bad, bad_t);
@@ -474,9 +490,38 @@ static void test_failure_rule_every_variant(void **state) {
             assert_allclose(y + b * per, yc + k * per, per, 1e-12, 1e-12);
             k++;
         }
+        /* The backward pass (the blocking call refuses the failing system's NaN y: zeros). */
+        assert_status(smnn_backward(ref, clean.c, clean.d, clean.s, yc, gyc, NULL, gdc, NULL, gsc),
+                      SMNN_SUCCESS);
+        for (size_t j = 0; j < per; j++) y[bad * per + j] = 0;
+        assert_status(smnn_backward(plan, in.c, in.d, in.s, y, gy, NULL, gd, NULL, gs),
+                      qr ? SMNN_ERROR_RANK_DEFICIENT : SMNN_ERROR_NOT_POSITIVE_DEFINITE);
+        for (size_t b = 0, k = 0; b < B; b++) {
+            if (b == bad) {
+                for (size_t j = 0; j < pd; j++)
+                    if (!isnan(gd[b * pd + j]))
+                        fail_msg("config %zu: dl/dd of the failing system at %zu is %g, not NaN",
+                                 i, j, gd[b * pd + j]);
+                for (size_t j = 0; j < ps; j++)
+                    if (!isnan(gs[b * ps + j]))
+                        fail_msg("config %zu: dl/ds of the failing system at %zu is %g, not NaN",
+                                 i, j, gs[b * ps + j]);
+                continue;
+            }
+            assert_allclose(gd + b * pd, gdc + k * pd, pd, 1e-11, 1e-11);
+            assert_allclose(gs + b * ps, gsc + k * ps, ps, 1e-11, 1e-11);
+            k++;
+        }
         smnn_plan_free(plan);
         smnn_plan_free(ref);
     }
+    unsetenv("SMNN_FUSED_BACKWARD");
+    free(gy);
+    free(gyc);
+    free(gd);
+    free(gs);
+    free(gdc);
+    free(gsc);
     test_canaried_free(y);
     free(yc);
     test_inputs_free(&clean);

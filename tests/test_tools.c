@@ -494,6 +494,34 @@ static void test_bench_factorization(void **state) {
     if (qr != 3) fail_msg("%d text rows end in qr, expected 3:\n%s", qr, text);
 }
 
+/* smnn-bench --fused: a fourth phase, forward_backward_fused, timed on a second plan with the
+ * backward pass fused. */
+static void test_bench_fused(void **state) {
+    (void)state;
+    const char *exe = getenv("SMNN_BENCH");
+    if (!exe || !*exe) skip();
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s --batch 16 --steps 10 --orders 3 --repeats 1 --warmup 0 "
+             "--no-peers --fused --format csv", exe);
+    if (run(cmd) != 0) fail_msg("smnn-bench failed: %s", slurp("stderr.txt"));
+    char *out = strdup(slurp("stdout.txt"));
+    assert_non_null(out);
+    const char *want[] = {"forward", "frozen_solve", "forward_backward", "forward_backward_fused"};
+    int rows = 0;
+    char *save = NULL, *line = strtok_r(out, "\n", &save); /* the header */
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        char *f[32];
+        int n = csv_fields(line, f, 32);
+        if (n != 19) fail_msg("a CSV row has %d fields, not 19", n);
+        if (rows >= 4) fail_msg("more than four rows: %s", f[8]);
+        assert_string_equal(f[8], want[rows]);
+        if (!(atof(f[9]) > 0)) fail_msg("%s: median %s ms", f[8], f[9]);
+        rows++;
+    }
+    free(out);
+    assert_int_equal(rows, 4);
+}
+
 /* smnn-lorenz --factorization: a short run in each factorization, reported in the JSON. */
 static void test_lorenz_factorization(void **state) {
     (void)state;
@@ -774,6 +802,7 @@ int main(void) {
         cmocka_unit_test(test_solve_factorization),
         cmocka_unit_test(test_factorization_usage),
         cmocka_unit_test(test_bench_factorization),
+        cmocka_unit_test(test_bench_fused),
         cmocka_unit_test(test_lorenz_factorization),
     };
     return cmocka_run_group_tests_name("tools", tests, setup, teardown);

@@ -29,6 +29,9 @@
  *   SMNN_SYSTEMS_PER_ITEM (1, 2, 4, 8, 16)  systems_per_item when the option is 0
  *   SMNN_GENERIC_KERNELS (1)                 generic_kernels when the option is 0
  *   SMNN_MAX_ALLOC_BYTES (bytes)             max_alloc_bytes when the option is 0
+ *   SMNN_FUSED_BACKWARD (1)                  the private variant's backward pass fuses lambda's
+ *                                            back substitution with the gradients (off by
+ *                                            default: slower on PoCL)
  *
  * Failures of single systems: a system whose pivot block is not positive definite (Cholesky),
  * whose rows are numerically rank deficient (QR: a diagonal entry of R_t not above 64 eps times
@@ -284,7 +287,8 @@ smnn_status smnn_solve_frozen(smnn_plan *plan, const double *c, const double *d,
 /* Asynchronous form on device buffers of the plan's precision (conventions of smnn_solve_async).
  * Errors: SMNN_ERROR_INVALID_STATE (never factored), SMNN_ERROR_INVALID_ARGUMENT (a needed buffer
  * is NULL), SMNN_ERROR_BUFFER_TOO_SMALL, SMNN_ERROR_OPENCL. The plan keeps a lambda buffer (the
- * size of y) and, for shared inputs, full-layout scratch buffers after the first call. */
+ * size of y; not with $SMNN_FUSED_BACKWARD=1 in the private variant, unless a QR plan refines
+ * lambda) and, for shared inputs, full-layout scratch buffers after the first call. */
 smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem d,
                                 cl_mem s, cl_mem y, cl_mem grad_y, cl_mem grad_c, cl_mem grad_d,
                                 cl_mem grad_u, cl_mem grad_s, cl_uint num_wait,

@@ -113,38 +113,49 @@ static size_t default_local(const smnn_plan *plan, size_t items) {
     return local < plan->kernel_wg_cap ? local : plan->kernel_wg_cap;
 }
 
+void smnn__chunk_launch(const smnn_plan *plan, size_t ch, smnn__chunk *out) {
+    size_t left = plan->p.batch - ch * plan->chunk_cap;
+    size_t count = left < plan->chunk_cap ? left : plan->chunk_cap;
+    out->bofs = (cl_long)(ch * plan->chunk_cap);
+    out->bcount = (cl_int)count;
+    out->bcap = (cl_int)plan->bcap;
+    if (plan->shape.variant == SMNN_VARIANT_LOCAL) {
+        out->local = (size_t)plan->shape.wg;
+        out->global = count * out->local;
+    } else {
+        size_t items = (count + (size_t)plan->shape.vw - 1) / (size_t)plan->shape.vw;
+        out->local = default_local(plan, items);
+        /* Blocks above 16 hold tens of KiB of private arrays per work-item; CPU drivers may keep
+         * a whole work-group's private memory on one thread's stack, so run them one per group. */
+        if (plan->shape.nmax > 16) out->local = 1;
+        out->global = (items + out->local - 1) / out->local * out->local;
+    }
+}
+
+smnn_status smnn__enqueue_range(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t global,
+                                size_t local, cl_uint num_wait, const cl_event *wait_list,
+                                cl_event *prev) {
+    return enqueue_nd(plan, q, k, global, local, num_wait, wait_list, prev);
+}
+
 smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t ch,
                                  const smnn__solver_io *io, cl_uint num_wait,
                                  const cl_event *wait_list, cl_event *prev) {
-    size_t left = plan->p.batch - ch * plan->chunk_cap;
-    size_t count = left < plan->chunk_cap ? left : plan->chunk_cap;
-    cl_long bofs = (cl_long)(ch * plan->chunk_cap);
-    cl_int bcount = (cl_int)count, bcap = (cl_int)plan->bcap;
+    smnn__chunk g;
+    smnn__chunk_launch(plan, ch, &g);
     /* Unused buffers are passed as NULL, which OpenCL allows for global pointer arguments. */
     const smnn__arg args[] = {
         {SMNN_SOLVER_C, sizeof(cl_mem), &io->c},       {SMNN_SOLVER_D, sizeof(cl_mem), &io->d},
         {SMNN_SOLVER_U, sizeof(cl_mem), &io->u},       {SMNN_SOLVER_S, sizeof(cl_mem), &io->s},
         {SMNN_SOLVER_RHS, sizeof(cl_mem), &io->rhs},   {SMNN_SOLVER_Y, sizeof(cl_mem), &io->y},
-        {SMNN_SOLVER_WS, sizeof(cl_mem), &plan->ws[ch]}, {SMNN_SOLVER_BOFS, sizeof bofs, &bofs},
-        {SMNN_SOLVER_BCOUNT, sizeof bcount, &bcount},  {SMNN_SOLVER_BCAP, sizeof bcap, &bcap},
+        {SMNN_SOLVER_WS, sizeof(cl_mem), &plan->ws[ch]}, {SMNN_SOLVER_BOFS, sizeof g.bofs, &g.bofs},
+        {SMNN_SOLVER_BCOUNT, sizeof g.bcount, &g.bcount}, {SMNN_SOLVER_BCAP, sizeof g.bcap, &g.bcap},
         {SMNN_SOLVER_INFO, sizeof(cl_mem), &plan->info}, {SMNN_SOLVER_FLAGS, sizeof io->flags, &io->flags},
     };
     _Static_assert(SMNN__NARGS(args) + SMNN_PROBLEM_COUNT_ == SMNN_SOLVER_COUNT_,
                    "every per-call argument of contract.h's SMNN_SOLVER_ARGS is set");
     FORWARD_IF_ERROR(smnn__set_args(plan, k, args, SMNN__NARGS(args)));
-    size_t local, global;
-    if (plan->shape.variant == SMNN_VARIANT_LOCAL) {
-        local = (size_t)plan->shape.wg;
-        global = count * local;
-    } else {
-        size_t items = (count + (size_t)plan->shape.vw - 1) / (size_t)plan->shape.vw;
-        local = default_local(plan, items);
-        /* Blocks above 16 hold tens of KiB of private arrays per work-item; CPU drivers may keep
-         * a whole work-group's private memory on one thread's stack, so run them one per group. */
-        if (plan->shape.nmax > 16) local = 1;
-        global = (items + local - 1) / local * local;
-    }
-    return enqueue_nd(plan, q, k, global, local, num_wait, wait_list, prev);
+    return enqueue_nd(plan, q, k, g.global, g.local, num_wait, wait_list, prev);
 }
 
 /* Forward substitution with fwd, then back substitution into out, chunk by chunk. */

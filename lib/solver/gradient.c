@@ -3,9 +3,41 @@
  *
  * One substitution with the stored factors gives lambda = dl/dbeta = M^-1 dl/dy (paper Eq. 14);
  * smnn_gradient (cl/gradient.cl) then applies the adjoint of the assembly per time point into
- * full layouts, and smnn_reduce sums the gradients of shared inputs over what they
+ * full layouts (the private variant does both in one backward walk per chunk when lambda needs
+ * no refinement: smnn_back_gradient_private), and smnn_reduce sums the gradients of shared inputs over what they
  * are shared across (the inputs' smnn_layout), in a fixed order. */
 #include "solver_internal.h"
+
+/* The fused backward pass (cl/gradient.cl smnn_back_gradient_private), chunk by chunk. */
+static smnn_status fused_backward(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d,
+                                  cl_mem s, cl_mem y, cl_mem grad_y, int want, const cl_mem *full,
+                                  cl_uint num_wait, const cl_event *wait_list, cl_event *last) {
+    smnn__solver_io fwd = {NULL, NULL, NULL, NULL, grad_y, NULL, SMNN_FLAG_FROM_RHS};
+    cl_kernel k = plan->k_back_gradient;
+    cl_int w = want;
+    for (size_t ch = 0; ch < plan->nchunks; ch++) {
+        FORWARD_IF_ERROR(
+            smnn__enqueue_solver(plan, q, plan->k_forward, ch, &fwd, num_wait, wait_list, last));
+        smnn__chunk g;
+        smnn__chunk_launch(plan, ch, &g);
+        const smnn__arg args[] = {
+            {SMNN_BACKGRAD_C, sizeof(cl_mem), &c},          {SMNN_BACKGRAD_D, sizeof(cl_mem), &d},
+            {SMNN_BACKGRAD_S, sizeof(cl_mem), &s},          {SMNN_BACKGRAD_Y, sizeof(cl_mem), &y},
+            {SMNN_BACKGRAD_WS, sizeof(cl_mem), &plan->ws[ch]},
+            {SMNN_BACKGRAD_BOFS, sizeof g.bofs, &g.bofs},   {SMNN_BACKGRAD_BCOUNT, sizeof g.bcount, &g.bcount},
+            {SMNN_BACKGRAD_BCAP, sizeof g.bcap, &g.bcap},   {SMNN_BACKGRAD_INFO, sizeof(cl_mem), &plan->info},
+            {SMNN_BACKGRAD_WANT, sizeof w, &w},
+            {SMNN_BACKGRAD_GC, sizeof(cl_mem), &full[0]},   {SMNN_BACKGRAD_GD, sizeof(cl_mem), &full[1]},
+            {SMNN_BACKGRAD_GU, sizeof(cl_mem), &full[2]},   {SMNN_BACKGRAD_GS, sizeof(cl_mem), &full[3]},
+        };
+        _Static_assert(SMNN__NARGS(args) + SMNN_PROBLEM_COUNT_ == SMNN_BACKGRAD_COUNT_,
+                       "every per-call argument of contract.h's SMNN_BACKGRAD_ARGS is set");
+        FORWARD_IF_ERROR(smnn__set_args(plan, k, args, SMNN__NARGS(args)));
+        FORWARD_IF_ERROR(
+            smnn__enqueue_range(plan, q, k, g.global, g.local, num_wait, wait_list, last));
+    }
+    return SMNN_SUCCESS;
+}
 
 /* The inputs each gradient reads (contract.h SMNN_GRAD_* bits -> which buffers are needed). */
 smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem d,
@@ -29,9 +61,17 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
     for (int i = 0; i < 4; i++)
         if (outs[i]) FORWARD_IF_ERROR(smnn__check_buffer(plan, names[i], outs[i], in[i].count));
 
-    /* Buffers: lambda, and a full-layout scratch for every requested shared input. */
-    FORWARD_IF_ERROR(smnn__ensure_buffer(plan, &plan->lambda, &plan->lambda_bytes,
-                                         ny * plan->elem, "clCreateBuffer(lambda)"));
+    /* The private variant's fused pass when lambda is final after its back substitution (not
+     * refined: QR plans refine it when c is given): per chunk, the forward substitution of dl/dy,
+     * then one backward walk that solves for lambda and applies the adjoint of the assembly;
+     * lambda is never stored. */
+    const int refined = c && plan->shape.factorization == SMNN_FACTORIZATION_QR;
+    const int fused = want && !refined && plan->fused_backward;
+    /* Buffers: lambda (unless fused), and a full-layout scratch for every requested shared
+     * input. */
+    if (!fused)
+        FORWARD_IF_ERROR(smnn__ensure_buffer(plan, &plan->lambda, &plan->lambda_bytes,
+                                             ny * plan->elem, "clCreateBuffer(lambda)"));
     cl_mem full[4] = {NULL, NULL, NULL, NULL};
     for (int i = 0; i < 4; i++) {
         if (!outs[i]) continue;
@@ -46,36 +86,43 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
     }
 
     cl_event last = NULL;
-    /* 1. lambda = M^-1 dl/dy. */
-    smnn_status st = smnn__enqueue_substitutions(plan, queue, NULL, NULL, NULL, grad_y,
-                                                  plan->lambda, num_wait, wait_list, &last);
-    /* QR plans: lambda from R^T R is the semi-normal equations; refine it like a frozen solve
-     * (the residual needs c: without it, as when only dl/du is wanted, lambda stays as is). */
-    if (st == SMNN_SUCCESS && c && plan->shape.factorization == SMNN_FACTORIZATION_QR)
-        st = smnn__refine(plan, queue, c, NULL, NULL, grad_y, plan->lambda, 0, num_wait,
-                          wait_list, &last);
-    /* 2. The adjoint of the assembly. */
-    if (st == SMNN_SUCCESS && want) {
-        cl_kernel k = plan->k_gradient;
-        cl_int batch = (cl_int)p->batch, w = want;
-        const smnn__arg args[] = {
-            {SMNN_GRADIENT_C, sizeof(cl_mem), &c},     {SMNN_GRADIENT_D, sizeof(cl_mem), &d},
-            {SMNN_GRADIENT_S, sizeof(cl_mem), &s},     {SMNN_GRADIENT_Y, sizeof(cl_mem), &y},
-            {SMNN_GRADIENT_LAM, sizeof(cl_mem), &plan->lambda},
-            {SMNN_GRADIENT_BATCH, sizeof batch, &batch}, {SMNN_GRADIENT_WANT, sizeof w, &w},
-            {SMNN_GRADIENT_GC, sizeof(cl_mem), &full[0]}, {SMNN_GRADIENT_GD, sizeof(cl_mem), &full[1]},
-            {SMNN_GRADIENT_GU, sizeof(cl_mem), &full[2]}, {SMNN_GRADIENT_GS, sizeof(cl_mem), &full[3]},
-            {SMNN_GRADIENT_INFO, sizeof(cl_mem), &plan->info},
-        };
-        _Static_assert(SMNN__NARGS(args) + SMNN_PROBLEM_COUNT_ == SMNN_GRADIENT_COUNT_,
-                       "every per-call argument of contract.h's SMNN_GRADIENT_ARGS is set");
-        st = smnn__set_args(plan, k, args, SMNN__NARGS(args));
-        /* cl/gradient.cl: one work-item per (system, time point) at one system per work-item,
-         * one per lane group walking time above. */
-        size_t vw = (size_t)plan->shape.vw;
-        size_t items = vw == 1 ? p->batch * p->steps : (p->batch + vw - 1) / vw;
-        if (st == SMNN_SUCCESS)
-            st = smnn__enqueue_items(plan, queue, k, items, num_wait, wait_list, &last);
+    smnn_status st;
+    if (fused) {
+        st = fused_backward(plan, queue, c, d, s, y, grad_y, want, full, num_wait, wait_list,
+                            &last);
+    } else {
+        /* 1. lambda = M^-1 dl/dy. */
+        st = smnn__enqueue_substitutions(plan, queue, NULL, NULL, NULL, grad_y, plan->lambda,
+                                         num_wait, wait_list, &last);
+        /* QR plans: lambda from R^T R is the semi-normal equations; refine it like a frozen
+         * solve (the residual needs c: without it, as when only dl/du is wanted, lambda stays as
+         * is). */
+        if (st == SMNN_SUCCESS && refined)
+            st = smnn__refine(plan, queue, c, NULL, NULL, grad_y, plan->lambda, 0, num_wait,
+                              wait_list, &last);
+        /* 2. The adjoint of the assembly. */
+        if (st == SMNN_SUCCESS && want) {
+            cl_kernel k = plan->k_gradient;
+            cl_int batch = (cl_int)p->batch, w = want;
+            const smnn__arg args[] = {
+                {SMNN_GRADIENT_C, sizeof(cl_mem), &c},     {SMNN_GRADIENT_D, sizeof(cl_mem), &d},
+                {SMNN_GRADIENT_S, sizeof(cl_mem), &s},     {SMNN_GRADIENT_Y, sizeof(cl_mem), &y},
+                {SMNN_GRADIENT_LAM, sizeof(cl_mem), &plan->lambda},
+                {SMNN_GRADIENT_BATCH, sizeof batch, &batch}, {SMNN_GRADIENT_WANT, sizeof w, &w},
+                {SMNN_GRADIENT_GC, sizeof(cl_mem), &full[0]}, {SMNN_GRADIENT_GD, sizeof(cl_mem), &full[1]},
+                {SMNN_GRADIENT_GU, sizeof(cl_mem), &full[2]}, {SMNN_GRADIENT_GS, sizeof(cl_mem), &full[3]},
+                {SMNN_GRADIENT_INFO, sizeof(cl_mem), &plan->info},
+            };
+            _Static_assert(SMNN__NARGS(args) + SMNN_PROBLEM_COUNT_ == SMNN_GRADIENT_COUNT_,
+                           "every per-call argument of contract.h's SMNN_GRADIENT_ARGS is set");
+            st = smnn__set_args(plan, k, args, SMNN__NARGS(args));
+            /* cl/gradient.cl: one work-item per (system, time point) at one system per work-item,
+             * one per lane group walking time above. */
+            size_t vw = (size_t)plan->shape.vw;
+            size_t items = vw == 1 ? p->batch * p->steps : (p->batch + vw - 1) / vw;
+            if (st == SMNN_SUCCESS)
+                st = smnn__enqueue_items(plan, queue, k, items, num_wait, wait_list, &last);
+        }
     }
     /* 3. Sums over shared dimensions. */
     for (int i = 0; i < 4 && st == SMNN_SUCCESS; i++) {

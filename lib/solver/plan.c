@@ -188,6 +188,9 @@ static smnn_status make_kernels(smnn_plan *plan, cl_program prog) {
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_forward_substitute", var, 1, &plan->k_forward));
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_back_substitute", var, 1, &plan->k_back));
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_gradient", NULL, 1, &plan->k_gradient));
+    plan->fused_backward = smnn__fused_backward(&plan->shape, plan->n);
+    if (plan->fused_backward)
+        FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_back_gradient", var, 1, &plan->k_back_gradient));
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_reduce", NULL, 0, &plan->k_reduce));
     if (plan->opt.refine_steps == 0) return SMNN_SUCCESS;
     /* The private variant's forward substitution computes the residual itself (refine.c). */
@@ -259,8 +262,8 @@ smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p,
 void smnn_plan_free(smnn_plan *plan) {
     if (!plan) return;
     if (plan->ctx && plan->ctx->queue) clFinish(plan->ctx->queue);
-    cl_kernel ks[] = {plan->k_factor,   plan->k_forward,  plan->k_back, plan->k_gradient,
-                      plan->k_reduce,   plan->k_residual, plan->k_update};
+    cl_kernel ks[] = {plan->k_factor,   plan->k_forward,  plan->k_back,   plan->k_gradient,
+                      plan->k_back_gradient, plan->k_reduce, plan->k_residual, plan->k_update};
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
         if (ks[i]) clReleaseKernel(ks[i]);
     cl_mem ms[] = {plan->refine_change, plan->refine_s,   plan->refine_r,   plan->refine_delta,

@@ -35,6 +35,11 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
 /* The -D defines of a shape's program (at most SMNN__SHAPE_DEFINES_LEN bytes with the NUL). */
 #define SMNN__SHAPE_DEFINES_LEN 160
 void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len);
+/* Whether the backward pass of a plan of this shape (block size n) fuses the back substitution
+ * of lambda with the gradients (gradient.c): only where $SMNN_FUSED_BACKWARD is "1" and the
+ * variant is private; not by default, since on PoCL it measured slower than the two kernels
+ * apart (tuning.c). */
+int smnn__fused_backward(const smnn__kernel_shape *shape, size_t n);
 /* Builds (or fetches from the caches) the program for a shape. For the local variant, when the
  * driver allows its kernels smaller work-groups than shape->wg, lowers shape->wg to the largest
  * power of two it allows and rebuilds. */
@@ -62,7 +67,8 @@ struct smnn_plan {
     size_t kernel_wg_cap; /* the smallest CL_KERNEL_WORK_GROUP_SIZE of the plan's kernels */
     size_t elem; /* bytes per real: 8 or 4 */
     /* Kernels, with the problem arguments (contract.h SMNN_PROBLEM_ARGS) set at creation. */
-    cl_kernel k_factor, k_forward, k_back, k_gradient, k_reduce, k_residual, k_update;
+    cl_kernel k_factor, k_forward, k_back, k_gradient, k_back_gradient, k_reduce, k_residual,
+        k_update;
     size_t chunk_cap; /* systems per workspace chunk (a multiple of shape.vw unless B is less) */
     size_t bcap;      /* systems the chunk's workspace layout is laid out for (>= chunk_cap) */
     size_t nchunks;
@@ -80,6 +86,7 @@ struct smnn_plan {
     size_t refine_bytes[2];
     cl_mem refine_change; /* per system: last correction relative to y */
     int refine_guarded;   /* the last refinement declined large corrections (QR solve) */
+    int fused_backward;   /* smnn__fused_backward's choice (k_back_gradient is then set) */
     size_t change_bytes;
 };
 
@@ -102,6 +109,18 @@ smnn_status smnn__begin_async(smnn_plan *plan, cl_command_queue *queue, cl_uint 
  * for every chunk and its last kernel has not ended in an error (a failed wait-list event fails
  * the kernels after it, which then never wrote the workspace or the failure codes). */
 smnn_status smnn__check_factored(smnn_plan *plan);
+/* Batch chunk ch of a plan: its systems bofs .. bofs + bcount - 1, the systems its workspace is
+ * laid out for (bcap), and the launch of a solver kernel over it (variant, width, group size). */
+typedef struct smnn__chunk {
+    cl_long bofs;
+    cl_int bcount, bcap;
+    size_t global, local;
+} smnn__chunk;
+void smnn__chunk_launch(const smnn_plan *plan, size_t ch, smnn__chunk *out);
+/* Enqueues a one-dimensional range of k (arguments already set) after *prev or the wait list. */
+smnn_status smnn__enqueue_range(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t global,
+                                size_t local, cl_uint num_wait, const cl_event *wait_list,
+                                cl_event *prev);
 /* Enqueues solver kernel k (plan->k_factor, k_forward or k_back) over batch chunk ch with the
  * buffers of io, after *prev (or the wait list when *prev is NULL); *prev becomes its event. */
 smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t ch,
