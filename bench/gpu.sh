@@ -17,8 +17,9 @@
 #         build (release, tests when cmocka is there, no GSL), smnn-info with its self-check,
 #         the test suite on the device (without the host-only 'reference' and 'slow' suites),
 #         smnn-gpu-compile is not run (it needs clang, not a GPU),
-#         smnn-bench suites paper, scaling, blocks (CSV with the LAPACK peer, JSON without;
-#         in single precision on a device without fp64),
+#         smnn-bench suites paper, scaling, blocks (CSV with the LAPACK peer, JSON without and
+#         with the fused backward pass as its own phase; in single precision on a device
+#         without fp64),
 #         plots when gnuplot is there, OUTDIR/summary.md.
 #       --quick: the 'quick' and 'paper' suites only, 3 repeats (for a check of the script on a
 #       CPU device; the full run is meant for the GPU machine, within 8 minutes there).
@@ -136,7 +137,7 @@ bench() {
     "$out/build/bench/smnn-bench" --suite "$suite" --precision "$precision" --format csv "$@" \
         > "$out/$suite.csv" &&
         "$out/build/bench/smnn-bench" --suite "$suite" --precision "$precision" --no-peers \
-            --format json "$@" > "$out/$suite.json"
+            --fused --format json "$@" > "$out/$suite.json"
 }
 
 step build build || { echo "gpu.sh: the build failed, see $out/build.log" >&2; exit 1; }
