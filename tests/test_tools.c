@@ -501,8 +501,10 @@ static void test_bench_fused(void **state) {
     const char *exe = getenv("SMNN_BENCH");
     if (!exe || !*exe) skip();
     char cmd[1024];
+    /* Cholesky, whose lambda the fused pass can take, in the device's precision. */
     snprintf(cmd, sizeof cmd, "%s --batch 16 --steps 10 --orders 3 --repeats 1 --warmup 0 "
-             "--no-peers --fused --format csv", exe);
+             "--no-peers --fused --factorization cholesky --precision %s --format csv", exe,
+             test_device_precision() == SMNN_PRECISION_DOUBLE ? "double" : "single");
     if (run(cmd) != 0) fail_msg("smnn-bench failed: %s", slurp("stderr.txt"));
     char *out = strdup(slurp("stdout.txt"));
     assert_non_null(out);
