@@ -269,7 +269,9 @@ int main(int argc, char **argv) {
                 char defines[SMNN__SHAPE_DEFINES_LEN];
                 smnn__shape_defines(&shape, defines, sizeof defines);
                 smnn__str options = {0};
-                smnn__kernels_options((smnn_precision)prec, defines, &options);
+                /* As for a device that reports correctly rounded single-precision division
+                 * and sqrt (devices.c): the single programs must compile with that flag too. */
+                smnn__kernels_options((smnn_precision)prec, defines, 1, &options);
                 if (options.failed) return 1;
                 for (size_t ti = 0; ti < sizeof targets / sizeof targets[0]; ti++) {
                     const target *tg = &targets[ti];

@@ -94,8 +94,10 @@ smnn_status smnn__program_get(smnn_context *ctx, const char *const *sources, siz
                               smnn__program_origin *from);
 
 /* The build options of the library's kernels program for one precision and one set of tuning
- * defines (extra may be NULL), appended to *out. */
-void smnn__kernels_options(smnn_precision precision, const char *extra, smnn__str *out);
+ * defines (extra may be NULL), appended to *out; in single precision with correct_div_sqrt
+ * (smnn_device_info.fp32_correct_div_sqrt), -cl-fp32-correctly-rounded-divide-sqrt. */
+void smnn__kernels_options(smnn_precision precision, const char *extra, int correct_div_sqrt,
+                           smnn__str *out);
 /* The library's kernels program for one precision and one set of tuning defines (extra may be
  * NULL). Adds the precision define and checks fp64. */
 smnn_status smnn__kernels_program(smnn_context *ctx, smnn_precision precision, const char *extra,

@@ -109,10 +109,41 @@ static void test_record_layout(void **state) {
     }
 }
 
+/* Single-precision programs ask for correctly rounded division and sqrt exactly when the device
+ * reports it can (CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT, read here from the driver itself), and
+ * double-precision programs never carry the single-precision flag. */
+static void test_single_division_option(void **state) {
+    (void)state;
+    smnn_context *ctx = test_context();
+    cl_device_id dev = smnn_context_cl_device(ctx);
+    cl_device_fp_config cfg = 0;
+    assert_int_equal(clGetDeviceInfo(dev, CL_DEVICE_SINGLE_FP_CONFIG, sizeof cfg, &cfg, NULL),
+                     CL_SUCCESS);
+    int correct = (cfg & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
+    assert_int_equal(smnn_context_device(ctx)->fp32_correct_div_sqrt, correct);
+    for (int prec = SMNN_PRECISION_DOUBLE; prec <= SMNN_PRECISION_SINGLE; prec++) {
+        if (prec == SMNN_PRECISION_DOUBLE && !smnn_context_device(ctx)->has_fp64) continue;
+        cl_program prog;
+        assert_status(smnn__kernels_program(ctx, (smnn_precision)prec,
+                                            "-DSMNN_VARIANT=1 -DNMAX=3 -DVW=1", &prog),
+                      SMNN_SUCCESS);
+        char opts[1024] = "";
+        assert_int_equal(clGetProgramBuildInfo(prog, dev, CL_PROGRAM_BUILD_OPTIONS, sizeof opts,
+                                               opts, NULL),
+                         CL_SUCCESS);
+        int has = strstr(opts, "-cl-fp32-correctly-rounded-divide-sqrt") != NULL;
+        fprintf(stderr, "# %s precision, device %s correctly rounded division: options '%s'\n",
+                prec == SMNN_PRECISION_DOUBLE ? "double" : "single", correct ? "reports" : "lacks",
+                opts);
+        assert_int_equal(has, prec == SMNN_PRECISION_SINGLE && correct);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_arguments),
         cmocka_unit_test(test_record_layout),
+        cmocka_unit_test(test_single_division_option),
     };
     return cmocka_run_group_tests(tests, NULL, test_teardown_context);
 }

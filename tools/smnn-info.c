@@ -142,11 +142,15 @@ int main(int argc, char **argv) {
         printf("    vendor %s, driver %s, %s\n", d->device_vendor, d->driver_version,
                d->device_version);
         printf("    fp64: %s   compute units: %u   local memory: %llu KiB   max work-group: %zu\n"
-               "    global memory: %llu MiB   max allocation: %llu MiB\n",
+               "    global memory: %llu MiB   max allocation: %llu MiB\n"
+               "    single-precision division and sqrt: %s\n",
                d->has_fp64 ? "yes" : "no", d->compute_units,
                (unsigned long long)(d->local_mem_bytes >> 10), d->max_work_group_size,
                (unsigned long long)(d->global_mem_bytes >> 20),
-               (unsigned long long)(d->max_alloc_bytes >> 20));
+               (unsigned long long)(d->max_alloc_bytes >> 20),
+               d->fp32_correct_div_sqrt
+                   ? "correctly rounded (programs built with -cl-fp32-correctly-rounded-divide-sqrt)"
+                   : "the device's own (OpenCL allows 2.5 and 3 ulp)");
     }
     const smnn_device_info *cd = smnn_device_list_at(list, chosen);
     printf("\nDefault device: %u:%u (%s)\n", smnn_device_list_at(list, def)->platform_index,

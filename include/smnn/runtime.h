@@ -43,6 +43,11 @@ typedef struct smnn_device_info {
     uint64_t global_mem_bytes;    /* CL_DEVICE_GLOBAL_MEM_SIZE */
     uint64_t max_alloc_bytes;     /* CL_DEVICE_MAX_MEM_ALLOC_SIZE: largest single buffer */
     size_t max_work_group_size;   /* CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    /* CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT in CL_DEVICE_SINGLE_FP_CONFIG: the device can round
+     * single-precision division and sqrt correctly, and the library's single-precision programs
+     * are then built with -cl-fp32-correctly-rounded-divide-sqrt (OpenCL allows 2.5 and 3 ulp
+     * without it; the QR factorization's accuracy depends on them, bench/RESULTS.md). */
+    int fp32_correct_div_sqrt;
 } smnn_device_info;
 
 typedef struct smnn_device_list smnn_device_list;

@@ -69,6 +69,10 @@ void smnn__device_info_fill(cl_device_id dev, smnn_device_info *info) {
     size_t wg = 0;
     clGetDeviceInfo(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof wg, &wg, NULL);
     info->max_work_group_size = wg;
+    cl_device_fp_config scfg = 0;
+    info->fp32_correct_div_sqrt =
+        clGetDeviceInfo(dev, CL_DEVICE_SINGLE_FP_CONFIG, sizeof scfg, &scfg, NULL) == CL_SUCCESS &&
+        (scfg & CL_FP_CORRECTLY_ROUNDED_DIVIDE_SQRT) != 0;
     /* fp64: the extension string (OpenCL 1.x) or a non-zero double config (2.x/3.0 devices
      * that report double support only there). */
     size_t extlen = 0;

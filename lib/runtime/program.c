@@ -139,8 +139,12 @@ smnn_status smnn__program_get(smnn_context *ctx, const char *const *sources, siz
     return SMNN_SUCCESS;
 }
 
-void smnn__kernels_options(smnn_precision precision, const char *extra, smnn__str *out) {
-    smnn__str_printf(out, "-cl-std=CL1.2 -DSMNN_DOUBLE=%d%s%s", precision == SMNN_PRECISION_DOUBLE,
+void smnn__kernels_options(smnn_precision precision, const char *extra, int correct_div_sqrt,
+                           smnn__str *out) {
+    smnn__str_printf(out, "-cl-std=CL1.2 -DSMNN_DOUBLE=%d%s%s%s", precision == SMNN_PRECISION_DOUBLE,
+                     precision == SMNN_PRECISION_SINGLE && correct_div_sqrt
+                         ? " -cl-fp32-correctly-rounded-divide-sqrt"
+                         : "",
                      extra ? " " : "", extra ? extra : "");
 }
 
@@ -157,7 +161,7 @@ smnn_status smnn__kernels_program(smnn_context *ctx, smnn_precision precision, c
     size_t n = smnn__cl_source_count < 16 ? smnn__cl_source_count : 16;
     for (size_t i = 0; i < n; i++) srcs[i] = smnn__cl_sources[i].text;
     smnn__str opts = {0};
-    smnn__kernels_options(precision, extra, &opts);
+    smnn__kernels_options(precision, extra, ctx->info.fp32_correct_div_sqrt, &opts);
     if (opts.failed) {
         smnn__str_free(&opts);
         return FAIL(ctx, SMNN_ERROR_OUT_OF_HOST_MEMORY, "build options");
