@@ -84,6 +84,14 @@ inline void smnn_ltsolve(const smnn_wsl *W, int t, int n, const realv *r, realv 
     }
 }
 
+/* One step of the back substitution, all rows: y_t = L_t^-T (z_t - K_t^T y_{t+1}) from the
+ * workspace (ynext = y_{t+1}, unread at t = T-1). */
+inline void smnn_back_step(const smnn_wsl *W, int t, int n, const realv *ynext, realv *y) {
+    realv r[NMAX];
+    for (int i = 0; i < n; i++) r[i] = smnn_back_rhs(W, t, n, i, ynext);
+    smnn_ltsolve(W, t, n, r, y);
+}
+
 /* L_t from the workspace (packed) into the lower triangle of A (row stride NMAX). */
 inline void smnn_load_L(const smnn_wsl *W, int t, int n, realv *A) {
     for (int i = 0; i < n; i++)

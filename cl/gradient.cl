@@ -175,14 +175,13 @@ kernel void smnn_back_gradient_private(SMNN_PARAMS(SMNN_BACKGRAD_ARGS)) {
     const smnn_wsl W = smnn_private_wsl(ws, &L, bcap, T, n);
     const int with_y = want & (SMNN_GRAD_C | SMNN_GRAD_S);
     const long per = (long)T * n; /* y: (B, T, n) */
-    realv yc[NMAX], lc[NMAX], yn[NMAX], ln[NMAX], r[NMAX], pw[2 * NMAX];
+    realv yc[NMAX], lc[NMAX], yn[NMAX], ln[NMAX], pw[2 * NMAX];
     realv failed = (realv)(0); /* NaN in the lanes of failed systems */
     __private real *fl = (__private real *)&failed;
     for (int j = 0; j < VW; j++) fl[j] = j < L.count && info[L.b[j]] == 0 ? (real)0 : (real)NAN;
     for (int i = 0; i < n; i++) yn[i] = ln[i] = (realv)(0);
     for (int t = T - 1; t >= 0; t--) {
-        for (int i = 0; i < n; i++) r[i] = smnn_back_rhs(&W, t, n, i, ln);
-        smnn_ltsolve(&W, t, n, r, lc);
+        smnn_back_step(&W, t, n, ln, lc);
         for (int i = 0; i < n; i++) {
             lc[i] += failed;
             yc[i] = with_y ? smnn_gather(y, per, &L, (long)t * n + i) : (realv)(0);

@@ -62,12 +62,11 @@ kernel void smnn_back_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const int T = dims.s0, n = SMNN_N(init.s2);
     const smnn_lanes L = smnn_make_lanes(first, bofs, bcount);
     const smnn_wsl W = smnn_private_wsl(ws, &L, bcap, T, n);
-    realv yn[NMAX], yc[NMAX], r[NMAX];
+    realv yn[NMAX], yc[NMAX];
     int ok[VW];
     for (int j = 0; j < VW; j++) ok[j] = j < L.count && info[bofs + first + j] == 0;
     for (int t = T - 1; t >= 0; t--) {
-        for (int i = 0; i < n; i++) r[i] = smnn_back_rhs(&W, t, n, i, yn);
-        smnn_ltsolve(&W, t, n, r, yc);
+        smnn_back_step(&W, t, n, yn, yc);
         for (int i = 0; i < n; i++) yn[i] = yc[i];
         for (int j = 0; j < L.count; j++) {
             global real *Y = y + (bofs + first + j) * (long)T * n + (long)t * n;

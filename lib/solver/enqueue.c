@@ -82,11 +82,9 @@ smnn_status smnn__set_args(smnn_plan *plan, cl_kernel k, const smnn__arg *args, 
     return SMNN_SUCCESS;
 }
 
-/* Enqueues k after *prev (or after the caller's wait list when *prev is NULL); *prev becomes
- * this launch's event. */
-static smnn_status enqueue_nd(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t global,
-                              size_t local, cl_uint num_wait, const cl_event *wait_list,
-                              cl_event *prev) {
+smnn_status smnn__enqueue_range(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t global,
+                                size_t local, cl_uint num_wait, const cl_event *wait_list,
+                                cl_event *prev) {
     cl_event ev = NULL;
     cl_int err;
     if (*prev)
@@ -132,12 +130,6 @@ void smnn__chunk_launch(const smnn_plan *plan, size_t ch, smnn__chunk *out) {
     }
 }
 
-smnn_status smnn__enqueue_range(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t global,
-                                size_t local, cl_uint num_wait, const cl_event *wait_list,
-                                cl_event *prev) {
-    return enqueue_nd(plan, q, k, global, local, num_wait, wait_list, prev);
-}
-
 smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t ch,
                                  const smnn__solver_io *io, cl_uint num_wait,
                                  const cl_event *wait_list, cl_event *prev) {
@@ -155,7 +147,7 @@ smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel 
     _Static_assert(SMNN__NARGS(args) + SMNN_PROBLEM_COUNT_ == SMNN_SOLVER_COUNT_,
                    "every per-call argument of contract.h's SMNN_SOLVER_ARGS is set");
     FORWARD_IF_ERROR(smnn__set_args(plan, k, args, SMNN__NARGS(args)));
-    return enqueue_nd(plan, q, k, g.global, g.local, num_wait, wait_list, prev);
+    return smnn__enqueue_range(plan, q, k, g.global, g.local, num_wait, wait_list, prev);
 }
 
 /* Forward substitution with fwd, then back substitution into out, chunk by chunk. */
@@ -194,7 +186,7 @@ smnn_status smnn__enqueue_items(smnn_plan *plan, cl_command_queue q, cl_kernel k
                                 cl_uint num_wait, const cl_event *wait_list, cl_event *prev) {
     size_t local = default_local(plan, items);
     size_t global = (items + local - 1) / local * local;
-    return enqueue_nd(plan, q, k, global, local, num_wait, wait_list, prev);
+    return smnn__enqueue_range(plan, q, k, global, local, num_wait, wait_list, prev);
 }
 
 smnn_status smnn__finish_events(cl_event last, cl_event *event, smnn_status st) {

@@ -3,9 +3,10 @@
  *
  * One substitution with the stored factors gives lambda = dl/dbeta = M^-1 dl/dy (paper Eq. 14);
  * smnn_gradient (cl/gradient.cl) then applies the adjoint of the assembly per time point into
- * full layouts (the private variant does both in one backward walk per chunk when lambda needs
- * no refinement: smnn_back_gradient_private), and smnn_reduce sums the gradients of shared inputs over what they
- * are shared across (the inputs' smnn_layout), in a fixed order. */
+ * full layouts (with $SMNN_FUSED_BACKWARD=1 the private variant does both in one backward walk
+ * per chunk when lambda needs no refinement: smnn_back_gradient_private), and smnn_reduce sums
+ * the gradients of shared inputs over what they are shared across (the inputs' smnn_layout), in
+ * a fixed order. */
 #include "solver_internal.h"
 
 /* The fused backward pass (cl/gradient.cl smnn_back_gradient_private), chunk by chunk. */

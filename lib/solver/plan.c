@@ -188,7 +188,7 @@ static smnn_status make_kernels(smnn_plan *plan, cl_program prog) {
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_forward_substitute", var, 1, &plan->k_forward));
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_back_substitute", var, 1, &plan->k_back));
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_gradient", NULL, 1, &plan->k_gradient));
-    plan->fused_backward = smnn__fused_backward(&plan->shape, plan->n);
+    plan->fused_backward = smnn__fused_backward(&plan->shape);
     if (plan->fused_backward)
         FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_back_gradient", var, 1, &plan->k_back_gradient));
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_reduce", NULL, 0, &plan->k_reduce));

@@ -35,11 +35,11 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
 /* The -D defines of a shape's program (at most SMNN__SHAPE_DEFINES_LEN bytes with the NUL). */
 #define SMNN__SHAPE_DEFINES_LEN 160
 void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len);
-/* Whether the backward pass of a plan of this shape (block size n) fuses the back substitution
- * of lambda with the gradients (gradient.c): only where $SMNN_FUSED_BACKWARD is "1" and the
- * variant is private; not by default, since on PoCL it measured slower than the two kernels
- * apart (tuning.c). */
-int smnn__fused_backward(const smnn__kernel_shape *shape, size_t n);
+/* Whether the backward pass of a plan of this shape fuses the back substitution of lambda with
+ * the gradients (gradient.c): only where $SMNN_FUSED_BACKWARD is "1" and the variant is
+ * private; not by default, since on PoCL it measured slower than the two kernels apart
+ * (tuning.c). */
+int smnn__fused_backward(const smnn__kernel_shape *shape);
 /* Builds (or fetches from the caches) the program for a shape. For the local variant, when the
  * driver allows its kernels smaller work-groups than shape->wg, lowers shape->wg to the largest
  * power of two it allows and rebuilds. */
@@ -117,7 +117,8 @@ typedef struct smnn__chunk {
     size_t global, local;
 } smnn__chunk;
 void smnn__chunk_launch(const smnn_plan *plan, size_t ch, smnn__chunk *out);
-/* Enqueues a one-dimensional range of k (arguments already set) after *prev or the wait list. */
+/* Enqueues a one-dimensional range of k (arguments already set) after *prev (or after the
+ * caller's wait list when *prev is NULL); *prev becomes this launch's event. */
 smnn_status smnn__enqueue_range(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t global,
                                 size_t local, cl_uint num_wait, const cl_event *wait_list,
                                 cl_event *prev);

@@ -267,17 +267,13 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
     return SMNN_SUCCESS;
 }
 
-int smnn__fused_backward(const smnn__kernel_shape *shape, size_t n) {
-    if (shape->variant != SMNN_VARIANT_PRIVATE) return 0;
-    const char *env = getenv("SMNN_FUSED_BACKWARD");
-    if (env && !strcmp(env, "0")) return 0;
-    if (env && !strcmp(env, "1")) return 1;
+int smnn__fused_backward(const smnn__kernel_shape *shape) {
     /* Not by default: on PoCL (B = 1536, T = 50, double; bench/RESULTS.md, optimisation log
      * entry 10) the fused walk took 1.76 ms at n = 3 against 0.39 + 0.96 ms for the back
      * substitution and the walking gradient kernel apart, 5.76 against 1.34 + 4.18 at n = 6.
      * Devices where lambda's round trip through memory costs more (GPUs) are yet to measure. */
-    (void)n;
-    return 0;
+    const char *env = getenv("SMNN_FUSED_BACKWARD");
+    return shape->variant == SMNN_VARIANT_PRIVATE && env && !strcmp(env, "1");
 }
 
 void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len) {
