@@ -80,10 +80,7 @@ static void test_against_finite_differences(void **state) {
         problem_of(&cases[i], &p);
         smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, cases[i].variant);
         opt.systems_per_item = width;
-        if (mode >= 2)
-            setenv("SMNN_FUSED_BACKWARD", "1", 1);
-        else
-            unsetenv("SMNN_FUSED_BACKWARD");
+        test_fused_backward(mode >= 2);
         test_rng r = test_rng_make(500 + i);
         test_inputs in;
         test_inputs_make(&p, &r, 0.4, 1.3, &in);
@@ -114,7 +111,7 @@ static void test_against_finite_differences(void **state) {
         free(gy);
         test_inputs_free(&in);
     }
-    unsetenv("SMNN_FUSED_BACKWARD");
+    test_fused_backward(0);
 }
 
 /* Expands a shared input of a (B, T, R) layout into the unshared one. */
@@ -194,10 +191,7 @@ static void test_backward_chunked(void **state) {
     for (size_t i = 0; i < ny; i++) gy[i] = test_uniform(&r, -1, 1);
     const int widths[] = {1, 8, 8}; /* the last with the fused backward pass */
     for (size_t w = 0; w < 3; w++) {
-        if (w == 2)
-            setenv("SMNN_FUSED_BACKWARD", "1", 1);
-        else
-            unsetenv("SMNN_FUSED_BACKWARD");
+        test_fused_backward(w == 2);
         smnn_plan_options opt = test_options(test_device_precision(), k->variant);
         opt.systems_per_item = widths[w];
         smnn_plan *plan = NULL;
@@ -226,7 +220,7 @@ static void test_backward_chunked(void **state) {
         grads_free(&one);
         grads_free(&split);
     }
-    unsetenv("SMNN_FUSED_BACKWARD");
+    test_fused_backward(0);
     free(gy);
     test_inputs_free(&in);
 }

@@ -454,10 +454,7 @@ static void test_failure_rule_every_variant(void **state) {
         opt.systems_per_item = configs[i].per_item;
         opt.factorization = qr ? SMNN_FACTORIZATION_QR : SMNN_FACTORIZATION_CHOLESKY;
         smnn_plan *plan = NULL, *ref = NULL;
-        if (configs[i].fused)
-            setenv("SMNN_FUSED_BACKWARD", "1", 1);
-        else
-            unsetenv("SMNN_FUSED_BACKWARD");
+        test_fused_backward(configs[i].fused);
         assert_status(smnn_plan_create(test_context(), &q, &opt, &ref), SMNN_SUCCESS);
         assert_status(smnn_solve(ref, clean.c, clean.d, clean.u, clean.s, yc), SMNN_SUCCESS);
         assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
@@ -515,7 +512,7 @@ static void test_failure_rule_every_variant(void **state) {
         smnn_plan_free(plan);
         smnn_plan_free(ref);
     }
-    unsetenv("SMNN_FUSED_BACKWARD");
+    test_fused_backward(0);
     free(gy);
     free(gyc);
     free(gd);

@@ -192,6 +192,13 @@ int test_skip_loops_cut(smnn_status st, const char *what) {
     return 1;
 }
 
+void test_fused_backward(int on) {
+    if (on)
+        setenv("SMNN_FUSED_BACKWARD", "1", 1);
+    else
+        unsetenv("SMNN_FUSED_BACKWARD");
+}
+
 int test_skip_local_memory(smnn_status st, const char *what) {
     unsigned long long need = 0, has = 0;
     const char *msg = smnn_last_error(), *at = strstr(msg, " bytes of local memory");
