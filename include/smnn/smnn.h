@@ -2,7 +2,7 @@
  *
  * The umbrella header: include this one. See status.h (errors, versions), runtime.h (devices and
  * contexts), problem.h (problem description and input layouts), solver.h (the batched device
- * solver) and reference.h (the dense host reference). */
+ * solver), multi.h (one batch over several devices) and reference.h (the dense host reference). */
 #ifndef SMNN_SMNN_H
 #define SMNN_SMNN_H
 
@@ -11,6 +11,7 @@
 #include <smnn/runtime.h>
 #include <smnn/problem.h>
 #include <smnn/solver.h>
+#include <smnn/multi.h>
 #include <smnn/reference.h>
 
 #endif

@@ -9,7 +9,9 @@
 
 #include "solver_internal.h"
 
-typedef enum op { OP_SOLVE, OP_FACTOR, OP_FROZEN, OP_BACKWARD } op;
+/* OP_BACKWARD_FULL: the backward pass with the gradients of batch-shared inputs unreduced
+ * (smnn__backward_unreduced). */
+typedef enum op { OP_SOLVE, OP_FACTOR, OP_FROZEN, OP_BACKWARD, OP_BACKWARD_FULL } op;
 
 /* One host array of a call: input (x) or output (out), its element count and checks. */
 typedef struct host_array {
@@ -22,30 +24,34 @@ typedef struct host_array {
     cl_mem dev;
 } host_array;
 
+smnn_status smnn__check_host_values(smnn_context *ctx, const char *name, const double *x,
+                                    size_t count, int single, int positive) {
+    if (!x) return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT, "argument '%s' is NULL", name);
+    for (size_t i = 0; i < count; i++) {
+        double v = x[i];
+        if (!isfinite(v))
+            return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT, "%s[%zu] = %g is not finite", name, i, v);
+        if (single && fabs(v) > FLT_MAX)
+            return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                        "%s[%zu] = %g is beyond the range of single precision (%g), the plan's "
+                        "precision", name, i, v, (double)FLT_MAX);
+        if (positive && !(v > 0))
+            return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT, "%s[%zu] = %g, steps must be > 0",
+                        name, i, v);
+        if (single && positive && (float)v == 0)
+            return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                        "%s[%zu] = %g, steps must be > 0, and this one is 0 in single precision, "
+                        "the plan's precision", name, i, v);
+    }
+    return SMNN_SUCCESS;
+}
+
 /* Checks every value of an input: finite, inside the plan's precision (a single-precision plan
  * would turn a value beyond the float range into Inf, reported later as a failed system, and a
  * tiny step into 0), and > 0 for steps. */
 static smnn_status check_values(smnn_plan *plan, const host_array *a) {
-    if (!a->x) return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT, "argument '%s' is NULL", a->name);
-    int single = plan->elem == 4;
-    for (size_t i = 0; i < a->count; i++) {
-        double v = a->x[i];
-        if (!isfinite(v))
-            return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT, "%s[%zu] = %g is not finite",
-                        a->name, i, v);
-        if (single && fabs(v) > FLT_MAX)
-            return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT,
-                        "%s[%zu] = %g is beyond the range of single precision (%g), the plan's "
-                        "precision", a->name, i, v, (double)FLT_MAX);
-        if (a->positive && !(v > 0))
-            return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT,
-                        "%s[%zu] = %g, steps must be > 0", a->name, i, v);
-        if (single && a->positive && (float)v == 0)
-            return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT,
-                        "%s[%zu] = %g, steps must be > 0, and this one is 0 in single precision, "
-                        "the plan's precision", a->name, i, v);
-    }
-    return SMNN_SUCCESS;
+    return smnn__check_host_values(plan->ctx, a->name, a->x, a->count, plan->elem == 4,
+                                   a->positive);
 }
 
 static smnn_status run(smnn_plan *plan, op o, host_array *a, size_t na) {
@@ -54,13 +60,13 @@ static smnn_status run(smnn_plan *plan, op o, host_array *a, size_t na) {
         if (a[i].out == NULL && a[i].x == NULL) {
             if (a[i].needed)
                 return FAIL(plan->ctx, SMNN_ERROR_INVALID_ARGUMENT, "argument '%s' is NULL%s",
-                            a[i].name, o == OP_BACKWARD ? " but the requested gradients need it"
+                            a[i].name, o >= OP_BACKWARD ? " but the requested gradients need it"
                                                         : "");
             continue;
         }
         if (a[i].x) FORWARD_IF_ERROR(check_values(plan, &a[i]));
     }
-    if (o == OP_FROZEN || o == OP_BACKWARD) FORWARD_IF_ERROR(smnn__check_factored(plan));
+    if (o != OP_SOLVE && o != OP_FACTOR) FORWARD_IF_ERROR(smnn__check_factored(plan));
     smnn_status st = SMNN_SUCCESS;
     for (size_t i = 0; i < na && st == SMNN_SUCCESS; i++) {
         if (a[i].x) {
@@ -90,6 +96,10 @@ static smnn_status run(smnn_plan *plan, op o, host_array *a, size_t na) {
             st = smnn_backward_async(plan, NULL, a[0].dev, a[1].dev, a[2].dev, a[3].dev, a[4].dev,
                                      a[5].dev, a[6].dev, a[7].dev, a[8].dev, 0, NULL, NULL);
             break;
+        case OP_BACKWARD_FULL:
+            st = smnn__backward_unreduced_async(plan, a[0].dev, a[1].dev, a[2].dev, a[3].dev,
+                                                a[4].dev, a[5].dev, a[6].dev, a[7].dev, a[8].dev);
+            break;
         }
     }
     if (st == SMNN_SUCCESS) {
@@ -105,7 +115,7 @@ static smnn_status run(smnn_plan *plan, op o, host_array *a, size_t na) {
     if (st == SMNN_SUCCESS) st = failed;
     /* A QR plan's backward pass refines lambda when c is given (gradient.c). */
     int refined = o == OP_SOLVE || o == OP_FROZEN ||
-                  (o == OP_BACKWARD && a[0].dev && plan->shape.factorization == SMNN_FACTORIZATION_QR);
+                  (o >= OP_BACKWARD && a[0].dev && plan->shape.factorization == SMNN_FACTORIZATION_QR);
     if (st == SMNN_SUCCESS && refined) st = smnn__report_refinement(plan);
     for (size_t i = 0; i < na; i++)
         if (a[i].dev) clReleaseMemObject(a[i].dev);
@@ -142,10 +152,17 @@ smnn_status smnn_solve_frozen(smnn_plan *plan, const double *c, const double *d,
     return run(plan, OP_FROZEN, a, 4);
 }
 
-smnn_status smnn_backward(smnn_plan *plan, const double *c, const double *d, const double *s,
-                          const double *y, const double *grad_y, double *grad_c, double *grad_d,
-                          double *grad_u, double *grad_s) {
+/* The backward pass's host arrays; with unreduced, the gradients of batch-shared inputs hold
+ * their full layouts. */
+static smnn_status backward(smnn_plan *plan, const double *c, const double *d, const double *s,
+                            const double *y, const double *grad_y, double *grad_c, double *grad_d,
+                            double *grad_u, double *grad_s, int unreduced) {
     BEGIN_BLOCKING(plan);
+    size_t gcount[4];
+    for (int i = 0; i < 4; i++)
+        gcount[i] = unreduced && in[i].shared_batch
+                        ? in[i].full_batch * in[i].full_time * in[i].row
+                        : in[i].count;
     /* Which inputs the requested gradients read (see solver.h). */
     int gc = grad_c != NULL, gd = grad_d != NULL, gs = grad_s != NULL;
     host_array a[] = {
@@ -154,10 +171,23 @@ smnn_status smnn_backward(smnn_plan *plan, const double *c, const double *d, con
         {"s", gs ? s : NULL, NULL, in[3].count, gs, 1, NULL},
         {"y", gc || gs ? y : NULL, NULL, ny, gc || gs, 0, NULL},
         {"grad_y", grad_y, NULL, ny, 1, 0, NULL},
-        {"grad_c", NULL, grad_c, in[0].count, 0, 0, NULL},
-        {"grad_d", NULL, grad_d, in[1].count, 0, 0, NULL},
-        {"grad_u", NULL, grad_u, in[2].count, 0, 0, NULL},
-        {"grad_s", NULL, grad_s, in[3].count, 0, 0, NULL},
+        {"grad_c", NULL, grad_c, gcount[0], 0, 0, NULL},
+        {"grad_d", NULL, grad_d, gcount[1], 0, 0, NULL},
+        {"grad_u", NULL, grad_u, gcount[2], 0, 0, NULL},
+        {"grad_s", NULL, grad_s, gcount[3], 0, 0, NULL},
     };
-    return run(plan, OP_BACKWARD, a, 9);
+    return run(plan, unreduced ? OP_BACKWARD_FULL : OP_BACKWARD, a, 9);
+}
+
+smnn_status smnn_backward(smnn_plan *plan, const double *c, const double *d, const double *s,
+                          const double *y, const double *grad_y, double *grad_c, double *grad_d,
+                          double *grad_u, double *grad_s) {
+    return backward(plan, c, d, s, y, grad_y, grad_c, grad_d, grad_u, grad_s, 0);
+}
+
+smnn_status smnn__backward_unreduced(smnn_plan *plan, const double *c, const double *d,
+                                     const double *s, const double *y, const double *grad_y,
+                                     double *grad_c, double *grad_d, double *grad_u,
+                                     double *grad_s) {
+    return backward(plan, c, d, s, y, grad_y, grad_c, grad_d, grad_u, grad_s, 1);
 }

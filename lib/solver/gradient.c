@@ -40,11 +40,12 @@ static smnn_status fused_backward(smnn_plan *plan, cl_command_queue q, cl_mem c,
     return SMNN_SUCCESS;
 }
 
-/* The inputs each gradient reads (contract.h SMNN_GRAD_* bits -> which buffers are needed). */
-smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem d,
-                                cl_mem s, cl_mem y, cl_mem grad_y, cl_mem grad_c, cl_mem grad_d,
-                                cl_mem grad_u, cl_mem grad_s, cl_uint num_wait,
-                                const cl_event *wait_list, cl_event *event) {
+/* The backward pass; with unreduced, the gradients of inputs shared across the batch are left
+ * in full layout (the multi-device plan sums them over its parts). */
+static smnn_status backward(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem d, cl_mem s,
+                            cl_mem y, cl_mem grad_y, cl_mem grad_c, cl_mem grad_d, cl_mem grad_u,
+                            cl_mem grad_s, int unreduced, cl_uint num_wait,
+                            const cl_event *wait_list, cl_event *event) {
     FORWARD_IF_ERROR(smnn__begin_async(plan, &queue, num_wait, wait_list, event, 1));
     const smnn_problem *p = &plan->p;
     const smnn_layout *in = plan->in;
@@ -59,8 +60,12 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
     if (want & (SMNN_GRAD_C | SMNN_GRAD_S)) FORWARD_IF_ERROR(smnn__check_buffer(plan, "y", y, ny));
     cl_mem outs[4] = {grad_c, grad_d, grad_u, grad_s};
     const char *names[4] = {"grad_c", "grad_d", "grad_u", "grad_s"};
-    for (int i = 0; i < 4; i++)
-        if (outs[i]) FORWARD_IF_ERROR(smnn__check_buffer(plan, names[i], outs[i], in[i].count));
+    int keep_full[4];
+    for (int i = 0; i < 4; i++) {
+        keep_full[i] = unreduced && in[i].shared_batch;
+        size_t count = keep_full[i] ? in[i].full_batch * in[i].full_time * in[i].row : in[i].count;
+        if (outs[i]) FORWARD_IF_ERROR(smnn__check_buffer(plan, names[i], outs[i], count));
+    }
 
     /* The private variant's fused pass when lambda is final after its back substitution (not
      * refined: QR plans refine it when c is given): per chunk, the forward substitution of dl/dy,
@@ -76,7 +81,7 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
     cl_mem full[4] = {NULL, NULL, NULL, NULL};
     for (int i = 0; i < 4; i++) {
         if (!outs[i]) continue;
-        if (!in[i].shared_batch && !in[i].shared_time) {
+        if (keep_full[i] || (!in[i].shared_batch && !in[i].shared_time)) {
             full[i] = outs[i];
             continue;
         }
@@ -144,4 +149,19 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
             st = smnn__enqueue_items(plan, queue, k, in[i].count, num_wait, wait_list, &last);
     }
     return smnn__finish_events(last, event, st);
+}
+
+smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem d,
+                                cl_mem s, cl_mem y, cl_mem grad_y, cl_mem grad_c, cl_mem grad_d,
+                                cl_mem grad_u, cl_mem grad_s, cl_uint num_wait,
+                                const cl_event *wait_list, cl_event *event) {
+    return backward(plan, queue, c, d, s, y, grad_y, grad_c, grad_d, grad_u, grad_s, 0, num_wait,
+                    wait_list, event);
+}
+
+smnn_status smnn__backward_unreduced_async(smnn_plan *plan, cl_mem c, cl_mem d, cl_mem s,
+                                           cl_mem y, cl_mem grad_y, cl_mem grad_c, cl_mem grad_d,
+                                           cl_mem grad_u, cl_mem grad_s) {
+    return backward(plan, NULL, c, d, s, y, grad_y, grad_c, grad_d, grad_u, grad_s, 1, 0, NULL,
+                    NULL);
 }

@@ -34,7 +34,7 @@ typedef struct plan_setup {
  * totals: the failure codes (an int per system, one buffer) must fit one allocation, and the
  * workspace of every chunk plus the failure codes the device's global memory; all before
  * anything is allocated. */
-static smnn_status chunking(smnn_context *ctx, plan_setup *s) {
+static smnn_status chunking(smnn_context *ctx, plan_setup *s, int check_totals) {
     const smnn_problem *p = &s->p;
     size_t n = p->dims * p->orders, elem = s->opt.precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
     if (smnn__mul_overflows(SMNN_REC(n) * elem, p->steps, &s->per_system))
@@ -60,6 +60,7 @@ static smnn_status chunking(smnn_context *ctx, plan_setup *s) {
     s->chunk_cap = groups * vw < p->batch ? groups * vw : p->batch;
     s->bcap = (s->chunk_cap + vw - 1) / vw * vw;
     s->nchunks = (p->batch + s->chunk_cap - 1) / s->chunk_cap;
+    if (!check_totals) return SMNN_SUCCESS;
     /* p->batch <= INT32_MAX (setup), so this product cannot wrap. */
     s->info_bytes = p->batch * sizeof(cl_int);
     if (s->info_bytes > lim)
@@ -84,8 +85,10 @@ static smnn_status chunking(smnn_context *ctx, plan_setup *s) {
     return SMNN_SUCCESS;
 }
 
+/* With check_totals 0 (smnn__plan_resolve), the batch's totals are not checked against the
+ * device: only a part of it will run there. */
 static smnn_status setup(smnn_context *ctx, const smnn_problem *p, const smnn_plan_options *opt,
-                         plan_setup *s) {
+                         int check_totals, plan_setup *s) {
     if (!ctx) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'ctx' is NULL");
     smnn_status st = smnn_problem_validate(p);
     if (st != SMNN_SUCCESS) {
@@ -103,7 +106,7 @@ static smnn_status setup(smnn_context *ctx, const smnn_problem *p, const smnn_pl
         return FAIL(ctx, SMNN_ERROR_TOO_LARGE, "batch %zu or steps %zu too large for the kernels",
                     s->p.batch, s->p.steps);
     FORWARD_IF_ERROR(smnn__kernel_shape_for(ctx, &s->p, &s->opt, &s->shape));
-    FORWARD_IF_ERROR(chunking(ctx, s));
+    FORWARD_IF_ERROR(chunking(ctx, s, check_totals));
     st = smnn__shape_program(ctx, s->opt.precision, &s->shape, &s->program);
     if (st == SMNN_ERROR_UNSUPPORTED && s->opt.variant == SMNN_VARIANT_AUTO &&
         s->shape.variant == SMNN_VARIANT_LOCAL) {
@@ -113,7 +116,7 @@ static smnn_status setup(smnn_context *ctx, const smnn_problem *p, const smnn_pl
         smnn_plan_options priv = s->opt;
         priv.variant = SMNN_VARIANT_PRIVATE;
         FORWARD_IF_ERROR(smnn__kernel_shape_for(ctx, &s->p, &priv, &s->shape));
-        FORWARD_IF_ERROR(chunking(ctx, s));
+        FORWARD_IF_ERROR(chunking(ctx, s, check_totals));
         st = smnn__shape_program(ctx, s->opt.precision, &s->shape, &s->program);
     }
     return st;
@@ -123,7 +126,17 @@ smnn_status smnn_plan_prepare(smnn_context *ctx, const smnn_problem *p,
                               const smnn_plan_options *opt) {
     smnn__clear_error();
     plan_setup s;
-    return setup(ctx, p, opt, &s);
+    return setup(ctx, p, opt, 1, &s);
+}
+
+smnn_status smnn__plan_resolve(smnn_context *ctx, const smnn_problem *p,
+                               const smnn_plan_options *opt, smnn_plan_options *out) {
+    plan_setup s;
+    FORWARD_IF_ERROR(setup(ctx, p, opt, 0, &s));
+    *out = s.opt;
+    out->variant = s.shape.variant;
+    out->systems_per_item = s.shape.variant == SMNN_VARIANT_PRIVATE ? s.shape.vw : 0;
+    return SMNN_SUCCESS;
 }
 
 /* Creates kernel `base`_`suffix` (suffix NULL: `base`), checks the local variant's work-group
@@ -237,7 +250,7 @@ smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p,
     if (!out) return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT, "argument 'out' is NULL");
     *out = NULL;
     plan_setup s;
-    FORWARD_IF_ERROR(setup(ctx, p, opt, &s));
+    FORWARD_IF_ERROR(setup(ctx, p, opt, 1, &s));
     smnn_plan *plan = calloc(1, sizeof *plan);
     if (!plan) return FAIL(ctx, SMNN_ERROR_OUT_OF_HOST_MEMORY, "plan");
     plan->ctx = ctx;
