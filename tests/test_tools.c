@@ -151,6 +151,74 @@ static void test_solve_gradients(void **state) {
     assert_non_null(strstr(slurp("stderr.txt"), "like y"));
 }
 
+/* --devices: the batch over two contexts of the test device (and two sub-devices where it has
+ * two compute units) gives the outputs of one device bit for bit, gradients of shared inputs
+ * included; bad lists fail before anything is written. */
+static void test_solve_devices(void **state) {
+    (void)state;
+    test_skip_without_fp64(); /* smnn-solve's default precision is double */
+    make_files(21, 7, 1, 0);
+    size_t ys[4] = {21, 7, 2, 3}, ny = 21 * 7 * 2 * 3;
+    double *gyv = malloc(ny * sizeof *gyv);
+    test_rng r = test_rng_make(5);
+    for (size_t i = 0; i < ny; i++) gyv[i] = test_uniform(&r, -1, 1);
+    write_npy("gy.npy", gyv, ys, 4);
+    free(gyv);
+    char extra[1024];
+    snprintf(extra, sizeof extra, "--out %s/y1.npy --grad-y %s/gy.npy --grad-out %s/g1", dir, dir,
+             dir);
+    assert_int_equal(run(solve_cmd(extra)), 0);
+    const smnn_device_info *dev = smnn_context_device(test_context());
+    char lists[2][64];
+    snprintf(lists[0], sizeof lists[0], "'%u:%u,%u:%u' --split equal", dev->platform_index,
+             dev->device_index, dev->platform_index, dev->device_index);
+    snprintf(lists[1], sizeof lists[1], "split:2:%u:%u", dev->platform_index, dev->device_index);
+    const char *names[5] = {"y%d.npy", "g%d-coefficients.npy", "g%d-rhs.npy", "g%d-init.npy",
+                            "g%d-steps.npy"};
+    for (int l = 0; l < 2; l++) {
+        if (l == 1 && dev->compute_units < 2) {
+            fprintf(stderr, "# skipped split:2: device '%s' has one compute unit\n",
+                    dev->device_name);
+            continue;
+        }
+        snprintf(extra, sizeof extra, "--out %s/y2.npy --grad-y %s/gy.npy --grad-out %s/g2 "
+                 "--devices %s", dir, dir, dir, lists[l]);
+        if (run(solve_cmd(extra)) != 0) fail_msg("--devices %s: %s", lists[l], slurp("stderr.txt"));
+        assert_non_null(strstr(slurp("stderr.txt"), "part 1: "));
+        for (int k = 0; k < 5; k++) {
+            char a[64], b[64];
+            snprintf(a, sizeof a, names[k], 1);
+            snprintf(b, sizeof b, names[k], 2);
+            npy_array x1, x2;
+            read_npy(a, &x1);
+            read_npy(b, &x2);
+            assert_int_equal(x1.count, x2.count);
+            if (memcmp(x1.data, x2.data, x1.count * sizeof(double)) != 0)
+                fail_msg("--devices %s: %s differs from one device's", lists[l], b);
+            npy_free(&x1);
+            npy_free(&x2);
+        }
+        fprintf(stderr, "# smnn-solve --devices %s: y and gradients bit-identical\n", lists[l]);
+    }
+    /* Usage and bad lists: y2 stays as it is. */
+    snprintf(extra, sizeof extra, "--out %s/y2.npy --devices all --device 0", dir);
+    assert_int_equal(run(solve_cmd(extra)), 2);
+    snprintf(extra, sizeof extra, "--out %s/y2.npy --devices all --split sideways", dir);
+    assert_int_equal(run(solve_cmd(extra)), 2);
+    const char *bad[] = {"split:0", "0:0,,0:0", "no-such-device"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(extra, sizeof extra, "--out %s/y1.npy --devices %s", dir, bad[i]);
+        assert_int_equal(run(solve_cmd(extra)), 1);
+        npy_array x1, x2;
+        read_npy("y1.npy", &x1);
+        read_npy("y2.npy", &x2);
+        assert_int_equal(x1.count, x2.count);
+        assert_memory_equal(x1.data, x2.data, x1.count * sizeof(double));
+        npy_free(&x1);
+        npy_free(&x2);
+    }
+}
+
 static void test_solve_errors(void **state) {
     (void)state;
     make_files(3, 8, 0, 0);
@@ -796,6 +864,7 @@ int main(void) {
         cmocka_unit_test(test_solve_matches_reference),
         cmocka_unit_test(test_solve_gradients),
         cmocka_unit_test(test_solve_errors),
+        cmocka_unit_test(test_solve_devices),
         cmocka_unit_test(test_solve_outputs),
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_validate),

@@ -47,6 +47,12 @@ static void usage(FILE *f) {
             "                       cholesky or qr\n"
             "  --device SPEC        PLATFORM:DEVICE by index or name substring (default:\n"
             "                       $SMNN_DEVICE, else the first GPU, else the first device)\n"
+            "  --devices LIST       shard the batch over several devices: all (every device\n"
+            "                       of the default one's type on its platform), SPEC,SPEC,...\n"
+            "                       or split:N[:SPEC] (N sub-devices of one device); outputs\n"
+            "                       equal one device's bit for bit on identical devices\n"
+            "  --split MODE         with --devices: measured (default: in proportion to a\n"
+            "                       short calibration solve per device) or equal\n"
             "  --reference          solve with the dense host reference (double, O(T^3));\n"
             "                       its gradients are central finite differences (2 dense\n"
             "                       solves per input element: small problems only)\n"
@@ -79,7 +85,9 @@ static int merge(size_t *size, size_t dim) {
 
 int main(int argc, char **argv) {
     const char *files[5] = {NULL}; /* c, d, u, s, out */
-    const char *device = NULL, *grad_y_file = NULL, *grad_prefix = NULL;
+    const char *device = NULL, *devices = NULL, *grad_y_file = NULL, *grad_prefix = NULL;
+    smnn_multi_options mopt;
+    smnn_multi_options_init(&mopt);
     size_t n_steps = 0;
     smnn_problem p;
     smnn_problem_init(&p);
@@ -87,7 +95,7 @@ int main(int argc, char **argv) {
     smnn_plan_options_init(&opt);
     int use_reference = 0;
     enum { O_C = 1, O_D, O_U, O_S, O_OUT, O_T, O_WG, O_WI, O_WS, O_PREC, O_DEV, O_REF, O_HELP, O_GY,
-           O_GO, O_FACT };
+           O_GO, O_FACT, O_DEVS, O_SPLIT };
     static const struct option opts[] = {
         {"coefficients", required_argument, 0, O_C}, {"rhs", required_argument, 0, O_D},
         {"init", required_argument, 0, O_U},         {"steps", required_argument, 0, O_S},
@@ -98,6 +106,7 @@ int main(int argc, char **argv) {
         {"help", no_argument, 0, O_HELP},            {"grad-y", required_argument, 0, O_GY},
         {"grad-out", required_argument, 0, O_GO},
         {"factorization", required_argument, 0, O_FACT},
+        {"devices", required_argument, 0, O_DEVS},   {"split", required_argument, 0, O_SPLIT},
         {0, 0, 0, 0}};
     int o;
     cli_set_program(argv[0]);
@@ -127,6 +136,14 @@ int main(int argc, char **argv) {
             break;
         }
         case O_DEV: device = optarg; break;
+        case O_DEVS: devices = optarg; break;
+        case O_SPLIT: {
+            static const char *const names[] = {"measured", "equal", NULL};
+            int pick;
+            if (cli_choice("--split", optarg, names, &pick)) return 2;
+            mopt.split = pick ? SMNN_SPLIT_EQUAL : SMNN_SPLIT_MEASURED;
+            break;
+        }
         case O_REF: use_reference = 1; break;
         case O_GY: grad_y_file = optarg; break;
         case O_GO: grad_prefix = optarg; break;
@@ -136,6 +153,11 @@ int main(int argc, char **argv) {
     }
     if (optind < argc) {
         fprintf(stderr, "smnn-solve: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    if (devices && (device || use_reference)) {
+        fprintf(stderr, "smnn-solve: --devices goes with neither --device nor --reference (name "
+                "the devices in its list)\n");
         return 2;
     }
     if (!grad_y_file != !grad_prefix) {
@@ -185,8 +207,10 @@ int main(int argc, char **argv) {
     memset(of, 0, sizeof of);
     int rc = 1;
     double *y = NULL;
-    smnn_context *ctx = NULL;
+    smnn_context *ctx = NULL, **ctxs = NULL;
+    size_t nctx = 0;
     smnn_plan *plan = NULL;
+    smnn_multi_plan *mplan = NULL;
     for (int i = 0; i < 4; i++) {
         if (npy_read(files[i], &a[i], err, sizeof err) != 0) {
             fprintf(stderr, "smnn-solve: %s\n", err);
@@ -306,6 +330,23 @@ int main(int argc, char **argv) {
         if (st == SMNN_SUCCESS && grad_y_file)
             st = smnn_reference_gradient(&p, c->data, d->data, u->data, s->data, gy.data,
                                          grads[0], grads[1], grads[2], grads[3], 0);
+    } else if (devices) {
+        st = smnn_contexts_create(devices, &ctxs, &nctx);
+        if (st == SMNN_SUCCESS) st = smnn_multi_plan_create(ctxs, nctx, &p, &opt, &mopt, &mplan);
+        for (size_t i = 0; st == SMNN_SUCCESS && i < nctx; i++) {
+            smnn_multi_part part;
+            smnn_multi_plan_part(mplan, i, &part);
+            fprintf(stderr, "smnn-solve: part %zu: %s, systems %zu..%zu (%zu)", i,
+                    smnn_context_device(part.context)->device_name, part.first,
+                    part.count ? part.first + part.count - 1 : part.first, part.count);
+            if (part.throughput > 0)
+                fprintf(stderr, ", calibrated %.3g system-steps/s", part.throughput);
+            fprintf(stderr, "\n");
+        }
+        if (st == SMNN_SUCCESS) st = smnn_multi_solve(mplan, c->data, d->data, u->data, s->data, y);
+        if (st == SMNN_SUCCESS && grad_y_file)
+            st = smnn_multi_backward(mplan, c->data, d->data, s->data, y, gy.data, grads[0],
+                                     grads[1], grads[2], grads[3]);
     } else {
         st = smnn_context_create(device, &ctx);
         if (st == SMNN_SUCCESS) st = smnn_plan_create(ctx, &p, &opt, &plan);
@@ -344,6 +385,8 @@ out:
     for (int i = 0; i < 4; i++) free(grads[i]);
     smnn_plan_free(plan);
     smnn_context_free(ctx);
+    smnn_multi_plan_free(mplan);
+    smnn_contexts_free(ctxs, nctx);
     for (int i = 0; i < 4; i++) npy_free(&a[i]);
     free(y);
     return rc;

@@ -17,7 +17,7 @@
  * cached per device (name, driver, compute units) and shape for the life of the process; or in
  * equal parts (SMNN_SPLIT_EQUAL). Parts are multiples of the systems per work-item except the
  * last, so no device pads a lane group that another one fills. A batch smaller than the number of
- * contexts leaves the last parts empty: they get no plan and no work.
+ * contexts leaves some parts empty: they get no plan and no work.
  *
  * Errors: a device that fails (build error, out of memory, a failing enqueue or read) makes the
  * whole call fail with that error's status and a message naming the part, its device and its
