@@ -158,6 +158,8 @@ typedef struct options {
     int refine_steps; /* -1: the plan's automatic choice */
     int repeats, warmup, peers;
     int fused; /* --fused: also time the backward pass fused (SMNN_FUSED_BACKWARD=1) */
+    const char *devices; /* --devices: host-pointer calls on one device against a multi plan */
+    smnn_split split;
     shape one;
 } options;
 
@@ -398,6 +400,106 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
     free(yh);
 }
 
+/* --devices: the blocking host-pointer calls (uploads and downloads included, as a host
+ * application sees them) on one plan over the whole batch on the --device context (phases
+ * host_forward, host_forward_backward, variant "1 dev") and on a multi plan over the listed
+ * contexts (multi_forward, multi_forward_backward, variant "N dev"); wall times, since the
+ * parts run on several queues at once. */
+static void bench_devices(smnn_context *ctx, const options *o, shape sh) {
+    static char labels[65][12];
+    smnn_problem p;
+    smnn_problem_init(&p);
+    p.batch = sh.B;
+    p.steps = sh.T;
+    p.dims = sh.V;
+    p.orders = sh.R1;
+    p.equations = sh.Q;
+    p.init_orders = sh.R1 > 1 ? 2 : 1;
+    check(smnn_problem_validate(&p), "shape");
+    smnn_plan_options po;
+    smnn_plan_options_init(&po);
+    po.precision = o->precision;
+    po.variant = o->variant;
+    po.factorization = o->factorization;
+    po.refine_steps = o->refine_steps;
+    rp_rng rng = rp_rng_make(1234);
+    rp_inputs in;
+    if (rp_inputs_make(&p, &rng, 0.05, 0.15, &in) != 0) {
+        fprintf(stderr, "smnn-bench: out of memory for the inputs (B=%zu T=%zu)\n", sh.B, sh.T);
+        exit(1);
+    }
+    size_t ny = smnn_problem_y_count(&p);
+    double *y = need(ny, sizeof *y, "y"), *gy = need(ny, sizeof *gy, "dl/dy");
+    double *g[4] = {need(smnn_problem_c_count(&p), sizeof(double), "dl/dc"),
+                    need(smnn_problem_d_count(&p), sizeof(double), "dl/dd"),
+                    need(smnn_problem_u_count(&p), sizeof(double), "dl/du"),
+                    need(smnn_problem_s_count(&p), sizeof(double), "dl/ds")};
+    for (size_t i = 0; i < ny; i++) gy[i] = 1.0 / (1.0 + (double)(i % 5));
+    smnn_context **ctxs = NULL;
+    size_t nctx = 0;
+    check(smnn_contexts_create(o->devices, &ctxs, &nctx), "--devices");
+    smnn_multi_options mo;
+    smnn_multi_options_init(&mo);
+    mo.split = o->split;
+    smnn_multi_plan *mp = NULL;
+    smnn_plan *one = NULL;
+    check(smnn_multi_plan_create(ctxs, nctx, &p, &po, &mo, &mp), "multi plan");
+    check(smnn_plan_create(ctx, &p, &po, &one), "plan");
+    for (size_t i = 0; i < nctx; i++) {
+        smnn_multi_part part;
+        check(smnn_multi_plan_part(mp, i, &part), "part");
+        fprintf(stderr, "smnn-bench:   part %zu: %s, %zu systems from %zu, calibrated %.3g "
+                "system-steps/s\n", i, smnn_context_device(part.context)->device_name,
+                part.count, part.first, part.throughput);
+    }
+    snprintf(labels[1], sizeof labels[1], "1 dev");
+    snprintf(labels[nctx], sizeof labels[nctx], "%zu dev", nctx);
+    static const char *const names[4] = {"host_forward", "host_forward_backward", "multi_forward",
+                                         "multi_forward_backward"};
+    double steps = (double)sh.B * (double)sh.T;
+    int total = o->warmup + o->repeats;
+    double *t = need((size_t)total, sizeof *t, "timings");
+    for (int ph = 0; ph < 4; ph++) {
+        int multi = ph >= 2, back = ph % 2;
+        for (int r = 0; r < total; r++) {
+            double t0 = hu_now_ms();
+            if (multi) {
+                check(smnn_multi_solve(mp, in.c, in.d, in.u, in.s, y), "multi solve");
+                if (back)
+                    check(smnn_multi_backward(mp, in.c, in.d, in.s, y, gy, g[0], g[1], g[2], g[3]),
+                          "multi backward");
+            } else {
+                check(smnn_solve(one, in.c, in.d, in.u, in.s, y), "solve");
+                if (back)
+                    check(smnn_backward(one, in.c, in.d, in.s, y, gy, g[0], g[1], g[2], g[3]),
+                          "backward");
+            }
+            t[r] = hu_now_ms() - t0;
+        }
+        record rc = {0};
+        rc.s = sh;
+        rc.precision = o->precision == SMNN_PRECISION_DOUBLE ? "double" : "single";
+        rc.variant = labels[multi ? nctx : 1];
+        rc.factorization = smnn_factorization_name(smnn_plan_factorization(one));
+        rc.phase = names[ph];
+        double *tv = t + o->warmup;
+        rc.median_ms = hu_median(tv, o->repeats);
+        rc.min_ms = tv[0];
+        rc.max_ms = tv[o->repeats - 1];
+        rc.wall_ms = rc.median_ms;
+        rc.ns_per_step = rc.median_ms * 1e6 / steps;
+        add(rc);
+    }
+    free(t);
+    smnn_plan_free(one);
+    smnn_multi_plan_free(mp);
+    smnn_contexts_free(ctxs, nctx);
+    for (int k = 0; k < 4; k++) free(g[k]);
+    free(y);
+    free(gy);
+    rp_inputs_free(&in);
+}
+
 static void usage(FILE *f) {
     fprintf(f,
             "usage: smnn-bench [--suite paper|scaling|blocks|quick] [shape options] [options]\n"
@@ -418,7 +520,12 @@ static void usage(FILE *f) {
             "  --fused           also time forward + backward with the backward pass fused\n"
             "                    (phase forward_backward_fused; SMNN_FUSED_BACKWARD=1)\n"
             "  --format F        text (default), csv or json\n"
-            "  --device SPEC     as everywhere (default $SMNN_DEVICE, else first GPU/device)\n");
+            "  --device SPEC     as everywhere (default $SMNN_DEVICE, else first GPU/device)\n"
+            "  --devices LIST    instead of the device phases: the host-pointer solve and\n"
+            "                    forward + backward on one device (--device) against the batch\n"
+            "                    sharded over LIST (all, SPEC,SPEC,... or split:N[:SPEC]);\n"
+            "                    wall times, uploads and downloads included\n"
+            "  --split MODE      with --devices: measured (default) or equal\n");
 }
 
 /* Least-squares slope of log(median time) against log(T) for every (B, n, phase) series with
@@ -513,7 +620,8 @@ static void print_records(const char *format, double copy_gbps, const char *devi
 
 int main(int argc, char **argv) {
     options o = {NULL, NULL, "text", SMNN_PRECISION_DOUBLE, SMNN_VARIANT_AUTO,
-                 SMNN_FACTORIZATION_AUTO, -1, 7, 2, 1, 0, {1536, 50, 1, 3, 1}};
+                 SMNN_FACTORIZATION_AUTO, -1, 7, 2, 1, 0, NULL, SMNN_SPLIT_MEASURED,
+                 {1536, 50, 1, 3, 1}};
     static const struct option opts[] = {
         {"batch", required_argument, 0, 'B'},    {"steps", required_argument, 0, 'T'},
         {"dims", required_argument, 0, 'V'},     {"orders", required_argument, 0, 'R'},
@@ -523,7 +631,8 @@ int main(int argc, char **argv) {
         {"no-peers", no_argument, 0, 'n'},       {"format", required_argument, 0, 'f'},
         {"device", required_argument, 0, 'd'},   {"help", no_argument, 0, 'h'},
         {"factorization", required_argument, 0, 'F'}, {"refine", required_argument, 0, 'e'},
-        {"fused", no_argument, 0, 'u'},          {0, 0, 0, 0}};
+        {"fused", no_argument, 0, 'u'},          {"devices", required_argument, 0, 'D'},
+        {"split", required_argument, 0, 'S'},    {0, 0, 0, 0}};
     static const char *const precisions[] = {"double", "single", NULL};
     static const char *const variants[] = {"auto", "private", "local", NULL};
     static const smnn_variant variant_values[] = {SMNN_VARIANT_AUTO, SMNN_VARIANT_PRIVATE,
@@ -569,6 +678,13 @@ int main(int argc, char **argv) {
             o.format = formats[pick];
             break;
         case 'd': o.device = optarg; break;
+        case 'D': o.devices = optarg; break;
+        case 'S': {
+            static const char *const splits[] = {"measured", "equal", NULL};
+            if (cli_choice("--split", optarg, splits, &pick)) return 2;
+            o.split = pick ? SMNN_SPLIT_EQUAL : SMNN_SPLIT_MEASURED;
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -608,7 +724,10 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < nl; i++) {
         fprintf(stderr, "smnn-bench: [%zu/%zu] B=%zu T=%zu n=%zu\n", i + 1, nl, list[i].B,
                 list[i].T, list[i].V * list[i].R1);
-        bench_shape(ctx, &o, list[i], copy_gbps);
+        if (o.devices)
+            bench_devices(ctx, &o, list[i]);
+        else
+            bench_shape(ctx, &o, list[i], copy_gbps);
     }
     print_records(o.format, copy_gbps, di->device_name);
     print_slopes(strcmp(o.format, "text") ? stderr : stdout);

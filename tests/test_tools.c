@@ -593,6 +593,42 @@ static void test_bench_fused(void **state) {
 }
 
 /* smnn-lorenz --factorization: a short run in each factorization, reported in the JSON. */
+/* smnn-bench --devices: the four host-pointer phases, one device against two contexts of the
+ * test device, each with a positive time, the multi rows labelled with the number of parts. */
+static void test_bench_devices(void **state) {
+    (void)state;
+    const char *exe = getenv("SMNN_BENCH");
+    if (!exe || !*exe) skip();
+    const smnn_device_info *dev = smnn_context_device(test_context());
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s --batch 20 --steps 10 --orders 3 --repeats 1 --warmup 0 "
+             "--devices %u:%u,%u:%u --split equal --precision %s --format csv", exe,
+             dev->platform_index, dev->device_index, dev->platform_index, dev->device_index,
+             test_device_precision() == SMNN_PRECISION_DOUBLE ? "double" : "single");
+    if (run(cmd) != 0) fail_msg("smnn-bench failed: %s", slurp("stderr.txt"));
+    char *out = strdup(slurp("stdout.txt"));
+    assert_non_null(out);
+    const char *want[][2] = {{"host_forward", "1 dev"},
+                             {"host_forward_backward", "1 dev"},
+                             {"multi_forward", "2 dev"},
+                             {"multi_forward_backward", "2 dev"}};
+    int rows = 0;
+    char *save = NULL, *line = strtok_r(out, "\n", &save); /* the header */
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        char *f[32];
+        int n = csv_fields(line, f, 32);
+        if (n != 19) fail_msg("a CSV row has %d fields, not 19", n);
+        if (rows >= 4) fail_msg("more than four rows: %s", f[8]);
+        assert_string_equal(f[8], want[rows][0]);
+        assert_string_equal(f[7], want[rows][1]);
+        if (!(atof(f[9]) > 0)) fail_msg("%s: median %s ms", f[8], f[9]);
+        rows++;
+    }
+    free(out);
+    assert_int_equal(rows, 4);
+    assert_non_null(strstr(slurp("stderr.txt"), "part 1: "));
+}
+
 static void test_lorenz_factorization(void **state) {
     (void)state;
     const char *exe = getenv("SMNN_LORENZ");
@@ -874,6 +910,7 @@ int main(void) {
         cmocka_unit_test(test_factorization_usage),
         cmocka_unit_test(test_bench_factorization),
         cmocka_unit_test(test_bench_fused),
+        cmocka_unit_test(test_bench_devices),
         cmocka_unit_test(test_lorenz_factorization),
     };
     return cmocka_run_group_tests_name("tools", tests, setup, teardown);
