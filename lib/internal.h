@@ -177,19 +177,6 @@ smnn_status smnn__check_mem(smnn_context *ctx, cl_mem mem, size_t bytes, const c
  * (solver/blocking.c; the checks of the blocking calls). Records the error on ctx. */
 smnn_status smnn__check_host_values(smnn_context *ctx, const char *name, const double *x,
                                     size_t count, int single, int positive);
-/* smnn_backward, except that the gradients of inputs shared across the batch are written in
- * full layout (full_batch, full_time, row), one contribution per system, unreduced: the
- * caller sums them (solver/blocking.c). */
-smnn_status smnn__backward_unreduced(smnn_plan *plan, const double *c, const double *d,
-                                     const double *s, const double *y, const double *grad_y,
-                                     double *grad_c, double *grad_d, double *grad_u,
-                                     double *grad_s);
-/* The options a plan for (p, opt) on ctx would run with: opt resolved (smnn_plan_get_options)
- * and the variant and systems per work-item the tuning table picks for the whole batch set
- * explicitly, so plans for parts of the batch compute as the whole-batch plan (solver/plan.c). */
-smnn_status smnn__plan_resolve(smnn_context *ctx, const smnn_problem *p,
-                               const smnn_plan_options *opt, smnn_plan_options *out);
-
 /* Allocation helper: multiplies with overflow check; returns 0 on overflow. */
 int smnn__mul_overflows(size_t a, size_t b, size_t *out);
 

@@ -265,6 +265,81 @@ static void test_failing_system_global_index(void **state) {
     smnn_contexts_free(ctxs, n);
 }
 
+/* What a rank-per-device application does (README): one plan per slice of the batch with the
+ * options resolved for the whole batch, the gradients of batch-shared inputs per system
+ * (smnn_backward_unreduced), concatenated and summed by smnn_gradient_sum: bit-identical to one
+ * plan over the whole batch. */
+static void test_slices_by_hand(void **state) {
+    (void)state;
+    smnn_precision prec = test_device_precision();
+    const test_case k = {26, 7, 2, 2, 2, 2, 1,
+                         SC(C_BATCH) | SC(C_TIME) | SC(D_BATCH) | SC(U_BATCH) | SC(S_BATCH),
+                         SMNN_VARIANT_AUTO};
+    smnn_problem p;
+    test_problem_of(&k, 1.2, 1.7, 0.9, &p);
+    smnn_plan_options opt = test_options(prec, SMNN_VARIANT_AUTO), whole;
+    smnn_context *ctx = test_context();
+    assert_status(smnn_plan_options_resolve(ctx, &p, &opt, &whole), SMNN_SUCCESS);
+    test_rng r = test_rng_make(980);
+    test_inputs in;
+    test_inputs_make(&p, &r, 0.2, 0.9, &in);
+    size_t ny = smnn_problem_y_count(&p), per_y = ny / p.batch;
+    double *gy = malloc(ny * sizeof *gy), *y = malloc(ny * sizeof *y);
+    for (size_t j = 0; j < ny; j++) gy[j] = test_uniform(&r, -1, 1);
+    outputs one;
+    outputs_alloc(&p, &one);
+    run_single(&p, &opt, &in, in.d, gy, &one);
+    smnn_layout l[4];
+    double *full[4], *sum[4];
+    for (int i = 0; i < 4; i++) {
+        assert_status(smnn_problem_layout(&p, (smnn_input)i, &l[i]), SMNN_SUCCESS);
+        full[i] = malloc(l[i].full_batch * l[i].full_time * l[i].row * sizeof(double));
+        sum[i] = malloc(l[i].count * sizeof(double));
+    }
+    const size_t cut[3] = {0, 11, 26}; /* slices 0..10 and 11..25 */
+    for (int part = 0; part < 2; part++) {
+        size_t first = cut[part], count = cut[part + 1] - first;
+        smnn_problem pp = p;
+        pp.batch = count;
+        const double *x[4] = {in.c, in.d, in.u, in.s};
+        for (int i = 0; i < 4; i++)
+            if (!l[i].shared_batch) x[i] += first * l[i].batch_stride;
+        double *g[4];
+        for (int i = 0; i < 4; i++)
+            g[i] = full[i] + first * (l[i].shared_batch ? l[i].full_time * l[i].row
+                                                        : l[i].batch_stride);
+        smnn_plan *plan = NULL;
+        assert_status(smnn_plan_create(ctx, &pp, &whole, &plan), SMNN_SUCCESS);
+        assert_status(smnn_solve(plan, x[0], x[1], x[2], x[3], y + first * per_y), SMNN_SUCCESS);
+        assert_status(smnn_backward_unreduced(plan, x[0], x[1], x[3], y + first * per_y,
+                                              gy + first * per_y, g[0], g[1], g[2], g[3]),
+                      SMNN_SUCCESS);
+        smnn_plan_free(plan);
+    }
+    assert_identical(y, one.y, ny, "y", "slices by hand");
+    static const char *const names[4] = {"dl/dc", "dl/dd", "dl/du", "dl/ds"};
+    for (int i = 0; i < 4; i++) {
+        /* Shared across the batch: summed here; the others were written in place. */
+        assert_status(smnn_gradient_sum(&p, (smnn_input)i, prec, full[i], sum[i]), SMNN_SUCCESS);
+        assert_identical(sum[i], one.g[i], l[i].count, names[i], "slices by hand");
+    }
+    assert_status(smnn_gradient_sum(&p, SMNN_INPUT_C, (smnn_precision)5, full[0], sum[0]),
+                  SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_gradient_sum(&p, SMNN_INPUT_C, prec, NULL, sum[0]),
+                  SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_gradient_sum(NULL, SMNN_INPUT_C, prec, full[0], sum[0]),
+                  SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_plan_options_resolve(ctx, &p, &opt, NULL), SMNN_ERROR_INVALID_ARGUMENT);
+    for (int i = 0; i < 4; i++) {
+        free(full[i]);
+        free(sum[i]);
+    }
+    outputs_free(&one);
+    free(gy);
+    free(y);
+    test_inputs_free(&in);
+}
+
 static int all_equal(const double *x, size_t n, double v) {
     for (size_t i = 0; i < n; i++)
         if (x[i] != v) return 0;
@@ -433,6 +508,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bit_identical_to_one_device),
         cmocka_unit_test(test_failing_system_global_index),
+        cmocka_unit_test(test_slices_by_hand),
         cmocka_unit_test(test_failing_device),
         cmocka_unit_test(test_invalid_arguments),
     };

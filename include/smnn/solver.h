@@ -156,6 +156,16 @@ smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p,
                              const smnn_plan_options *opt, smnn_plan **out);
 void smnn_plan_free(smnn_plan *plan); /* accepts NULL; waits for the plan's work to finish */
 
+/* The options a plan for (p, opt) on ctx would run with, without compiling or allocating
+ * anything: opt resolved as smnn_plan_get_options reports it, with the variant and the systems
+ * per work-item that the tuning table picks for the whole batch of p set explicitly. A plan for
+ * a part of the batch (an MPI rank's slice, one device's share) created with these options
+ * computes every system exactly as the whole-batch plan does (see Reproducibility above); the
+ * batch's device-memory totals are not checked (only a part of it runs there). Errors as
+ * smnn_plan_create's, before allocation. */
+smnn_status smnn_plan_options_resolve(smnn_context *ctx, const smnn_problem *p,
+                                      const smnn_plan_options *opt, smnn_plan_options *out);
+
 /* Compiles (or loads from the disk cache) exactly the programs that smnn_plan_create(ctx, p,
  * opt) would use, without allocating a workspace, so a later plan creation starts without
  * compile time and build failures show early. Errors as smnn_plan_create's. */
@@ -301,6 +311,28 @@ smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem 
 smnn_status smnn_backward(smnn_plan *plan, const double *c, const double *d, const double *s,
                           const double *y, const double *grad_y, double *grad_c, double *grad_d,
                           double *grad_u, double *grad_s);
+
+/* smnn_backward, except that the gradient of an input shared across the batch (c, d, u or s
+ * with SMNN_SHARE_*_BATCH) is returned per system in its full layout (full_batch, full_time, row)
+ * of smnn_layout, unreduced; the other gradients are as smnn_backward writes them. For callers
+ * that solve one batch as several plans (MPI ranks, devices) and sum the shared gradients over
+ * all of them with smnn_gradient_sum, which then equals one plan's result bit for bit. Errors as
+ * smnn_backward's (the gradient arrays must hold the full layouts). */
+smnn_status smnn_backward_unreduced(smnn_plan *plan, const double *c, const double *d,
+                                    const double *s, const double *y, const double *grad_y,
+                                    double *grad_c, double *grad_d, double *grad_u,
+                                    double *grad_s);
+
+/* Sums per-system gradient contributions of input `which` of problem p, given in its full
+ * layout (full_batch, full_time, row) of smnn_layout as smnn_backward_unreduced writes them (for
+ * several plans: concatenated in batch order), into out (the input's own layout, count values):
+ * over the batch when it is shared across the batch, and over time when shared across time,
+ * with the compensated summation, order and precision of the device's reduction, so that out
+ * equals smnn_backward's gradient of the whole batch bit for bit. An input shared in neither is
+ * copied. Errors: SMNN_ERROR_INVALID_ARGUMENT (NULL pointer, invalid problem or input, unknown
+ * precision). */
+smnn_status smnn_gradient_sum(const smnn_problem *p, smnn_input which, smnn_precision precision,
+                              const double *full, double *out);
 
 #ifdef __cplusplus
 }

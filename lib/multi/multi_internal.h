@@ -11,7 +11,7 @@
 typedef struct smnn__part {
     smnn_context *ctx;
     size_t first, count;
-    smnn_plan_options opt; /* resolved for the whole batch on this device (smnn__plan_resolve) */
+    smnn_plan_options opt; /* resolved for the whole batch on this device (smnn_plan_options_resolve) */
     smnn_plan *plan;       /* NULL when count is 0 */
     double throughput;
 } smnn__part;

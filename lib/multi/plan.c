@@ -119,7 +119,7 @@ smnn_status smnn_multi_plan_create(smnn_context *const *contexts, size_t ncontex
     for (size_t i = 0; i < ncontexts && st == SMNN_SUCCESS; i++) {
         smnn__part *pt = &plan->parts[i];
         pt->ctx = contexts[i];
-        st = smnn__plan_resolve(pt->ctx, &plan->p, opt, &pt->opt);
+        st = smnn_plan_options_resolve(pt->ctx, &plan->p, opt, &pt->opt);
         if (st != SMNN_SUCCESS) {
             st = part_failed(plan, i, st, "resolving the plan's options");
             break;

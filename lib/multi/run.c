@@ -43,7 +43,7 @@ static void *work(void *arg) {
     case M_FACTOR: j->st = smnn_factor(plan, x[0], x[3]); break;
     case M_FROZEN: j->st = smnn_solve_frozen(plan, x[0], x[1], x[2], j->y); break;
     case M_BACKWARD:
-        j->st = smnn__backward_unreduced(plan, x[0], x[1], x[3], x[4], x[5], j->grad[0],
+        j->st = smnn_backward_unreduced(plan, x[0], x[1], x[3], x[4], x[5], j->grad[0],
                                          j->grad[1], j->grad[2], j->grad[3]);
         break;
     }
@@ -76,39 +76,6 @@ static size_t input_count(const smnn_multi_plan *mp, int k) {
 /* The full layout of a batch-shared gradient: one contribution per system. */
 static size_t full_count(const smnn_layout *l) {
     return l->full_batch * l->full_time * l->row;
-}
-
-/* out[ot, r] = the sum over systems b (and time t when shared in time) of full[b, t, r], in the
- * order and with the compensated summation of cl/gradient.cl smnn_reduce, in the plan's
- * precision, so that the sum equals one device's bit for bit. */
-static void reduce_shared(const smnn_layout *l, const double *full, double *out, int single) {
-    size_t B = l->full_batch, T = l->full_time, R = l->row, OT = l->shared_time ? 1 : T;
-    for (size_t ot = 0; ot < OT; ot++) {
-        size_t t0 = l->shared_time ? 0 : ot, t1 = l->shared_time ? T : ot + 1;
-        for (size_t r = 0; r < R; r++) {
-            if (single) {
-                float acc = 0, comp = 0;
-                for (size_t b = 0; b < B; b++)
-                    for (size_t t = t0; t < t1; t++) {
-                        float x = (float)full[(b * T + t) * R + r] - comp;
-                        float sum = acc + x;
-                        comp = (sum - acc) - x;
-                        acc = sum;
-                    }
-                out[ot * R + r] = acc;
-            } else {
-                double acc = 0, comp = 0;
-                for (size_t b = 0; b < B; b++)
-                    for (size_t t = t0; t < t1; t++) {
-                        double x = full[(b * T + t) * R + r] - comp;
-                        double sum = acc + x;
-                        comp = (sum - acc) - x;
-                        acc = sum;
-                    }
-                out[ot * R + r] = acc;
-            }
-        }
-    }
 }
 
 /* The status of a call whose parts all ended in success or a per-system status: over the whole
@@ -235,8 +202,12 @@ static smnn_status execute(smnn_multi_plan *mp, mop op, const call_io *io) {
                   hard > 1 ? " (other parts failed too)" : "", jobs[first_hard].msg);
     } else {
         if (op == M_SOLVE || op == M_FACTOR) mp->factored = 1;
+        /* The batch-shared gradients: the parts' per-system contributions in batch order,
+         * summed as one device sums them. */
         for (int k = 0; k < 4; k++)
-            if (gfullstage[k]) reduce_shared(&mp->in[k], gfullstage[k], gstage[k], single);
+            if (gfullstage[k])
+                smnn_gradient_sum(&mp->p, (smnn_input)k, mp->parts[0].opt.precision,
+                                  gfullstage[k], gstage[k]);
         if (ystage) memcpy(io->y, ystage, ny * sizeof *ystage);
         for (int k = 0; k < 4; k++)
             if (gstage[k]) memcpy(io->grad[k], gstage[k], mp->in[k].count * sizeof *gstage[k]);

@@ -10,7 +10,7 @@
 #include "solver_internal.h"
 
 /* OP_BACKWARD_FULL: the backward pass with the gradients of batch-shared inputs unreduced
- * (smnn__backward_unreduced). */
+ * (smnn_backward_unreduced). */
 typedef enum op { OP_SOLVE, OP_FACTOR, OP_FROZEN, OP_BACKWARD, OP_BACKWARD_FULL } op;
 
 /* One host array of a call: input (x) or output (out), its element count and checks. */
@@ -185,7 +185,7 @@ smnn_status smnn_backward(smnn_plan *plan, const double *c, const double *d, con
     return backward(plan, c, d, s, y, grad_y, grad_c, grad_d, grad_u, grad_s, 0);
 }
 
-smnn_status smnn__backward_unreduced(smnn_plan *plan, const double *c, const double *d,
+smnn_status smnn_backward_unreduced(smnn_plan *plan, const double *c, const double *d,
                                      const double *s, const double *y, const double *grad_y,
                                      double *grad_c, double *grad_d, double *grad_u,
                                      double *grad_s) {

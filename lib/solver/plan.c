@@ -85,8 +85,8 @@ static smnn_status chunking(smnn_context *ctx, plan_setup *s, int check_totals) 
     return SMNN_SUCCESS;
 }
 
-/* With check_totals 0 (smnn__plan_resolve), the batch's totals are not checked against the
- * device: only a part of it will run there. */
+/* With check_totals 0 (smnn_plan_options_resolve), the batch's totals are not checked against
+ * the device: only a part of it will run there. */
 static smnn_status setup(smnn_context *ctx, const smnn_problem *p, const smnn_plan_options *opt,
                          int check_totals, plan_setup *s) {
     if (!ctx) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'ctx' is NULL");
@@ -129,8 +129,10 @@ smnn_status smnn_plan_prepare(smnn_context *ctx, const smnn_problem *p,
     return setup(ctx, p, opt, 1, &s);
 }
 
-smnn_status smnn__plan_resolve(smnn_context *ctx, const smnn_problem *p,
-                               const smnn_plan_options *opt, smnn_plan_options *out) {
+smnn_status smnn_plan_options_resolve(smnn_context *ctx, const smnn_problem *p,
+                                      const smnn_plan_options *opt, smnn_plan_options *out) {
+    smnn__clear_error();
+    if (!out) return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT, "argument 'out' is NULL");
     plan_setup s;
     FORWARD_IF_ERROR(setup(ctx, p, opt, 0, &s));
     *out = s.opt;

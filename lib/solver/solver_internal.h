@@ -161,7 +161,7 @@ smnn_status smnn__set_arg(smnn_plan *plan, cl_kernel k, cl_uint index, size_t si
 /* ---- gradient.c ---- */
 /* smnn_backward_async on the plan's queue, except that the gradients of inputs shared across the
  * batch are written in full layout (full_batch, full_time, row), unreduced (internal.h's
- * smnn__backward_unreduced is its blocking form). */
+ * smnn_backward_unreduced is its blocking form). */
 smnn_status smnn__backward_unreduced_async(smnn_plan *plan, cl_mem c, cl_mem d, cl_mem s,
                                            cl_mem y, cl_mem grad_y, cl_mem grad_c, cl_mem grad_d,
                                            cl_mem grad_u, cl_mem grad_s);
