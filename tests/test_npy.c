@@ -437,6 +437,64 @@ static void test_write_special_targets(void **state) {
     assert_false(outfile_same(in_dir("real.npy"), in_dir("new.npy")));
 }
 
+/* npy_read_rows: any slice of the leading dimension equals that part of the whole array, in
+ * both dtypes; a slice outside the array, a truncated file and a FIFO are refused; npy_header
+ * and npy_encode write what npy_write_stream writes. */
+static void test_read_rows(void **state) {
+    (void)state;
+    double x[5 * 3 * 2];
+    for (int i = 0; i < 30; i++) x[i] = 0.25 * i - 3.0;
+    size_t shape[3] = {5, 3, 2};
+    char err[256];
+    for (int f32 = 0; f32 < 2; f32++) {
+        assert_int_equal(npy_write(in_dir("rows.npy"), x, shape, 3, f32, err, sizeof err), 0);
+        for (size_t first = 0; first <= 5; first++)
+            for (size_t count = 0; first + count <= 5; count++) {
+                npy_array a;
+                if (npy_read_rows(in_dir("rows.npy"), first, count, &a, err, sizeof err) != 0)
+                    fail_msg("rows %zu+%zu: %s", first, count, err);
+                assert_int_equal(a.ndim, 3);
+                assert_int_equal(a.shape[0], count);
+                assert_int_equal(a.count, count * 6);
+                assert_int_equal(a.was_f32, f32);
+                for (size_t i = 0; i < a.count; i++)
+                    assert_true(a.data[i] == x[first * 6 + i]);
+                npy_free(&a);
+            }
+        npy_array a;
+        assert_int_equal(npy_read_rows(in_dir("rows.npy"), 4, 2, &a, err, sizeof err), -1);
+        assert_non_null(strstr(err, "rows 4..6"));
+        assert_null(a.data);
+    }
+    /* The header and encoding of a stream, by hand. */
+    unsigned char head[NPY_HEADER_MAX], data[30 * 8];
+    size_t hl = npy_header(shape, 3, 0, head, sizeof head);
+    assert_true(hl > 0 && hl % 64 == 0);
+    npy_encode(x, 30, 0, data);
+    FILE *f = fopen(in_dir("byhand.npy"), "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(head, 1, hl, f), hl);
+    assert_int_equal(fwrite(data, 1, sizeof data, f), sizeof data);
+    fclose(f);
+    npy_array a, b;
+    assert_int_equal(npy_read(in_dir("byhand.npy"), &a, err, sizeof err), 0);
+    assert_int_equal(a.count, 30);
+    assert_memory_equal(a.data, x, sizeof x);
+    npy_free(&a);
+    assert_int_equal(npy_header(shape, 3, 0, head, 10), 0);
+    /* Truncated by one byte. */
+    assert_int_equal(npy_write(in_dir("short.npy"), x, shape, 3, 0, err, sizeof err), 0);
+    assert_int_equal(truncate(in_dir("short.npy"), (off_t)(hl + sizeof data - 1)), 0);
+    assert_int_equal(npy_read_rows(in_dir("short.npy"), 0, 1, &b, err, sizeof err), -1);
+    assert_non_null(strstr(err, "promises"));
+    /* A FIFO has no offsets. */
+    assert_int_equal(mkfifo(in_dir("rows.fifo"), 0600), 0);
+    assert_int_equal(npy_read_rows(in_dir("rows.fifo"), 0, 1, &b, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a regular file"));
+    assert_int_equal(npy_read_rows(in_dir("missing.npy"), 0, 1, &b, err, sizeof err), -1);
+    unlink(in_dir("rows.fifo"));
+}
+
 static int setup(void **state) {
     (void)state;
     signal(SIGPIPE, SIG_IGN);
@@ -459,6 +517,7 @@ int main(void) {
         cmocka_unit_test(test_bounded_reads),
         cmocka_unit_test(test_write_never_follows_links),
         cmocka_unit_test(test_write_special_targets),
+        cmocka_unit_test(test_read_rows),
     };
     return cmocka_run_group_tests_name("npy", tests, setup, teardown);
 }

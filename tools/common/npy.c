@@ -321,8 +321,8 @@ int npy_read(const char *path, npy_array *out, char *err, size_t errlen) {
     return 0;
 }
 
-int npy_write_stream(FILE *f, const double *data, const size_t *shape, int ndim, int as_f32) {
-    if (ndim < 0 || ndim > NPY_MAX_DIMS) return -1;
+size_t npy_header(const size_t *shape, int ndim, int as_f32, unsigned char *buf, size_t cap) {
+    if (ndim < 0 || ndim > NPY_MAX_DIMS) return 0;
     char dict[512];
     int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (",
                      as_f32 ? "<f4" : "<f8");
@@ -330,34 +330,146 @@ int npy_write_stream(FILE *f, const double *data, const size_t *shape, int ndim,
     for (int i = 0; i < ndim; i++) {
         n += snprintf(dict + n, sizeof dict - (size_t)n, "%zu%s", shape[i],
                       ndim == 1 ? "," : (i + 1 < ndim ? ", " : ""));
-        if (__builtin_mul_overflow(count, shape[i], &count)) return -1;
+        if (__builtin_mul_overflow(count, shape[i], &count)) return 0;
     }
     n += snprintf(dict + n, sizeof dict - (size_t)n, "), }");
     /* Pad with spaces so that magic + length + header + '\n' is a multiple of 64. */
     size_t total = 10 + (size_t)n + 1;
     size_t pad = (64 - total % 64) % 64;
     size_t hlen = (size_t)n + pad + 1;
+    if (10 + hlen > cap) return 0;
     unsigned char head[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
                               (unsigned char)(hlen >> 8)};
-    int ok = fwrite(head, 1, 10, f) == 10 && fwrite(dict, 1, (size_t)n, f) == (size_t)n;
-    for (size_t i = 0; ok && i < pad; i++) ok = fputc(' ', f) != EOF;
-    ok = ok && fputc('\n', f) != EOF;
-    for (size_t i = 0; ok && i < count; i++) {
-        unsigned char b[8];
+    memcpy(buf, head, 10);
+    memcpy(buf + 10, dict, (size_t)n);
+    memset(buf + 10 + n, ' ', pad);
+    buf[10 + hlen - 1] = '\n';
+    return 10 + hlen;
+}
+
+void npy_encode(const double *data, size_t count, int as_f32, unsigned char *out) {
+    for (size_t i = 0; i < count; i++) {
         if (as_f32) {
             float x = (float)data[i];
             uint32_t u;
             memcpy(&u, &x, 4);
-            for (int k = 0; k < 4; k++) b[k] = (unsigned char)(u >> (8 * k));
-            ok = fwrite(b, 1, 4, f) == 4;
+            for (int k = 0; k < 4; k++) out[4 * i + (size_t)k] = (unsigned char)(u >> (8 * k));
         } else {
             uint64_t u;
             memcpy(&u, &data[i], 8);
-            for (int k = 0; k < 8; k++) b[k] = (unsigned char)(u >> (8 * k));
-            ok = fwrite(b, 1, 8, f) == 8;
+            for (int k = 0; k < 8; k++) out[8 * i + (size_t)k] = (unsigned char)(u >> (8 * k));
         }
     }
+}
+
+int npy_write_stream(FILE *f, const double *data, const size_t *shape, int ndim, int as_f32) {
+    unsigned char head[NPY_HEADER_MAX];
+    size_t hl = npy_header(shape, ndim, as_f32, head, sizeof head);
+    if (hl == 0 || fwrite(head, 1, hl, f) != hl) return -1;
+    size_t count = 1;
+    for (int i = 0; i < ndim; i++) count *= shape[i]; /* checked by npy_header */
+    unsigned char b[8];
+    int ok = 1;
+    for (size_t i = 0; ok && i < count; i++) {
+        npy_encode(&data[i], 1, as_f32, b);
+        ok = fwrite(b, 1, as_f32 ? 4 : 8, f) == (as_f32 ? 4u : 8u);
+    }
     return ok ? 0 : -1;
+}
+
+int npy_read_rows(const char *path, size_t first, size_t count, npy_array *out, char *err,
+                  size_t errlen) {
+    memset(out, 0, sizeof *out);
+    /* O_NONBLOCK: a FIFO is refused below instead of waiting for a writer. */
+    int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) ERR("%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    unsigned char *head = NULL;
+    char inner[256] = "";
+    int rc = -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(inner, sizeof inner, "%s", fstat(fd, &st) != 0 ? strerror(errno)
+                 : "not a regular file (a slice is read at its offset, which a pipe or device "
+                   "cannot give)");
+        goto done;
+    }
+    head = malloc(12 + NPY_MAX_HEADER);
+    if (!head) {
+        snprintf(inner, sizeof inner, "out of memory");
+        goto done;
+    }
+    ssize_t r = read_upto(fd, head, 12);
+    size_t len = r < 0 ? 0 : (size_t)r;
+    if (len >= 12 && memcmp(head, "\x93NUMPY", 6) == 0) {
+        size_t start = head[6] == 1 ? 10 : 12;
+        size_t hlen = head[6] == 1 ? ((size_t)head[8] | (size_t)head[9] << 8)
+                                   : ((size_t)head[8] | (size_t)head[9] << 8 |
+                                      (size_t)head[10] << 16 | (size_t)head[11] << 24);
+        if (hlen <= NPY_MAX_HEADER && start + hlen > len) {
+            r = read_upto(fd, head + len, start + hlen - len);
+            len += r < 0 ? 0 : (size_t)r;
+        }
+    }
+    size_t off;
+    if (parse_header(head, len, out, &off, inner, sizeof inner) != 0) goto done;
+    size_t esize = out->was_f32 ? 4 : 8, want = off + out->count * esize;
+    if ((uintmax_t)st.st_size != want) {
+        snprintf(inner, sizeof inner, "the header promises %zu values (%zu bytes of data) but the "
+                 "file holds %zu bytes of data", out->count, out->count * esize,
+                 (size_t)((uintmax_t)st.st_size > off ? (uintmax_t)st.st_size - off : 0));
+        goto done;
+    }
+    if (out->ndim < 1 || first > out->shape[0] || count > out->shape[0] - first) {
+        snprintf(inner, sizeof inner, "rows %zu..%zu asked of an array of %zu", first,
+                 first + count, out->ndim < 1 ? 0 : out->shape[0]);
+        goto done;
+    }
+    size_t row = out->shape[0] ? out->count / out->shape[0] : 0, n = count * row;
+    out->shape[0] = count;
+    out->count = n;
+    out->data = malloc((n ? n : 1) * sizeof(double));
+    unsigned char *raw = malloc((n ? n : 1) * esize);
+    if (!out->data || !raw) {
+        free(raw);
+        snprintf(inner, sizeof inner, "out of memory for %zu values", n);
+        goto done;
+    }
+    size_t got = 0, at = off + first * row * esize;
+    while (got < n * esize) {
+        ssize_t k = pread(fd, raw + got, n * esize - got, (off_t)(at + got));
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        got += (size_t)k;
+    }
+    if (got != n * esize) {
+        free(raw);
+        snprintf(inner, sizeof inner, "read error: %s", got < n * esize && errno ? strerror(errno)
+                                                                               : "short read");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (out->was_f32) {
+            uint32_t u = (uint32_t)raw[4 * i] | (uint32_t)raw[4 * i + 1] << 8 |
+                         (uint32_t)raw[4 * i + 2] << 16 | (uint32_t)raw[4 * i + 3] << 24;
+            float f;
+            memcpy(&f, &u, 4);
+            out->data[i] = f;
+        } else {
+            uint64_t u = 0;
+            for (int k = 0; k < 8; k++) u |= (uint64_t)raw[8 * i + (size_t)k] << (8 * k);
+            memcpy(&out->data[i], &u, 8);
+        }
+    }
+    free(raw);
+    rc = 0;
+done:
+    close(fd);
+    free(head);
+    if (rc != 0) {
+        npy_free(out);
+        ERR("%s: %s", path, inner);
+    }
+    return 0;
 }
 
 int npy_write(const char *path, const double *data, const size_t *shape, int ndim, int as_f32,

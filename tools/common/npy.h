@@ -39,6 +39,20 @@ int npy_write(const char *path, const double *data, const size_t *shape, int ndi
 /* Writes the .npy image to an open stream (for outputs committed together, outfile.h).
  * Returns 0, or -1 when a write fails or the shape is invalid. */
 int npy_write_stream(FILE *f, const double *data, const size_t *shape, int ndim, int as_f32);
+/* Reads rows first .. first + count - 1 of the leading dimension of a regular .npy file (the
+ * header and the file size checked as npy_read checks them; only those rows' bytes are read):
+ * out->shape[0] is count (0 gives the header's shape otherwise, and no values). Returns 0, or
+ * -1 with a message in err naming the file. */
+int npy_read_rows(const char *path, size_t first, size_t count, npy_array *out, char *err,
+                  size_t errlen);
+/* The header of a '<f8' (or '<f4') C-order array of the shape, into buf (at most cap bytes):
+ * returns its length (the data starts there; a multiple of 64), 0 when the shape overflows or
+ * cap is too small. NPY_HEADER_MAX bytes always suffice. */
+#define NPY_HEADER_MAX 576
+size_t npy_header(const size_t *shape, int ndim, int as_f32, unsigned char *buf, size_t cap);
+/* The count values of data as the file's bytes ('<f8', or '<f4' when as_f32) into out
+ * (count * 8 or 4 bytes). */
+void npy_encode(const double *data, size_t count, int as_f32, unsigned char *out);
 void npy_free(npy_array *a);
 
 #endif
