@@ -466,6 +466,12 @@ static void test_read_rows(void **state) {
         assert_non_null(strstr(err, "rows 4..6"));
         assert_null(a.data);
     }
+    npy_array h;
+    assert_int_equal(npy_read_header(in_dir("rows.npy"), &h, err, sizeof err), 0);
+    assert_int_equal(h.ndim, 3);
+    assert_int_equal(h.shape[0], 5);
+    assert_int_equal(h.count, 30);
+    assert_null(h.data);
     /* The header and encoding of a stream, by hand. */
     unsigned char head[NPY_HEADER_MAX], data[30 * 8];
     size_t hl = npy_header(shape, 3, 0, head, sizeof head);
@@ -487,6 +493,7 @@ static void test_read_rows(void **state) {
     assert_int_equal(truncate(in_dir("short.npy"), (off_t)(hl + sizeof data - 1)), 0);
     assert_int_equal(npy_read_rows(in_dir("short.npy"), 0, 1, &b, err, sizeof err), -1);
     assert_non_null(strstr(err, "promises"));
+    assert_int_equal(npy_read_header(in_dir("short.npy"), &b, err, sizeof err), -1);
     /* A FIFO has no offsets. */
     assert_int_equal(mkfifo(in_dir("rows.fifo"), 0600), 0);
     assert_int_equal(npy_read_rows(in_dir("rows.fifo"), 0, 1, &b, err, sizeof err), -1);

@@ -377,8 +377,9 @@ int npy_write_stream(FILE *f, const double *data, const size_t *shape, int ndim,
     return ok ? 0 : -1;
 }
 
-int npy_read_rows(const char *path, size_t first, size_t count, npy_array *out, char *err,
-                  size_t errlen) {
+/* npy_read_rows, or with header_only the header's shape and no data. */
+static int read_rows(const char *path, size_t first, size_t count, int header_only,
+                     npy_array *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     /* O_NONBLOCK: a FIFO is refused below instead of waiting for a writer. */
     int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
@@ -417,6 +418,10 @@ int npy_read_rows(const char *path, size_t first, size_t count, npy_array *out, 
         snprintf(inner, sizeof inner, "the header promises %zu values (%zu bytes of data) but the "
                  "file holds %zu bytes of data", out->count, out->count * esize,
                  (size_t)((uintmax_t)st.st_size > off ? (uintmax_t)st.st_size - off : 0));
+        goto done;
+    }
+    if (header_only) {
+        rc = 0;
         goto done;
     }
     if (out->ndim < 1 || first > out->shape[0] || count > out->shape[0] - first) {
@@ -482,6 +487,15 @@ int npy_write(const char *path, const double *data, const size_t *shape, int ndi
         return -1;
     }
     return outfile_commit(&o, err, errlen);
+}
+
+int npy_read_rows(const char *path, size_t first, size_t count, npy_array *out, char *err,
+                  size_t errlen) {
+    return read_rows(path, first, count, 0, out, err, errlen);
+}
+
+int npy_read_header(const char *path, npy_array *out, char *err, size_t errlen) {
+    return read_rows(path, 0, 0, 1, out, err, errlen);
 }
 
 void npy_free(npy_array *a) {

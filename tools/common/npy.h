@@ -41,10 +41,13 @@ int npy_write(const char *path, const double *data, const size_t *shape, int ndi
 int npy_write_stream(FILE *f, const double *data, const size_t *shape, int ndim, int as_f32);
 /* Reads rows first .. first + count - 1 of the leading dimension of a regular .npy file (the
  * header and the file size checked as npy_read checks them; only those rows' bytes are read):
- * out->shape[0] is count (0 gives the header's shape otherwise, and no values). Returns 0, or
+ * out->shape[0] is count and out->count the values read. Returns 0, or
  * -1 with a message in err naming the file. */
 int npy_read_rows(const char *path, size_t first, size_t count, npy_array *out, char *err,
                   size_t errlen);
+/* The header of a regular .npy file, checked as npy_read_rows checks it (file size included):
+ * shape, count and dtype, no data (out->data NULL). Returns 0, or -1 with a message in err. */
+int npy_read_header(const char *path, npy_array *out, char *err, size_t errlen);
 /* The header of a '<f8' (or '<f4') C-order array of the shape, into buf (at most cap bytes):
  * returns its length (the data starts there; a multiple of 64), 0 when the shape overflows or
  * cap is too small. NPY_HEADER_MAX bytes always suffice. */
