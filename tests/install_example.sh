@@ -23,11 +23,23 @@ if ! LD_LIBRARY_PATH="$libdir" "$tmp/solve_batch" 2>"$tmp/stderr"; then
     grep -q "needs cl_khr_fp64" "$tmp/stderr" || exit 1
     skip="# skipped: the example needs double precision (cl_khr_fp64), which the device lacks"
 fi
-python3 - "$src/README.md" "$src/tests/example/solve_batch.c" <<'PY'
+# The rank-per-device MPI example, where an MPI compiler and launcher are installed: built the
+# same way with mpicc, run on two ranks (the device's numbers checked by the program itself).
+if command -v mpicc >/dev/null && command -v mpirun >/dev/null && [ -z "$skip" ]; then
+    mpicc -std=c11 -Wall -Wextra -Werror -pedantic "$src/tests/example/rank_slice.c" $flags -lm \
+        -o "$tmp/rank_slice"
+    root=""
+    [ "$(id -u)" -ne 0 ] || root="--allow-run-as-root"
+    LD_LIBRARY_PATH="$libdir" mpirun $root --oversubscribe -n 2 "$tmp/rank_slice"
+else
+    echo "# the MPI example not run: no mpicc/mpirun, or no fp64"
+fi
+python3 - "$src/README.md" "$src/tests/example/solve_batch.c" "$src/tests/example/rank_slice.c" <<'PY'
 import sys
-readme, example = (open(p).read() for p in sys.argv[1:3])
-if example.strip() not in readme:
-    sys.exit("README.md does not show tests/example/solve_batch.c verbatim")
+readme = open(sys.argv[1]).read()
+for path in sys.argv[2:]:
+    if open(path).read().strip() not in readme:
+        sys.exit("README.md does not show %s verbatim" % path)
 PY
 if [ -n "$skip" ]; then
     echo "$skip"

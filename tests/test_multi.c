@@ -444,6 +444,21 @@ static void test_invalid_arguments(void **state) {
         fprintf(stderr, "# '%s': %s\n", bad_lists[i], smnn_last_error());
     }
     assert_status(smnn_contexts_create(NULL, &ctxs, &n), SMNN_ERROR_INVALID_ARGUMENT);
+    /* A node-local rank's device: item rank mod count of a list, or of the "all" devices. */
+    const smnn_device_info *dev = smnn_context_device(test_context());
+    char list[64];
+    snprintf(list, sizeof list, "no-such-device,%u:%u", dev->platform_index, dev->device_index);
+    smnn_context *local = NULL;
+    assert_status(smnn_context_create_local(3, list, &local), SMNN_SUCCESS);
+    assert_string_equal(smnn_context_device(local)->device_name, dev->device_name);
+    smnn_context_free(local);
+    assert_status(smnn_context_create_local(2, list, &local), SMNN_ERROR_DEVICE_NOT_FOUND);
+    assert_null(local);
+    assert_status(smnn_context_create_local(1, "0:0,,0:0", &local), SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_context_create_local(-1, NULL, &local), SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_context_create_local(0, NULL, NULL), SMNN_ERROR_INVALID_ARGUMENT);
+    assert_status(smnn_context_create_local(7, "all", &local), SMNN_SUCCESS);
+    smnn_context_free(local);
     assert_status(smnn_contexts_create("all", NULL, &n), SMNN_ERROR_INVALID_ARGUMENT);
 
     if (!make_contexts(twice_spec(), &ctxs, &n)) return;

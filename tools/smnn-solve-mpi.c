@@ -64,49 +64,6 @@ static void quiet_end(int saved) {
     close(saved);
 }
 
-/* The context of this rank's device: from the comma-separated list (--device, else
- * $SMNN_DEVICE) item local_rank mod count, else device local_rank mod count of the default
- * device's type on its platform. */
-static smnn_status rank_context(const char *list, int local_rank, smnn_context **ctx) {
-    if (!list || !*list) list = getenv("SMNN_DEVICE");
-    if (list && *list) {
-        size_t items = 1;
-        for (const char *p = list; *p; p++) items += *p == ',';
-        size_t pick = (size_t)local_rank % items;
-        const char *start = list;
-        for (size_t i = 0; i < pick; i++) start = strchr(start, ',') + 1;
-        size_t len = strcspn(start, ",");
-        char spec[256];
-        if (len == 0 || len >= sizeof spec) {
-            fprintf(stderr, "%s: device list '%s': item %zu is empty or too long\n", who, list,
-                    pick);
-            return SMNN_ERROR_INVALID_ARGUMENT;
-        }
-        memcpy(spec, start, len);
-        spec[len] = '\0';
-        return smnn_context_create(spec, ctx);
-    }
-    smnn_device_list *devs = NULL;
-    smnn_status st = smnn_device_list_create(&devs);
-    size_t def = 0, same[64], n = 0;
-    if (st == SMNN_SUCCESS) st = smnn_device_list_choose(devs, NULL, &def, NULL);
-    if (st == SMNN_SUCCESS) {
-        const smnn_device_info *d0 = smnn_device_list_at(devs, def);
-        for (size_t i = 0; i < smnn_device_list_count(devs) && n < 64; i++) {
-            const smnn_device_info *d = smnn_device_list_at(devs, i);
-            if (d->platform_index == d0->platform_index && d->is_gpu == d0->is_gpu &&
-                d->is_cpu == d0->is_cpu)
-                same[n++] = i;
-        }
-        const smnn_device_info *d = smnn_device_list_at(devs, same[(size_t)local_rank % n]);
-        char spec[32];
-        snprintf(spec, sizeof spec, "%u:%u", d->platform_index, d->device_index);
-        st = smnn_context_create(spec, ctx);
-    }
-    smnn_device_list_free(devs);
-    return st;
-}
-
 /* One output in the making: rank 0's staged file, and where every rank writes its part. */
 typedef struct output {
     outfile of;         /* rank 0 only */
@@ -297,7 +254,7 @@ int main(int argc, char **argv) {
         smnn_problem mine = whole;
         mine.batch = count;
         smnn_plan_options resolved;
-        smnn_status st = rank_context(args.device, local_rank, &ctx);
+        smnn_status st = smnn_context_create_local(local_rank, args.device, &ctx);
         if (st == SMNN_SUCCESS) st = smnn_plan_options_resolve(ctx, &whole, &args.opt, &resolved);
         if (st == SMNN_SUCCESS) st = smnn_plan_create(ctx, &mine, &resolved, &plan);
         if (st == SMNN_SUCCESS) st = smnn_solve(plan, a[0].data, a[1].data, a[2].data, a[3].data, y);

@@ -61,6 +61,13 @@ extern "C" {
  * device cannot be partitioned), and those of smnn_context_create; *out is NULL and *count 0 on
  * failure, with every context made so far freed. */
 smnn_status smnn_contexts_create(const char *devices, smnn_context ***out, size_t *count);
+/* The context of one process among several on a node (an MPI rank, with local_rank its rank
+ * among the node's processes, e.g. from MPI_Comm_split_type(MPI_COMM_TYPE_SHARED) or
+ * $OMPI_COMM_WORLD_LOCAL_RANK): devices (NULL or "": $SMNN_DEVICE) is a comma-separated list of
+ * device specs of which item local_rank mod count is taken; unset, or "all": device local_rank
+ * mod count of the devices "all" names above (a rank per GPU). Errors as smnn_context_create's,
+ * SMNN_ERROR_INVALID_ARGUMENT for a negative rank or an empty item. */
+smnn_status smnn_context_create_local(int local_rank, const char *devices, smnn_context **out);
 /* Frees every context of an array from smnn_contexts_create and the array. Accepts NULL. */
 void smnn_contexts_free(smnn_context **contexts, size_t count);
 

@@ -37,33 +37,73 @@ static smnn_status push(ctx_array *a, smnn_context *ctx) {
     return SMNN_SUCCESS;
 }
 
-/* A context on the device at position i of list, through its "PLATFORM:DEVICE" indexes. */
-static smnn_status context_at(const smnn_device_list *list, size_t i, ctx_array *a) {
-    const smnn_device_info *d = smnn_device_list_at(list, i);
-    char spec[32];
-    snprintf(spec, sizeof spec, "%u:%u", d->platform_index, d->device_index);
-    smnn_context *ctx = NULL;
-    FORWARD_IF_ERROR(smnn_context_create(spec, &ctx));
-    return push(a, ctx);
-}
-
 /* "all": the default device's type on its platform. */
-static smnn_status add_all(ctx_array *a) {
+static smnn_status add_all(ctx_array *a);
+
+/* The device list "all" names, as "P:D" specs into specs[0..*n) (at most cap). */
+static smnn_status all_specs(char (*specs)[32], size_t cap, size_t *n) {
     smnn_device_list *list = NULL;
     FORWARD_IF_ERROR(smnn_device_list_create(&list));
     size_t def;
+    *n = 0;
     smnn_status st = smnn_device_list_choose(list, NULL, &def, NULL);
     if (st == SMNN_SUCCESS) {
         const smnn_device_info *dd = smnn_device_list_at(list, def);
-        for (size_t i = 0; i < smnn_device_list_count(list) && st == SMNN_SUCCESS; i++) {
+        for (size_t i = 0; i < smnn_device_list_count(list) && *n < cap; i++) {
             const smnn_device_info *d = smnn_device_list_at(list, i);
             if (d->platform_index == dd->platform_index && d->is_gpu == dd->is_gpu &&
                 d->is_cpu == dd->is_cpu)
-                st = context_at(list, i, a);
+                snprintf(specs[(*n)++], sizeof specs[0], "%u:%u", d->platform_index,
+                         d->device_index);
         }
     }
     smnn_device_list_free(list);
     return st;
+}
+
+smnn_status smnn_context_create_local(int local_rank, const char *devices, smnn_context **out) {
+    smnn__clear_error();
+    if (!out) return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "argument 'out' is NULL");
+    *out = NULL;
+    if (local_rank < 0)
+        return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT, "local_rank = %d, must be >= 0",
+                    local_rank);
+    if (!devices || !*devices) devices = getenv("SMNN_DEVICE");
+    if (devices && *devices && strcmp(devices, "all") != 0) {
+        /* Item local_rank mod count of the comma-separated list. */
+        size_t items = 1;
+        for (const char *p = devices; *p; p++) items += *p == ',';
+        size_t pick = (size_t)local_rank % items;
+        const char *start = devices;
+        for (size_t i = 0; i < pick; i++) start = strchr(start, ',') + 1;
+        size_t len = strcspn(start, ",");
+        char spec[256];
+        if (len == 0 || len >= sizeof spec)
+            return FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT,
+                        "device list '%s': item %zu (for local rank %d) is %s", devices, pick,
+                        local_rank, len ? "too long" : "empty");
+        memcpy(spec, start, len);
+        spec[len] = '\0';
+        return smnn_context_create(spec, out);
+    }
+    char specs[MAX_CONTEXTS][32];
+    size_t n = 0;
+    FORWARD_IF_ERROR(all_specs(specs, MAX_CONTEXTS, &n));
+    if (n == 0) return FAIL(NULL, SMNN_ERROR_DEVICE_NOT_FOUND, "no device for local rank %d",
+                            local_rank);
+    return smnn_context_create(specs[(size_t)local_rank % n], out);
+}
+
+static smnn_status add_all(ctx_array *a) {
+    char specs[MAX_CONTEXTS][32];
+    size_t n = 0;
+    FORWARD_IF_ERROR(all_specs(specs, MAX_CONTEXTS, &n));
+    for (size_t i = 0; i < n; i++) {
+        smnn_context *ctx = NULL;
+        FORWARD_IF_ERROR(smnn_context_create(specs[i], &ctx));
+        FORWARD_IF_ERROR(push(a, ctx));
+    }
+    return SMNN_SUCCESS;
 }
 
 /* One context on sub-device dev (retained by the context). */
