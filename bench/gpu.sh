@@ -20,6 +20,7 @@
 #         smnn-bench suites paper, scaling, blocks (CSV with the LAPACK peer, JSON without and
 #         with the fused backward pass as its own phase; in single precision on a device
 #         without fp64),
+#         the batch over every device of the node ("all", smnn-bench --devices) against one,
 #         plots when gnuplot is there, OUTDIR/summary.md.
 #       --quick: the 'quick' and 'paper' suites only, 3 repeats (for a check of the script on a
 #       CPU device; the full run is meant for the GPU machine, within 8 minutes there).
@@ -157,6 +158,15 @@ for s in $suites; do
     # shellcheck disable=SC2086
     step "bench-$s" bench "$s" $reps
 done
+# Several GPUs on the node: the batch sharded over all of them (measured split) against one,
+# host pointers, B = 12288 and 98304 at T = 50 (bench/RESULTS.md, "Several devices").
+multi() {
+    for b in 12288 98304; do
+        "$out/build/bench/smnn-bench" --batch "$b" --steps 50 --precision "$precision" \
+            --devices all --format csv || return 1
+    done > "$out/multi.csv"
+}
+[ $quick -eq 1 ] || step multi multi
 if [ $quick -eq 0 ] && command -v gnuplot >/dev/null 2>&1; then
     step plots sh bench/plot.sh "$out/scaling.csv" "$out/paper.csv" "$out/blocks.csv" "$out"
 fi
