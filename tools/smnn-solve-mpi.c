@@ -276,16 +276,21 @@ int main(int argc, char **argv) {
     }
 
     /* 5. Batch-shared gradients: every system's contribution on rank 0, summed there. */
+    for (int i = 0; rank == 0 && want_grads && i < 4; i++) {
+        if (!lay[i].shared_batch) continue;
+        full[i] = hu_alloc(B * lay[i].full_time * lay[i].row, sizeof(double));
+        sum[i] = hu_alloc(lay[i].count, sizeof(double));
+        if (!full[i] || !sum[i]) ok = 0;
+    }
+    if (!ok) fprintf(stderr, "%s: out of memory for the shared gradients\n", who);
+    if ((failed = agree(ok)) >= 0) {
+        rc = fail_all(failed, "the shared gradients");
+        goto out;
+    }
     for (int i = 0; want_grads && i < 4; i++) {
         if (!lay[i].shared_batch) continue;
-        size_t per = lay[i].full_time * lay[i].row;
-        if (rank == 0) {
-            full[i] = hu_alloc(B * per, sizeof(double));
-            sum[i] = hu_alloc(lay[i].count, sizeof(double));
-            if (!full[i] || !sum[i]) ok = 0;
-        }
-        /* Every rank takes part in the gather (rank 0's allocation failure is said below). */
-        if (gather_full(grads[i], count, per, rank == 0 && ok ? full[i] : NULL, firsts, counts) != 0)
+        if (gather_full(grads[i], count, lay[i].full_time * lay[i].row, full[i], firsts,
+                        counts) != 0)
             ok = 0;
         if (rank == 0 && ok &&
             smnn_gradient_sum(&whole, (smnn_input)i, args.opt.precision, full[i], sum[i]) !=
