@@ -54,8 +54,9 @@ extern "C" {
  *    on it (two queues sharing its compute units).
  *  - "split:N" or "split:N:SPEC": the device SPEC (default as above) partitioned into N
  *    sub-devices of equal compute units (clCreateSubDevices, CL_DEVICE_PARTITION_EQUALLY), one
- *    context each; N from 1 to the device's compute units. PoCL's CPU device splits by cores
- *    ($POCL_MAX_PTHREAD_COUNT sets how many it reports).
+ *    context each; N from 1 to the device's compute units (1: the device itself; a driver that
+ *    offers no equal partition gives SMNN_ERROR_UNSUPPORTED for N > 1). PoCL's CPU device
+ *    splits by cores ($POCL_MAX_PTHREAD_COUNT sets how many it reports).
  * At most 64 contexts. Errors: SMNN_ERROR_INVALID_ARGUMENT (NULL argument, malformed list, N out
  * of range: the message says why), SMNN_ERROR_DEVICE_NOT_FOUND, SMNN_ERROR_UNSUPPORTED (the
  * device cannot be partitioned), and those of smnn_context_create; *out is NULL and *count 0 on

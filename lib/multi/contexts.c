@@ -147,6 +147,28 @@ static smnn_status add_split(unsigned long parts, const char *spec, ctx_array *a
                   "split:%lu: device '%s' has %u compute units, so it splits into 1 to %u "
                   "sub-devices", parts, info->device_name, units, units);
     }
+    if (st == SMNN_SUCCESS && parts == 1) {
+        /* One part: the device itself (no partition needed, so any device can). */
+        return push(a, root);
+    }
+    /* Ask before partitioning: a driver that lists no partition type may not implement
+     * clCreateSubDevices at all (Mesa 22.3's Rusticl: calling it crashed in the ICD loader). */
+    cl_uint max_sub = 0;
+    cl_device_partition_property kinds[8] = {0};
+    size_t kinds_bytes = 0;
+    int equally = 0;
+    if (st == SMNN_SUCCESS &&
+        clGetDeviceInfo(dev, CL_DEVICE_PARTITION_MAX_SUB_DEVICES, sizeof max_sub, &max_sub,
+                        NULL) == CL_SUCCESS &&
+        clGetDeviceInfo(dev, CL_DEVICE_PARTITION_PROPERTIES, sizeof kinds, kinds, &kinds_bytes) ==
+            CL_SUCCESS)
+        for (size_t i = 0; i < kinds_bytes / sizeof kinds[0] && i < 8; i++)
+            equally |= kinds[i] == CL_DEVICE_PARTITION_EQUALLY;
+    if (st == SMNN_SUCCESS && (!equally || max_sub < parts))
+        st = FAIL(NULL, SMNN_ERROR_UNSUPPORTED,
+                  "device '%s' cannot be split into %lu sub-devices: its driver reports %s "
+                  "(at most %u sub-devices)", info->device_name, parts,
+                  equally ? "CL_DEVICE_PARTITION_EQUALLY" : "no equal partition", max_sub);
     cl_platform_id pf = NULL;
     cl_device_id *subs = NULL;
     cl_uint nsub = 0;
