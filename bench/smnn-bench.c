@@ -195,21 +195,26 @@ static smnn_plan *fused_plan(smnn_context *ctx, const smnn_problem *p,
     return plan;
 }
 
+/* The problem of a shape and the plan options of the command line. */
+static void shape_problem(const options *o, shape sh, smnn_problem *p, smnn_plan_options *po) {
+    smnn_problem_init(p);
+    p->batch = sh.B;
+    p->steps = sh.T;
+    p->dims = sh.V;
+    p->orders = sh.R1;
+    p->equations = sh.Q;
+    p->init_orders = sh.R1 > 1 ? 2 : 1;
+    smnn_plan_options_init(po);
+    po->precision = o->precision;
+    po->variant = o->variant;
+    po->factorization = o->factorization;
+    po->refine_steps = o->refine_steps;
+}
+
 static void bench_shape(smnn_context *ctx, const options *o, shape sh, double copy_gbps) {
     smnn_problem p;
-    smnn_problem_init(&p);
-    p.batch = sh.B;
-    p.steps = sh.T;
-    p.dims = sh.V;
-    p.orders = sh.R1;
-    p.equations = sh.Q;
     smnn_plan_options po;
-    smnn_plan_options_init(&po);
-    po.precision = o->precision;
-    po.variant = o->variant;
-    po.factorization = o->factorization;
-    po.refine_steps = o->refine_steps;
-    p.init_orders = sh.R1 > 1 ? 2 : 1;
+    shape_problem(o, sh, &p, &po);
     size_t n = sh.V * sh.R1, es = o->precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
     /* The sizes first (overflow, device memory), before any host allocation. */
     check(smnn_problem_validate(&p), "shape");
@@ -408,20 +413,9 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
 static void bench_devices(smnn_context *ctx, const options *o, shape sh) {
     static char labels[65][12];
     smnn_problem p;
-    smnn_problem_init(&p);
-    p.batch = sh.B;
-    p.steps = sh.T;
-    p.dims = sh.V;
-    p.orders = sh.R1;
-    p.equations = sh.Q;
-    p.init_orders = sh.R1 > 1 ? 2 : 1;
-    check(smnn_problem_validate(&p), "shape");
     smnn_plan_options po;
-    smnn_plan_options_init(&po);
-    po.precision = o->precision;
-    po.variant = o->variant;
-    po.factorization = o->factorization;
-    po.refine_steps = o->refine_steps;
+    shape_problem(o, sh, &p, &po);
+    check(smnn_problem_validate(&p), "shape");
     rp_rng rng = rp_rng_make(1234);
     rp_inputs in;
     if (rp_inputs_make(&p, &rng, 0.05, 0.15, &in) != 0) {

@@ -18,10 +18,7 @@
 static char dir[128];
 
 static int run(const char *cmd) {
-    char full[8192];
-    snprintf(full, sizeof full, "%s >%s/stdout.txt 2>%s/stderr.txt", cmd, dir, dir);
-    int st = system(full);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return test_run_in(dir, cmd);
 }
 
 static const char *slurp(const char *name) {
@@ -29,11 +26,7 @@ static const char *slurp(const char *name) {
 }
 
 static const char *in_dir(const char *name) {
-    static char path[8][256];
-    static int slot;
-    char *p = path[slot++ % 8];
-    snprintf(p, 256, "%s/%s", dir, name);
-    return p;
+    return test_path_in(dir, name);
 }
 
 static void write_npy(const char *name, const double *x, const size_t *shape, int nd) {

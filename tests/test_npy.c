@@ -24,11 +24,7 @@
 static char dir[128];
 
 static const char *in_dir(const char *name) {
-    static char path[8][256];
-    static int slot;
-    char *p = path[slot++ % 8];
-    snprintf(p, 256, "%s/%s", dir, name);
-    return p;
+    return test_path_in(dir, name);
 }
 
 static void put(const char *name, const char *text) {

@@ -17,10 +17,7 @@
 static char dir[128];
 
 static int run(const char *cmd) {
-    char full[8192];
-    snprintf(full, sizeof full, "%s >%s/stdout.txt 2>%s/stderr.txt", cmd, dir, dir);
-    int st = system(full);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return test_run_in(dir, cmd);
 }
 
 /* A file of the scratch folder (test_slurp). */

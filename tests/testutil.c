@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "internal.h"
 #include "loopprobe.h"
@@ -303,4 +304,19 @@ const char *test_slurp(const char *dir, const char *name) {
     if (f) fclose(f);
     buf[n] = '\0';
     return buf;
+}
+
+int test_run_in(const char *dir, const char *cmd) {
+    char full[8192];
+    snprintf(full, sizeof full, "%s >%s/stdout.txt 2>%s/stderr.txt", cmd, dir, dir);
+    int st = system(full);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+const char *test_path_in(const char *dir, const char *name) {
+    static char path[8][512];
+    static int slot;
+    char *p = path[slot++ % 8];
+    snprintf(p, sizeof path[0], "%s/%s", dir, name);
+    return p;
 }

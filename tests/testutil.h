@@ -122,6 +122,12 @@ void test_release_buffers(cl_mem *b, size_t n);
  * where the first build came from (an smnn__program_origin: source, disk or memory). */
 int test_build_fresh(const char *tag);
 
+/* Runs a shell command with its stdout and stderr in dir/stdout.txt and dir/stderr.txt (read
+ * them with test_slurp); returns its exit status, -1 when it did not exit. */
+int test_run_in(const char *dir, const char *cmd);
+/* "dir/name" in one of 8 rotating static buffers (so a call may take several). */
+const char *test_path_in(const char *dir, const char *name);
+
 /* The contents of dir/name (at most 64 KiB; "" when unreadable) in a static buffer valid until
  * the next call. */
 const char *test_slurp(const char *dir, const char *name);

@@ -187,6 +187,23 @@ static int parse_header(const unsigned char *buf, size_t len, npy_array *out, si
     return rc;
 }
 
+/* count little-endian '<f4' (f32) or '<f8' values from d into out as doubles. */
+static void decode(const unsigned char *d, size_t count, int f32, double *out) {
+    for (size_t i = 0; i < count; i++) {
+        if (f32) {
+            uint32_t u = (uint32_t)d[4 * i] | (uint32_t)d[4 * i + 1] << 8 |
+                         (uint32_t)d[4 * i + 2] << 16 | (uint32_t)d[4 * i + 3] << 24;
+            float f;
+            memcpy(&f, &u, 4);
+            out[i] = f;
+        } else {
+            uint64_t u = 0;
+            for (int k = 0; k < 8; k++) u |= (uint64_t)d[8 * i + (size_t)k] << (8 * k);
+            memcpy(&out[i], &u, 8);
+        }
+    }
+}
+
 int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *err, size_t errlen) {
     size_t off;
     if (parse_header(buf, len, out, &off, err, errlen) != 0) {
@@ -211,20 +228,7 @@ int npy_parse(const unsigned char *buf, size_t len, npy_array *out, char *err, s
         snprintf(err, errlen, "out of memory for %zu values", count);
         goto done;
     }
-    const unsigned char *d = buf + off;
-    for (size_t i = 0; i < count; i++) {
-        if (out->was_f32) {
-            uint32_t u = (uint32_t)d[4 * i] | (uint32_t)d[4 * i + 1] << 8 |
-                         (uint32_t)d[4 * i + 2] << 16 | (uint32_t)d[4 * i + 3] << 24;
-            float f;
-            memcpy(&f, &u, 4);
-            out->data[i] = f;
-        } else {
-            uint64_t u = 0;
-            for (int k = 0; k < 8; k++) u |= (uint64_t)d[8 * i + k] << (8 * k);
-            memcpy(&out->data[i], &u, 8);
-        }
-    }
+    decode(buf + off, count, out->was_f32, out->data);
     rc = 0;
 done:
     if (rc != 0) {
@@ -452,19 +456,7 @@ static int read_rows(const char *path, size_t first, size_t count, int header_on
                                                                                : "short read");
         goto done;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (out->was_f32) {
-            uint32_t u = (uint32_t)raw[4 * i] | (uint32_t)raw[4 * i + 1] << 8 |
-                         (uint32_t)raw[4 * i + 2] << 16 | (uint32_t)raw[4 * i + 3] << 24;
-            float f;
-            memcpy(&f, &u, 4);
-            out->data[i] = f;
-        } else {
-            uint64_t u = 0;
-            for (int k = 0; k < 8; k++) u |= (uint64_t)raw[8 * i + (size_t)k] << (8 * k);
-            memcpy(&out->data[i], &u, 8);
-        }
-    }
+    decode(raw, n, out->was_f32, out->data);
     free(raw);
     rc = 0;
 done:
