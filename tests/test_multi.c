@@ -459,6 +459,28 @@ static void test_invalid_arguments(void **state) {
     assert_status(smnn_context_create_local(0, NULL, NULL), SMNN_ERROR_INVALID_ARGUMENT);
     assert_status(smnn_context_create_local(7, "all", &local), SMNN_SUCCESS);
     smnn_context_free(local);
+    /* $SMNN_DEVICE as a list (one spec per local rank) or "all": read as such, never as one
+     * spec, also where "all" asks for the default device. */
+    const char *was = getenv("SMNN_DEVICE");
+    char *keep_env = was ? strdup(was) : NULL;
+    snprintf(list, sizeof list, "%u:%u,%u:%u", dev->platform_index, dev->device_index,
+             dev->platform_index, dev->device_index);
+    const char *envs[2] = {list, "all"};
+    for (int e = 0; e < 2; e++) {
+        setenv("SMNN_DEVICE", envs[e], 1);
+        assert_status(smnn_context_create_local(1, NULL, &local), SMNN_SUCCESS);
+        smnn_context_free(local);
+        assert_status(smnn_contexts_create("all", &ctxs, &n), SMNN_SUCCESS);
+        assert_true(n >= 1);
+        smnn_contexts_free(ctxs, n);
+    }
+    if (keep_env)
+        setenv("SMNN_DEVICE", keep_env, 1);
+    else
+        unsetenv("SMNN_DEVICE");
+    free(keep_env);
+    ctxs = NULL;
+    n = 0;
     assert_status(smnn_contexts_create("all", NULL, &n), SMNN_ERROR_INVALID_ARGUMENT);
 
     if (!make_contexts(twice_spec(), &ctxs, &n)) return;
@@ -469,9 +491,10 @@ static void test_invalid_arguments(void **state) {
     smnn_plan_options opt = test_options(prec, SMNN_VARIANT_AUTO);
     smnn_multi_plan *mp = NULL;
     smnn_context *same[2] = {ctxs[0], ctxs[0]};
-    assert_status(smnn_multi_plan_create(same, 2, &p, &opt, NULL, &mp), SMNN_ERROR_INVALID_ARGUMENT);
-    assert_status(smnn_multi_plan_create(ctxs, 0, &p, &opt, NULL, &mp), SMNN_ERROR_INVALID_ARGUMENT);
-    assert_status(smnn_multi_plan_create(NULL, 2, &p, &opt, NULL, &mp), SMNN_ERROR_INVALID_ARGUMENT);
+    const smnn_status bad = SMNN_ERROR_INVALID_ARGUMENT;
+    assert_status(smnn_multi_plan_create(same, 2, &p, &opt, NULL, &mp), bad);
+    assert_status(smnn_multi_plan_create(ctxs, 0, &p, &opt, NULL, &mp), bad);
+    assert_status(smnn_multi_plan_create(NULL, 2, &p, &opt, NULL, &mp), bad);
     smnn_multi_options mo;
     smnn_multi_options_init(&mo);
     mo.split = (smnn_split)7;

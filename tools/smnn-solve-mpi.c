@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <mpi.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,11 +39,27 @@ static int agree(int ok) {
     return lowest == INT_MAX ? -1 : lowest;
 }
 
-/* Ends the run after a failed phase: rank 0 names the failing rank (which printed why). */
+/* This rank's first error of the run, printed by fail_all when this rank is the first failing
+ * one (so that a failure says why once, whichever rank it happened on). */
+static char msg[2048];
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...) {
+    if (msg[0]) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+}
+
+/* Ends the run after a failed phase: the lowest failing rank says why, rank 0 which rank it
+ * was. */
 static int fail_all(int failed_rank, const char *phase) {
+    /* (A rank whose message a shared helper printed already has none here.) */
+    if (rank == failed_rank && msg[0]) fprintf(stderr, "%s: %s\n", who, msg);
     if (rank == 0 && failed_rank != 0)
-        fprintf(stderr, "smnn-solve-mpi: rank %d of %d failed (%s; its message above): no output "
-                "was written\n", failed_rank, nranks, phase);
+        fprintf(stderr, "smnn-solve-mpi: rank %d of %d failed (%s): no output was written\n",
+                failed_rank, nranks, phase);
     return 1;
 }
 
@@ -99,27 +116,17 @@ static int write_part(const char *path, size_t header, size_t offset, const doub
 }
 
 /* Gathers every rank's per-system contributions to a batch-shared gradient (full layout, its
- * systems first .. first + count - 1) on rank 0 into full (B, full_time, row), in batch order. */
+ * systems first .. first + count - 1) on rank 0 into full (B, full_time, row), in batch order.
+ * rc and disp: nranks ints on rank 0 (allocated before the phase's agreement, so that every rank
+ * reaches the collective). */
 static int gather_full(const double *mine, size_t count, size_t per, double *full,
-                       const size_t *firsts, const size_t *counts) {
-    int *rc = NULL, *disp = NULL;
-    if (rank == 0) {
-        rc = malloc((size_t)nranks * sizeof *rc);
-        disp = malloc((size_t)nranks * sizeof *disp);
-        if (!rc || !disp) {
-            free(rc);
-            free(disp);
-            return -1;
-        }
-        for (int r = 0; r < nranks; r++) {
-            rc[r] = (int)(counts[r] * per);
-            disp[r] = (int)(firsts[r] * per);
-        }
+                       const size_t *firsts, const size_t *counts, int *rc, int *disp) {
+    for (int r = 0; rank == 0 && r < nranks; r++) {
+        rc[r] = (int)(counts[r] * per);
+        disp[r] = (int)(firsts[r] * per);
     }
     int e = MPI_Gatherv(mine, (int)(count * per), MPI_DOUBLE, full, rc, disp, MPI_DOUBLE, 0,
                         MPI_COMM_WORLD);
-    free(rc);
-    free(disp);
     return e == MPI_SUCCESS ? 0 : -1;
 }
 
@@ -134,12 +141,15 @@ int main(int argc, char **argv) {
     MPI_Comm_free(&node);
     snprintf(who, sizeof who, "smnn-solve-mpi (rank %d of %d)", rank, nranks);
 
-    /* 1. The command line and the outputs' names: the same on every rank, said by rank 0. */
+    /* 1. The command line and the outputs' names, said by rank 0; its verdict holds for every
+     * rank (the output checks look at the file system, which a rank elsewhere may see
+     * differently: rank 0 writes the outputs). */
     solve_args args;
     int q = quiet_begin();
     int rc = solve_args_parse(argc, argv, 1, &args);
     if (rc < 0 && (rc = solve_outputs_prepare(&args)) == 0) rc = -1;
     quiet_end(q);
+    MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (rc >= 0) {
         MPI_Finalize();
         return rc;
@@ -156,19 +166,27 @@ int main(int argc, char **argv) {
     double *y = NULL, *grads[4] = {NULL, NULL, NULL, NULL}, *full[4] = {NULL, NULL, NULL, NULL};
     double *sum[4] = {NULL, NULL, NULL, NULL};
     size_t *firsts = NULL, *counts = NULL;
+    int *gather_rc = NULL, *gather_disp = NULL;
     output outs[5];
     memset(outs, 0, sizeof outs);
     int failed, ok = 1;
 
-    /* 2. The problem, from the headers (the same on every rank, said by rank 0). */
-    q = quiet_begin();
+    /* 2. The problem, from the headers (the shape rules said by rank 0; every rank reads the
+     * same headers). */
     for (int i = 0; i < 4 && ok; i++)
         if (npy_read_header(args.files[i], &a[i], err, sizeof err) != 0) {
-            fprintf(stderr, "smnn-solve-mpi: %s\n", err);
+            say("%s", err);
             ok = 0;
         }
-    if (ok) ok = solve_problem_infer(a, &args) == 0;
-    quiet_end(q);
+    if (ok) {
+        q = quiet_begin();
+        args.prog = rank == 0 ? "smnn-solve-mpi" : who;
+        ok = solve_problem_infer(a, &args) == 0;
+        quiet_end(q);
+        if (!ok && rank != 0)
+            say("the inputs' shapes do not make a problem here, but they did on rank 0: do the "
+                "ranks see different files?");
+    }
     if ((failed = agree(ok)) >= 0) {
         rc = fail_all(failed, "the inputs' headers");
         goto out;
@@ -179,8 +197,12 @@ int main(int argc, char **argv) {
     /* This rank's slice, and everyone's (rank 0 gathers and writes by them). */
     firsts = malloc((size_t)nranks * sizeof *firsts);
     counts = malloc((size_t)nranks * sizeof *counts);
-    if (!firsts || !counts) {
-        fprintf(stderr, "%s: out of memory\n", who);
+    if (rank == 0) {
+        gather_rc = malloc((size_t)nranks * sizeof *gather_rc);
+        gather_disp = malloc((size_t)nranks * sizeof *gather_disp);
+    }
+    if (!firsts || !counts || (rank == 0 && (!gather_rc || !gather_disp))) {
+        say("out of memory");
         ok = 0;
     }
     for (int r = 0; ok && r < nranks; r++) {
@@ -193,9 +215,8 @@ int main(int argc, char **argv) {
     /* MPI counts are ints: a gathered shared gradient must fit one. */
     for (int i = 0; ok && want_grads && i < 4; i++)
         if (lay[i].shared_batch && lay[i].full_batch * lay[i].full_time * lay[i].row > INT_MAX) {
-            fprintf(stderr, "%s: the per-system gradient of shared input %d (%zu values) is too "
-                    "large to gather through MPI\n", who, i,
-                    lay[i].full_batch * lay[i].full_time * lay[i].row);
+            say("the per-system gradient of shared input %d (%zu values) is too large to gather "
+                "through MPI", i, lay[i].full_batch * lay[i].full_time * lay[i].row);
             ok = 0;
         }
     if ((failed = agree(ok)) >= 0) {
@@ -213,7 +234,14 @@ int main(int argc, char **argv) {
         int shared = lay[i].shared_batch;
         if (npy_read_rows(args.files[i], shared ? 0 : first, shared ? lead : count, &a[i], err,
                           sizeof err) != 0) {
-            fprintf(stderr, "%s: %s\n", who, err);
+            say("%s", err);
+            ok = 0;
+        } else if ((size_t)a[i].ndim != lay[i].rank ||
+                   memcmp(a[i].shape + 1, lay[i].shape + 1,
+                          (lay[i].rank - 1) * sizeof lay[i].shape[0]) != 0 ||
+                   a[i].count != (shared ? lay[i].count : count * lay[i].batch_stride)) {
+            /* The file changed since its header was read. */
+            say("%s: its shape changed while the run read it", args.files[i]);
             ok = 0;
         }
     }
@@ -222,15 +250,15 @@ int main(int argc, char **argv) {
         size_t want[4] = {whole.batch, whole.steps, whole.dims, whole.orders};
         char shape_text[256];
         if (npy_read_header(args.grad_y_file, &h, err, sizeof err) != 0) {
-            fprintf(stderr, "%s: %s\n", who, err);
+            say("%s", err);
             ok = 0;
         } else if (h.ndim != 4 || memcmp(h.shape, want, sizeof want) != 0) {
-            fprintf(stderr, "%s: %s has shape %s, expected (%zu, %zu, %zu, %zu) like y\n", who,
-                    args.grad_y_file, solve_shape_str(&h, shape_text), want[0], want[1], want[2],
-                    want[3]);
+            say("%s has shape %s, expected (%zu, %zu, %zu, %zu) like y", args.grad_y_file,
+                solve_shape_str(&h, shape_text), want[0], want[1], want[2], want[3]);
             ok = 0;
-        } else if (npy_read_rows(args.grad_y_file, first, count, &gy, err, sizeof err) != 0) {
-            fprintf(stderr, "%s: %s\n", who, err);
+        } else if (npy_read_rows(args.grad_y_file, first, count, &gy, err, sizeof err) != 0 ||
+                   gy.count != count * ny_per) {
+            say("%s", gy.data ? "the shape of dl/dy changed while the run read it" : err);
             ok = 0;
         }
     }
@@ -243,13 +271,14 @@ int main(int argc, char **argv) {
     y = hu_alloc(count ? count * ny_per : 1, sizeof *y);
     if (!y) ok = 0;
     for (int i = 0; ok && want_grads && i < 4; i++) {
-        size_t n = lay[i].shared_batch ? count * lay[i].full_time * lay[i].row
-                                       : (lay[i].shared_time ? count * lay[i].row
-                                                             : count * lay[i].full_time * lay[i].row);
+        /* Batch-shared: per system (full layout); otherwise the input's own layout. */
+        size_t per = lay[i].shared_batch || !lay[i].shared_time ? lay[i].full_time * lay[i].row
+                                                                 : lay[i].row;
+        size_t n = count * per;
         grads[i] = hu_alloc(n ? n : 1, sizeof(double));
         if (!grads[i]) ok = 0;
     }
-    if (!ok) fprintf(stderr, "%s: out of memory for this rank's outputs\n", who);
+    if (!ok) say("out of memory for this rank's outputs");
     if (ok && count > 0) {
         smnn_problem mine = whole;
         mine.batch = count;
@@ -257,16 +286,15 @@ int main(int argc, char **argv) {
         smnn_status st = smnn_context_create_local(local_rank, args.device, &ctx);
         if (st == SMNN_SUCCESS) st = smnn_plan_options_resolve(ctx, &whole, &args.opt, &resolved);
         if (st == SMNN_SUCCESS) st = smnn_plan_create(ctx, &mine, &resolved, &plan);
-        if (st == SMNN_SUCCESS) st = smnn_solve(plan, a[0].data, a[1].data, a[2].data, a[3].data, y);
+        if (st == SMNN_SUCCESS)
+            st = smnn_solve(plan, a[0].data, a[1].data, a[2].data, a[3].data, y);
         if (st == SMNN_SUCCESS && want_grads)
             st = smnn_backward_unreduced(plan, a[0].data, a[1].data, a[3].data, y, gy.data,
                                          grads[0], grads[1], grads[2], grads[3]);
         if (st != SMNN_SUCCESS) {
-            fprintf(stderr, "%s, systems %zu..%zu: %s%s\n", who, first, first + count - 1,
-                    smnn_last_error(),
-                    st == SMNN_ERROR_INVALID_ARGUMENT
-                        ? " (indexes count within this rank's slice of each per-system input)"
-                        : "");
+            say("systems %zu..%zu: %s (system and element indexes in this message count from "
+                "system %zu, the first of this rank's slice)",
+                first, first + count - 1, smnn_last_error(), first);
             ok = 0;
         }
     }
@@ -282,22 +310,22 @@ int main(int argc, char **argv) {
         sum[i] = hu_alloc(lay[i].count, sizeof(double));
         if (!full[i] || !sum[i]) ok = 0;
     }
-    if (!ok) fprintf(stderr, "%s: out of memory for the shared gradients\n", who);
+    if (!ok) say("out of memory for the shared gradients");
     if ((failed = agree(ok)) >= 0) {
         rc = fail_all(failed, "the shared gradients");
         goto out;
     }
     for (int i = 0; want_grads && i < 4; i++) {
         if (!lay[i].shared_batch) continue;
-        if (gather_full(grads[i], count, lay[i].full_time * lay[i].row, full[i], firsts,
-                        counts) != 0)
+        if (gather_full(grads[i], count, lay[i].full_time * lay[i].row, full[i], firsts, counts,
+                        gather_rc, gather_disp) != 0)
             ok = 0;
         if (rank == 0 && ok &&
             smnn_gradient_sum(&whole, (smnn_input)i, args.opt.precision, full[i], sum[i]) !=
                 SMNN_SUCCESS)
             ok = 0;
     }
-    if (!ok) fprintf(stderr, "%s: summing the shared gradients failed\n", who);
+    if (!ok) say("summing the shared gradients failed");
     if ((failed = agree(ok)) >= 0) {
         rc = fail_all(failed, "the shared gradients");
         goto out;
@@ -315,22 +343,24 @@ int main(int argc, char **argv) {
             unsigned char head[NPY_HEADER_MAX];
             o->header = npy_header(shape, ndim, f32, head, sizeof head);
             if (outfile_open(&o->of, args.outs[k], err, sizeof err) != 0) {
-                fprintf(stderr, "%s: %s\n", who, err);
+                say("%s", err);
                 ok = 0;
             } else if (o->of.in_place || !o->of.tmp) {
-                fprintf(stderr, "%s: %s is not a regular file: under MPI every rank writes its "
-                        "part of each output at its offset, which a device or FIFO cannot "
-                        "take\n", who, args.outs[k]);
+                say("%s is not a regular file: under MPI every rank writes its part of each "
+                    "output at its offset, which a device or FIFO cannot take", args.outs[k]);
                 ok = 0;
             } else if (o->header == 0 || fwrite(head, 1, o->header, o->of.f) != o->header ||
                        fflush(o->of.f) != 0 ||
-                       ftruncate(fileno(o->of.f), (off_t)(o->header + total * (f32 ? 4 : 8))) != 0) {
-                fprintf(stderr, "%s: %s: writing the header failed\n", who, args.outs[k]);
+                       ftruncate(fileno(o->of.f),
+                                 (off_t)(o->header + total * (f32 ? 4 : 8))) != 0) {
+                say("%s: writing the header failed", args.outs[k]);
+                ok = 0;
+            } else if (strlen(o->of.tmp) >= sizeof o->tmp) {
+                say("%s: the temporary file's path is too long", args.outs[k]);
                 ok = 0;
             } else {
                 len = (int)strlen(o->of.tmp);
-                if ((size_t)len >= sizeof o->tmp) ok = 0;
-                else memcpy(o->tmp, o->of.tmp, (size_t)len + 1);
+                memcpy(o->tmp, o->of.tmp, (size_t)len + 1);
             }
         }
         if ((failed = agree(ok)) >= 0) {
@@ -357,7 +387,7 @@ int main(int argc, char **argv) {
         if (outs[k].count &&
             write_part(outs[k].tmp, outs[k].header, outs[k].offset, outs[k].data, outs[k].count,
                        f32, err, sizeof err) != 0) {
-            fprintf(stderr, "%s: %s\n", who, err);
+            say("%s", err);
             ok = 0;
         }
     if ((failed = agree(ok)) >= 0) {
@@ -373,7 +403,7 @@ int main(int argc, char **argv) {
             memset(&outs[k].of, 0, sizeof outs[k].of);
         }
         if (outfile_commit_all(staged, args.n_out, err, sizeof err) != 0) {
-            fprintf(stderr, "%s: %s\n", who, err);
+            say("%s", err);
             ok = 0;
         }
     }
@@ -396,6 +426,8 @@ out:
     free(y);
     free(firsts);
     free(counts);
+    free(gather_rc);
+    free(gather_disp);
     MPI_Finalize();
     return rc;
 }

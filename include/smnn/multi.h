@@ -14,10 +14,10 @@
  *
  * Split: in proportion to each device's throughput, measured by a short calibration solve of the
  * plan's shape (at most 1024 systems and 64 time points, median of three after a warm-up) and
- * cached per device (name, driver, compute units) and shape for the life of the process; or in
- * equal parts (SMNN_SPLIT_EQUAL). Parts are multiples of the systems per work-item except the
- * last, so no device pads a lane group that another one fills. A batch smaller than the number of
- * contexts leaves some parts empty: they get no plan and no work.
+ * cached per device (name, platform, driver, compute units) and shape for the life of the
+ * process; or in equal parts (SMNN_SPLIT_EQUAL). Parts are multiples of the systems per
+ * work-item except the last, so no device pads a lane group that another one fills. A batch
+ * smaller than the number of contexts leaves some parts empty: they get no plan and no work.
  *
  * Errors: a device that fails (build error, out of memory, a failing enqueue or read) makes the
  * whole call fail with that error's status and a message naming the part, its device and its
@@ -55,7 +55,8 @@ extern "C" {
  *  - "split:N" or "split:N:SPEC": the device SPEC (default as above) partitioned into N
  *    sub-devices of equal compute units (clCreateSubDevices, CL_DEVICE_PARTITION_EQUALLY), one
  *    context each; N from 1 to the device's compute units (1: the device itself; a driver that
- *    offers no equal partition gives SMNN_ERROR_UNSUPPORTED for N > 1). PoCL's CPU device
+ *    offers no equal partition gives SMNN_ERROR_UNSUPPORTED for N > 1). Each sub-device gets
+ *    units / N compute units (rounded down: the remainder stays unused). PoCL's CPU device
  *    splits by cores ($POCL_MAX_PTHREAD_COUNT sets how many it reports).
  * At most 64 contexts. Errors: SMNN_ERROR_INVALID_ARGUMENT (NULL argument, malformed list, N out
  * of range: the message says why), SMNN_ERROR_DEVICE_NOT_FOUND, SMNN_ERROR_UNSUPPORTED (the
@@ -93,13 +94,13 @@ void smnn_multi_options_init(smnn_multi_options *opt);
 
 /* Creates a plan for problem p over the ncontexts contexts (1 to 64, distinct pointers; the
  * same device may appear through several contexts): resolves the variant and systems per
- * work-item for the whole batch on each context's device, measures throughputs when the split
- * asks for it (one calibration plan per device kind not measured before; the first one compiles
- * the shape's program), splits the batch and creates one plan per non-empty part (compiling,
- * or loading from the caches, its programs). p, opt and mopt are copied; the contexts must
- * outlive the plan. Errors: SMNN_ERROR_INVALID_ARGUMENT (NULL or repeated context, count out of
- * range, a field of p, opt or mopt), and any error of smnn_plan_create on a part, whose message
- * names the part and its device. */
+ * work-item for the whole batch on each context's device (smnn_plan_options_resolve, which
+ * compiles or loads the shape's program), measures throughputs when the split asks for it and
+ * there are several contexts (one calibration solve per device kind and shape not measured
+ * before in the process), splits the batch and creates one plan per non-empty part. p, opt and
+ * mopt are copied; the contexts must outlive the plan. Errors: SMNN_ERROR_INVALID_ARGUMENT (NULL
+ * or repeated context, count out of range, a field of p, opt or mopt), and any error of
+ * smnn_plan_create on a part, whose message names the part and its device. */
 smnn_status smnn_multi_plan_create(smnn_context *const *contexts, size_t ncontexts,
                                    const smnn_problem *p, const smnn_plan_options *opt,
                                    const smnn_multi_options *mopt, smnn_multi_plan **out);
@@ -112,7 +113,7 @@ typedef struct smnn_multi_part {
     size_t count;  /* systems; 0 for an empty part */
     smnn_plan *plan;   /* the part's plan (NULL for an empty part); owned by the multi plan */
     double throughput; /* measured systems x time points per second on a calibration solve of
-                          the shape; 0 when not measured (SMNN_SPLIT_EQUAL) */
+                          the shape; 0 when not measured (SMNN_SPLIT_EQUAL, or one context) */
 } smnn_multi_part;
 
 /* Number of parts (= contexts) and part i (SMNN_ERROR_INVALID_ARGUMENT when out of range). */

@@ -156,13 +156,14 @@ smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p,
                              const smnn_plan_options *opt, smnn_plan **out);
 void smnn_plan_free(smnn_plan *plan); /* accepts NULL; waits for the plan's work to finish */
 
-/* The options a plan for (p, opt) on ctx would run with, without compiling or allocating
- * anything: opt resolved as smnn_plan_get_options reports it, with the variant and the systems
- * per work-item that the tuning table picks for the whole batch of p set explicitly. A plan for
- * a part of the batch (an MPI rank's slice, one device's share) created with these options
- * computes every system exactly as the whole-batch plan does (see Reproducibility above); the
- * batch's device-memory totals are not checked (only a part of it runs there). Errors as
- * smnn_plan_create's, before allocation. */
+/* The options a plan for (p, opt) on ctx would run with, without allocating anything (the
+ * shape's program is compiled, or loaded from the caches, since the driver decides whether the
+ * local variant can run): opt resolved as smnn_plan_get_options reports it, with the variant
+ * and the systems per work-item that the tuning table picks for the whole batch of p set
+ * explicitly. A plan for a part of the batch (an MPI rank's slice, one device's share) created
+ * with these options computes every system exactly as the whole-batch plan does (see
+ * Reproducibility above); the batch's device-memory totals are not checked (only a part of it
+ * runs there). Errors as smnn_plan_create's, before allocation. */
 smnn_status smnn_plan_options_resolve(smnn_context *ctx, const smnn_problem *p,
                                       const smnn_plan_options *opt, smnn_plan_options *out);
 

@@ -40,13 +40,31 @@ static smnn_status push(ctx_array *a, smnn_context *ctx) {
 /* "all": the default device's type on its platform. */
 static smnn_status add_all(ctx_array *a);
 
+/* The default device of list: as smnn_device_list_choose(NULL) when $SMNN_DEVICE is unset or
+ * one spec; when it is "all" or a list (smnn_context_create_local's forms), the rule without it:
+ * the first GPU, else the first device. */
+static smnn_status default_device(const smnn_device_list *list, size_t *def) {
+    const char *env = getenv("SMNN_DEVICE");
+    if (!env || !*env || (strcmp(env, "all") != 0 && !strchr(env, ',')))
+        return smnn_device_list_choose(list, NULL, def, NULL);
+    size_t n = smnn_device_list_count(list);
+    if (n == 0) return FAIL(NULL, SMNN_ERROR_DEVICE_NOT_FOUND, "no OpenCL device");
+    *def = 0;
+    for (size_t i = 0; i < n; i++)
+        if (smnn_device_list_at(list, i)->is_gpu) {
+            *def = i;
+            break;
+        }
+    return SMNN_SUCCESS;
+}
+
 /* The device list "all" names, as "P:D" specs into specs[0..*n) (at most cap). */
 static smnn_status all_specs(char (*specs)[32], size_t cap, size_t *n) {
     smnn_device_list *list = NULL;
     FORWARD_IF_ERROR(smnn_device_list_create(&list));
     size_t def;
     *n = 0;
-    smnn_status st = smnn_device_list_choose(list, NULL, &def, NULL);
+    smnn_status st = default_device(list, &def);
     if (st == SMNN_SUCCESS) {
         const smnn_device_info *dd = smnn_device_list_at(list, def);
         for (size_t i = 0; i < smnn_device_list_count(list) && *n < cap; i++) {
@@ -142,10 +160,12 @@ static smnn_status add_split(unsigned long parts, const char *spec, ctx_array *a
     cl_device_id dev = smnn_context_cl_device(root);
     smnn_status st = SMNN_SUCCESS;
     cl_uint units = info->compute_units;
-    if (parts < 1 || parts > units) {
+    cl_uint most = units < MAX_CONTEXTS ? units : MAX_CONTEXTS;
+    if (parts < 1 || parts > most) {
         st = FAIL(NULL, SMNN_ERROR_INVALID_ARGUMENT,
                   "split:%lu: device '%s' has %u compute units, so it splits into 1 to %u "
-                  "sub-devices", parts, info->device_name, units, units);
+                  "sub-devices (at most %d)", parts, info->device_name, units, most,
+                  MAX_CONTEXTS);
     }
     if (st == SMNN_SUCCESS && parts == 1) {
         /* One part: the device itself (no partition needed, so any device can). */

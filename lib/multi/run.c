@@ -89,12 +89,12 @@ static smnn_status batch_status(smnn_multi_plan *mp, const job *jobs) {
     }
     if (!failed && !unconverged) return SMNN_SUCCESS;
     smnn_failure_report r;
-    FORWARD_IF_ERROR(failed ? smnn_multi_plan_failures(mp, &r) : smnn_multi_plan_unconverged(mp, &r));
+    FORWARD_IF_ERROR(failed ? smnn_multi_plan_failures(mp, &r)
+                            : smnn_multi_plan_unconverged(mp, &r));
     smnn_context *ctx = mp->parts[0].ctx;
     if (failed) {
-        int qr = smnn_plan_factorization(mp->parts[0].plan ? mp->parts[0].plan
-                                                           : mp->parts[mp->nparts - 1].plan) ==
-                 SMNN_FACTORIZATION_QR;
+        /* Every part has the same resolved factorization (empty parts too). */
+        int qr = mp->parts[0].opt.factorization == SMNN_FACTORIZATION_QR;
         return FAIL(ctx, qr ? SMNN_ERROR_RANK_DEFICIENT : SMNN_ERROR_NOT_POSITIVE_DEFINITE,
                     "%zu of %zu systems failed (first: system %zu at time point %zu): %s or a "
                     "value became NaN/Inf; their outputs are NaN, the other systems are solved",
@@ -135,14 +135,22 @@ static smnn_status execute(smnn_multi_plan *mp, mop op, const call_io *io) {
 
     /* Staging: y, or each gradient (batch-shared ones also in full layout). */
     size_t ny = smnn_problem_y_count(&mp->p), per_y = ny / mp->p.batch;
-    size_t total = 0, gfull[4] = {0, 0, 0, 0};
+    size_t total = 0, gfull[4] = {0, 0, 0, 0}, bytes = 0;
+    int wraps = 0;
     if (op == M_SOLVE || op == M_FROZEN) total = ny;
     for (int k = 0; op == M_BACKWARD && k < 4; k++) {
         if (!io->grad[k]) continue;
-        total += mp->in[k].count;
-        if (mp->in[k].shared_batch) total += gfull[k] = full_count(&mp->in[k]);
+        wraps |= __builtin_add_overflow(total, mp->in[k].count, &total);
+        if (mp->in[k].shared_batch) {
+            gfull[k] = full_count(&mp->in[k]);
+            wraps |= __builtin_add_overflow(total, gfull[k], &total);
+        }
     }
-    double *stage = total ? malloc(total * sizeof *stage) : NULL;
+    wraps |= __builtin_mul_overflow(total, sizeof(double), &bytes);
+    if (wraps)
+        return FAIL(ctx0, SMNN_ERROR_TOO_LARGE,
+                    "the host staging of the outputs overflows the address space");
+    double *stage = total ? malloc(bytes) : NULL;
     job *jobs = calloc(mp->nparts, sizeof *jobs);
     pthread_t *threads = calloc(mp->nparts, sizeof *threads);
     char *started = calloc(mp->nparts, 1);

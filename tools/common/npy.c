@@ -444,16 +444,18 @@ static int read_rows(const char *path, size_t first, size_t count, int header_on
         goto done;
     }
     size_t got = 0, at = off + first * row * esize;
+    int read_errno = 0;
     while (got < n * esize) {
         ssize_t k = pread(fd, raw + got, n * esize - got, (off_t)(at + got));
         if (k < 0 && errno == EINTR) continue;
+        if (k < 0) read_errno = errno;
         if (k <= 0) break;
         got += (size_t)k;
     }
     if (got != n * esize) {
         free(raw);
-        snprintf(inner, sizeof inner, "read error: %s", got < n * esize && errno ? strerror(errno)
-                                                                               : "short read");
+        snprintf(inner, sizeof inner, "read error: %s",
+                 read_errno ? strerror(read_errno) : "the file ended early");
         goto done;
     }
     decode(raw, n, out->was_f32, out->data);

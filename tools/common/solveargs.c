@@ -36,7 +36,8 @@ static void usage(FILE *f, int mpi) {
             "  --precision P        double (default) or single\n"
             "  --factorization F    auto (default: qr in single, cholesky in double precision),\n"
             "                       cholesky or qr\n",
-            mpi ? "" : "                       (a device or FIFO is written in place, see README)\n");
+            mpi ? ""
+                : "                       (a device or FIFO is written in place, see README)\n");
     if (mpi)
         fprintf(f,
                 "  --device SPEC[,SPEC...]  one device spec per node-local rank (local rank i\n"
