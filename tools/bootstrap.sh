@@ -7,7 +7,7 @@ build=${1:-build}
 cd "$(dirname "$0")/.."
 packages="build-essential meson ninja-build pkg-config python3 ocl-icd-opencl-dev opencl-headers
 pocl-opencl-icd clinfo liblapacke-dev libopenblas0-pthread libcmocka-dev libgsl-dev
-libclblast-dev gnuplot-nox libopenmpi-dev openmpi-bin"
+libclblast-dev gnuplot-nox libopenmpi-dev openmpi-bin libclfft-dev"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,0 +1,185 @@
+/* The device KdV integrator (tools/kdv/spectral.h, clFFT) against what it must reproduce: the
+ * exact single soliton u = 3c sech^2(sqrt(c)/2 (x - c t - x0)) after one domain crossing; the
+ * invariants (integral of u, of u^2, and the energy) on random sums of sines, the initial
+ * conditions of the paper's KdV data; and the same trajectory from an independent host
+ * integrator (GSL's FFT and Prince-Dormand 8(9) on the Fourier modes, tools/kdv/reference.h). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reference.h"
+#include "spectral.h"
+#include "testutil.h"
+
+#define PI 3.14159265358979323846
+
+/* Random sums of sines as in the KdV data of the paper (Brandstetter et al.'s Lie point symmetry
+ * data): J = 5 terms A sin(2 pi l x / L + phi), A in [-0.5, 0.5], l in {1, 2, 3}. */
+static void sines(test_rng *r, size_t n, double length, double *u) {
+    double A[5], l[5], phi[5];
+    for (int j = 0; j < 5; j++) {
+        A[j] = test_uniform(r, -0.5, 0.5);
+        l[j] = 1 + floor(test_uniform(r, 0, 3));
+        phi[j] = test_uniform(r, 0, 2 * PI);
+    }
+    for (size_t i = 0; i < n; i++) {
+        double x = length * (double)i / (double)n;
+        u[i] = 0;
+        for (int j = 0; j < 5; j++) u[i] += A[j] * sin(2 * PI * l[j] * x / length + phi[j]);
+    }
+}
+
+static void soliton(size_t n, double length, double c, double x0, double t, double *u) {
+    for (size_t i = 0; i < n; i++) {
+        double x = length * (double)i / (double)n, d = x - c * t - x0;
+        d -= length * floor(d / length + 0.5); /* the nearest image on the periodic domain */
+        double s = 1 / cosh(sqrt(c) / 2 * d);
+        u[i] = 3 * c * s * s;
+    }
+}
+
+static kdv_solver *make_in(size_t samples, size_t n, double length, double h, int single) {
+    kdv_solver *s = NULL;
+    char err[512];
+    if (kdv_create(test_context(), samples, n, length, h, single, &s, err, sizeof err) != 0)
+        fail_msg("kdv_create: %s", err);
+    return s;
+}
+
+static kdv_solver *make(size_t samples, size_t n, double length, double h) {
+    return make_in(samples, n, length, h, 0);
+}
+
+/* One crossing of the soliton in the given precision; returns the max error. */
+static double soliton_crossing(int single) {
+    const size_t n = 128;
+    const double length = 40, c = 1, x0 = 12, h = 0.01, t_end = length / c;
+    double u0[128], u[128], exact[128];
+    soliton(n, length, c, x0, 0, u0);
+    kdv_solver *s = make_in(1, n, length, h, single);
+    char err[512];
+    if (kdv_set(s, u0, err, sizeof err) || kdv_step(s, (size_t)llround(t_end / h), err, sizeof err) ||
+        kdv_get(s, u, err, sizeof err))
+        fail_msg("%s", err);
+    kdv_free(s);
+    soliton(n, length, c, x0, t_end, exact);
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) worst = fmax(worst, fabs(u[i] - exact[i]));
+    fprintf(stderr, "# soliton c = %g, one crossing (t = %g, %zu steps of %g), %s: max error "
+            "%.2e\n", c, t_end, (size_t)llround(t_end / h), h, single ? "single" : "double",
+            worst);
+    return worst;
+}
+
+/* Single precision (devices without fp64): the exponentials exp(i k^3 h) rounded to float have
+ * |E| = 1 + O(eps) in every mode, the same bias each step, so the error grows linearly with the
+ * steps: at most steps x 2 eps_float x max|u| (4000 x 2.4e-7 x 3 = 2.9e-3), which is float's
+ * limit, not the scheme's (double: 2.5e-7). */
+static void test_soliton_single(void **state) {
+    (void)state;
+    double e = soliton_crossing(1), bound = 4000 * 2 * 1.1920929e-7 * 3;
+    if (!(e <= bound)) fail_msg("single-precision soliton max error %g > %g", e, bound);
+}
+
+static void test_soliton(void **state) {
+    (void)state;
+    test_skip_without_fp64();
+    double e = soliton_crossing(0);
+    if (!(e <= 1e-6)) fail_msg("soliton max error %g > 1e-6", e);
+}
+
+/* Relative drift of invariant k between a and b (the integral of u, which is 0 for these
+ * initial conditions, against L max|u|). */
+static double drift(const double a[3], const double b[3], int k, double scale) {
+    return fabs(b[k] - a[k]) / (k == 0 ? scale : fabs(a[k]));
+}
+
+static void test_invariants(void **state) {
+    (void)state;
+    test_skip_without_fp64();
+    const size_t samples = 4, n = 64;
+    const double length = 128, h = 0.05, t_end = 50;
+    test_rng r = test_rng_make(1500);
+    double *u0 = malloc(samples * n * sizeof *u0), *u = malloc(samples * n * sizeof *u);
+    for (size_t b = 0; b < samples; b++) sines(&r, n, length, u0 + b * n);
+    kdv_solver *s = make(samples, n, length, h);
+    char err[512];
+    if (kdv_set(s, u0, err, sizeof err) || kdv_get(s, u0, err, sizeof err) ||
+        kdv_step(s, (size_t)llround(t_end / h), err, sizeof err) || kdv_get(s, u, err, sizeof err))
+        fail_msg("%s", err);
+    for (size_t b = 0; b < samples; b++) {
+        double i0[3], i1[3], umax = 0;
+        kdv_invariants(n, length, u0 + b * n, i0);
+        kdv_invariants(n, length, u + b * n, i1);
+        for (size_t i = 0; i < n; i++) umax = fmax(umax, fabs(u0[b * n + i]));
+        double d[3];
+        for (int k = 0; k < 3; k++) d[k] = drift(i0, i1, k, length * umax);
+        fprintf(stderr, "# sample %zu, t = %g: drift of the mean %.1e, of int u^2 %.1e, of the "
+                "energy %.1e\n", b, t_end, d[0], d[1], d[2]);
+        if (!(d[0] <= 1e-12)) fail_msg("sample %zu: the mean drifted by %g", b, d[0]);
+        if (!(d[1] <= 1e-6) || !(d[2] <= 1e-6))
+            fail_msg("sample %zu: int u^2 drifted by %g, the energy by %g (> 1e-6)", b, d[1], d[2]);
+    }
+    kdv_free(s);
+    free(u0);
+    free(u);
+}
+
+static void test_against_host_integrator(void **state) {
+    (void)state;
+    test_skip_without_fp64();
+    const size_t n = 64;
+    const double length = 128, h = 0.02, t_end = 20;
+    test_rng r = test_rng_make(1600);
+    double u0[64], u[64], ref[64];
+    sines(&r, n, length, u0);
+    kdv_solver *s = make(1, n, length, h);
+    char err[512];
+    if (kdv_set(s, u0, err, sizeof err) || kdv_step(s, (size_t)llround(t_end / h), err, sizeof err) ||
+        kdv_get(s, u, err, sizeof err))
+        fail_msg("%s", err);
+    if (kdv_reference(n, length, u0, t_end, 1e-13, ref, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    double worst = 0, scale = 0;
+    for (size_t i = 0; i < n; i++) {
+        worst = fmax(worst, fabs(u[i] - ref[i]));
+        scale = fmax(scale, fabs(ref[i]));
+    }
+    fprintf(stderr, "# against GSL (rk8pd, tol 1e-13) at t = %g: max |difference| / max |u| = "
+            "%.2e\n", t_end, worst / scale);
+    if (!(worst <= 1e-8 * scale)) fail_msg("device and host differ by %g (> 1e-8)", worst / scale);
+    kdv_free(s);
+}
+
+/* Grids clFFT cannot transform, and bad arguments, are refused before anything runs. */
+static void test_refusals(void **state) {
+    (void)state;
+    char why[256];
+    assert_true(kdv_grid_ok(256, why, sizeof why));
+    assert_true(kdv_grid_ok(2 * 3 * 5 * 7 * 11 * 13, why, sizeof why));
+    assert_false(kdv_grid_ok(2 * 17, why, sizeof why));
+    assert_non_null(strstr(why, "17 is left over"));
+    assert_false(kdv_grid_ok(63, why, sizeof why));
+    assert_false(kdv_grid_ok(2, why, sizeof why));
+    kdv_solver *s = (kdv_solver *)1;
+    char err[512];
+    assert_int_equal(kdv_create(test_context(), 1, 34, 10, 0.1, 1, &s, err, sizeof err), -1);
+    assert_null(s);
+    assert_non_null(strstr(err, "17"));
+    assert_int_equal(kdv_create(test_context(), 1, 64, -1, 0.1, 1, &s, err, sizeof err), -1);
+    assert_int_equal(kdv_create(test_context(), 1, 64, 10, 0, 1, &s, err, sizeof err), -1);
+    assert_int_equal(kdv_create(test_context(), 0, 64, 10, 0.1, 1, &s, err, sizeof err), -1);
+    kdv_free(NULL);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_soliton),
+        cmocka_unit_test(test_soliton_single),
+        cmocka_unit_test(test_invariants),
+        cmocka_unit_test(test_against_host_integrator),
+    };
+    return cmocka_run_group_tests(tests, NULL, test_teardown_context);
+}

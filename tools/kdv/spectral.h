@@ -1,0 +1,52 @@
+/* The Korteweg-de Vries equation u_t + u u_x + u_xxx = 0 on a periodic domain [0, L), integrated
+ * on an OpenCL device with clFFT: pseudo-spectral in space (n points, 2/3 de-aliasing: only the
+ * modes |m| <= n/3 are kept, so every product of two kept modes is computed without aliasing),
+ * the linear term u_xxx exactly and the nonlinear term by fourth-order exponential time
+ * differencing (ETDRK4, Kassam and Trefethen, SIAM J. Sci. Comput. 26(4), 2005), its phi
+ * functions evaluated by their contour-integral means (64 points on the unit circle around each
+ * L h), in double precision on the host and sent to the device once.
+ *
+ * In Fourier space, with v_m the coefficient of exp(i k_m x), k_m = 2 pi m / L:
+ *   v_t = i k^3 v - (i k / 2) F[u^2]
+ * A batch of `samples` trajectories advances together (clFFT batched real-to-complex and
+ * complex-to-real transforms). Precision: double, or single where asked (a device without
+ * fp64); the coefficients and host interfaces are double either way.
+ *
+ * Errors: every function returns 0, or -1 with a message in err naming the clFFT or OpenCL call
+ * that failed and its status; grid sizes clFFT cannot transform (a factor other than 2, 3, 5, 7,
+ * 11 and 13) are refused before anything is allocated. */
+#ifndef SMNN_KDV_SPECTRAL_H
+#define SMNN_KDV_SPECTRAL_H
+
+#include <stddef.h>
+
+#include <smnn/smnn.h>
+
+typedef struct kdv_solver kdv_solver;
+
+/* 1 when clFFT can transform n points (n >= 4, even, and only the factors 2, 3, 5, 7, 11, 13),
+ * else 0 with the reason in why (when not NULL). */
+int kdv_grid_ok(size_t n, char *why, size_t len);
+
+/* A device integrator on ctx for `samples` trajectories of n points on [0, length), time step h
+ * (> 0), in single precision when single is 1 (else double: the device needs fp64). The context
+ * must outlive the solver. */
+int kdv_create(smnn_context *ctx, size_t samples, size_t n, double length, double h, int single,
+               kdv_solver **out, char *err, size_t errlen);
+void kdv_free(kdv_solver *s); /* accepts NULL */
+
+/* Sets the state from u0 (samples x n values, row-major), projected onto the kept modes (the
+ * modes |m| > n/3 of the initial condition are dropped). */
+int kdv_set(kdv_solver *s, const double *u0, char *err, size_t errlen);
+/* Advances every trajectory by `steps` steps of h. */
+int kdv_step(kdv_solver *s, size_t steps, char *err, size_t errlen);
+/* The current state in physical space (samples x n), blocking. */
+int kdv_get(kdv_solver *s, double *u, char *err, size_t errlen);
+
+/* Host checks of one trajectory state u (n points, modes |m| <= n/3 only, as kdv_get returns):
+ * out[0] = the integral of u (the mean times L), out[1] = the integral of u^2, out[2] = the KdV
+ * energy, the integral of u_x^2 / 2 - u^3 / 6 (u_x spectrally); all conserved by the equation
+ * and by its de-aliased Galerkin form. A plain DFT, O(n^2): for checks, not for speed. */
+void kdv_invariants(size_t n, double length, const double *u, double out[3]);
+
+#endif
