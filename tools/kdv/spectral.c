@@ -26,11 +26,24 @@ static const char *kernels_src =
     "kernel void kdv_square(global const real *u, global real *u2, real inv_n, long count) {\n"
     "  long i = get_global_id(0); if (i >= count) return;\n"
     "  real x = u[i] * inv_n; u2[i] = x * x; }\n"
-    /* nv = i g w on the kept modes: g = -k/2 there, 0 elsewhere. */
-    "kernel void kdv_nonlinear(global const cplx *w, global cplx *nv, global const real *g,\n"
-    "                          int nk, long count) {\n"
+    /* nv = g w (g: the factor of the transformed products per mode, 0 beyond the kept modes),
+     * plus c0 in mode 0 (the constant term). */
+    "kernel void kdv_nonlinear(global const cplx *w, global cplx *nv, global const cplx *g,\n"
+    "                          real c0, int nk, long count) {\n"
+    "  long i = get_global_id(0); if (i >= count) return; int m = (int)(i % nk);\n"
+    "  cplx r = cmul(g[m], w[i]); if (m == 0) r.x += c0; nv[i] = r; }\n"
+    /* out = d v (a derivative's factor (ik)^p per mode) */
+    "kernel void kdv_deriv(global const cplx *v, global cplx *out, global const cplx *d,\n"
+    "                      int nk, long count) {\n"
+    "  long i = get_global_id(0); if (i >= count) return; out[i] = cmul(d[i % nk], v[i]); }\n"
+    /* g = the products of the candidate terms, from the unscaled fields (times inv_n) */
+    "kernel void kdv_products(global const real *u0, global const real *u1,\n"
+    "                         global const real *u2, global const real *u3, global real *g,\n"
+    "                         global const real *xi, real inv_n, long count) {\n"
     "  long i = get_global_id(0); if (i >= count) return;\n"
-    "  cplx a = w[i]; real gm = g[i % nk]; nv[i] = (cplx)(-gm * a.y, gm * a.x); }\n"
+    "  real u = u0[i] * inv_n, ux = u1[i] * inv_n, uxx = u2[i] * inv_n, uxxx = u3[i] * inv_n;\n"
+    "  g[i] = xi[0] * u * u + xi[1] * u * ux + xi[2] * u * uxx + xi[3] * u * uxxx\n"
+    "       + xi[4] * u * u * ux + xi[5] * ux * ux + xi[6] * ux * uxx; }\n"
     /* out = e2 v + q nv */
     "kernel void kdv_stage(global const cplx *v, global const cplx *nv, global cplx *out,\n"
     "                      global const cplx *e2, global const cplx *q, int nk, long count) {\n"
@@ -57,13 +70,26 @@ static const char *kernels_src =
     "kernel void kdv_scale(global real *u, real s, long count) {\n"
     "  long i = get_global_id(0); if (i >= count) return; u[i] *= s; }\n";
 
-enum { K_SQUARE, K_NONLINEAR, K_STAGE, K_STAGE_C, K_UPDATE, K_PROJECT, K_SCALE, K_COUNT };
-static const char *const kernel_names[K_COUNT] = {"kdv_square", "kdv_nonlinear", "kdv_stage",
-                                                  "kdv_stage_c", "kdv_update", "kdv_project",
-                                                  "kdv_scale"};
+enum { K_SQUARE, K_NONLINEAR, K_STAGE, K_STAGE_C, K_UPDATE, K_PROJECT, K_SCALE, K_DERIV,
+       K_PRODUCTS, K_COUNT };
+static const char *const kernel_names[K_COUNT] = {
+    "kdv_square", "kdv_nonlinear", "kdv_stage", "kdv_stage_c", "kdv_update",
+    "kdv_project", "kdv_scale",    "kdv_deriv", "kdv_products"};
 
-/* Coefficient arrays per mode (complex unless noted), in solver order. */
-enum { C_E, C_E2, C_Q, C_F1, C_F2, C_F3, C_G /* real */, C_MASK /* real */, C_COUNT };
+/* Coefficient arrays per mode (complex unless noted), in solver order: the ETDRK4 factors, the
+ * nonlinear factor g, the derivative factors (ik)^p (kept modes), the mask (real). */
+enum { C_E, C_E2, C_Q, C_F1, C_F2, C_F3, C_G, C_D1, C_D2, C_D3, C_MASK /* real */, C_COUNT };
+#define C_COMPLEX C_MASK /* the arrays before it are complex */
+
+const char *const kdv_term_names[KDV_TERMS] = {"1",      "u",      "u_x",     "u_xx",
+                                               "u_xxx",  "u^2",    "u u_x",   "u u_xx",
+                                               "u u_xxx", "u^2 u_x", "u_x^2", "u_x u_xx"};
+
+void kdv_equation(double xi[KDV_TERMS]) {
+    for (int j = 0; j < KDV_TERMS; j++) xi[j] = 0;
+    xi[KDV_UUX] = -1;
+    xi[KDV_UXXX] = -1;
+}
 
 struct kdv_solver {
     smnn_context *ctx;
@@ -76,12 +102,14 @@ struct kdv_solver {
     clfftPlanHandle r2c, c2r;
     int have_r2c, have_c2r;
     int clfft_ref; /* this solver counts in clfft_users */
+    double xi[KDV_TERMS];
+    int general; /* products beyond u^2 and u u_x: fields in physical space */
     cl_program prog;
     cl_kernel k[K_COUNT];
     /* State v, stage values a, b, c, nonlinear terms nv, na, nb, nc, scratch (vt, w) and the
      * physical-space buffers u, u2. */
-    cl_mem v, a, b, c, nv, na, nb, nc, vt, w, u, u2;
-    cl_mem coef[C_COUNT];
+    cl_mem v, a, b, c, nv, na, nb, nc, vt, w, u, u2, ux, uxx, uxxx;
+    cl_mem coef[C_COUNT], xi_buf;
 };
 
 static int clfft_users; /* clfftSetup once per process while solvers live */
@@ -139,8 +167,8 @@ void kdv_free(kdv_solver *s) {
     if (s->q) clFinish(s->q);
     if (s->have_r2c) clfftDestroyPlan(&s->r2c);
     if (s->have_c2r) clfftDestroyPlan(&s->c2r);
-    cl_mem *m[] = {&s->v, &s->a, &s->b, &s->c, &s->nv, &s->na, &s->nb, &s->nc,
-                   &s->vt, &s->w, &s->u, &s->u2};
+    cl_mem *m[] = {&s->v,  &s->a, &s->b, &s->c,  &s->nv, &s->na,  &s->nb,   &s->nc,
+                   &s->vt, &s->w, &s->u, &s->u2, &s->ux, &s->uxx, &s->uxxx, &s->xi_buf};
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
         if (*m[i]) clReleaseMemObject(*m[i]);
     for (int i = 0; i < C_COUNT; i++)
@@ -187,7 +215,7 @@ static int buffer(kdv_solver *s, size_t bytes, const void *host, cl_mem *out, co
 /* The coefficients per mode, converted to the solver's precision. */
 static int upload_coefficients(kdv_solver *s, char *err, size_t errlen) {
     size_t nk = s->nk, per = s->single ? 4 : 8;
-    unsigned char *buf = malloc(nk * 2 * per);
+    unsigned char *buf = malloc((nk > 4 ? nk : 4) * 2 * per);
     double complex *c = malloc(nk * C_COUNT * sizeof *c);
     if (!buf || !c) {
         free(buf);
@@ -195,17 +223,26 @@ static int upload_coefficients(kdv_solver *s, char *err, size_t errlen) {
         return fail(err, errlen, "out of memory for the ETDRK4 coefficients");
     }
     size_t kept = s->n / 3;
+    const double *xi = s->xi;
     for (size_t m = 0; m < nk; m++) {
-        double k = 2.0 * KDV_PI * (double)m / s->length;
+        double k = 2.0 * KDV_PI * (double)m / s->length, mask = m <= kept ? 1 : 0;
+        double complex ik = I * k;
+        double complex lk = xi[KDV_U] + xi[KDV_UX] * ik + xi[KDV_UXX] * ik * ik +
+                            xi[KDV_UXXX] * ik * ik * ik;
         double complex six[6];
-        etdrk4(I * k * k * k, s->h, six);
+        etdrk4(lk, s->h, six);
         for (int i = 0; i < 6; i++) c[m * C_COUNT + i] = six[i];
-        c[m * C_COUNT + C_G] = m <= kept ? -k / 2 : 0;
-        c[m * C_COUNT + C_MASK] = m <= kept ? 1 : 0;
+        /* u^2 and u u_x = (u^2 / 2)_x from one transform of u^2; otherwise the transform of all
+         * products as they are. */
+        c[m * C_COUNT + C_G] = mask * (s->general ? 1 : xi[KDV_UU] + xi[KDV_UUX] * ik / 2);
+        c[m * C_COUNT + C_D1] = mask * ik;
+        c[m * C_COUNT + C_D2] = mask * ik * ik;
+        c[m * C_COUNT + C_D3] = mask * ik * ik * ik;
+        c[m * C_COUNT + C_MASK] = mask;
     }
     int rc = 0;
     for (int i = 0; i < C_COUNT && rc == 0; i++) {
-        int complex_values = i < C_G;
+        int complex_values = i < C_COMPLEX;
         for (size_t m = 0; m < nk; m++) {
             double parts[2] = {creal(c[m * C_COUNT + i]), cimag(c[m * C_COUNT + i])};
             for (int p = 0; p < (complex_values ? 2 : 1); p++) {
@@ -221,6 +258,18 @@ static int upload_coefficients(kdv_solver *s, char *err, size_t errlen) {
         rc = buffer(s, nk * (complex_values ? 2 : 1) * per, buf, &s->coef[i], "coefficients",
                     err, errlen);
     }
+    /* The products' coefficients for kdv_products (general form). */
+    double prod[7] = {xi[KDV_UU],   xi[KDV_UUX],  xi[KDV_UUXX], xi[KDV_UUXXX],
+                      xi[KDV_UUUX], xi[KDV_UXUX], xi[KDV_UXUXX]};
+    for (int j = 0; j < 7; j++) {
+        if (s->single) {
+            float f = (float)prod[j];
+            memcpy(buf + 4 * (size_t)j, &f, 4);
+        } else {
+            memcpy(buf + 8 * (size_t)j, &prod[j], 8);
+        }
+    }
+    if (rc == 0) rc = buffer(s, 7 * per, buf, &s->xi_buf, "coefficients", err, errlen);
     free(buf);
     free(c);
     return rc;
@@ -246,7 +295,7 @@ static int make_plan(kdv_solver *s, clfftPlanHandle *plan, int *have, int forwar
 }
 
 int kdv_create(smnn_context *ctx, size_t samples, size_t n, double length, double h, int single,
-               kdv_solver **out, char *err, size_t errlen) {
+               const double *xi, kdv_solver **out, char *err, size_t errlen) {
     *out = NULL;
     char why[160];
     if (!kdv_grid_ok(n, why, sizeof why)) return fail(err, errlen, "%s", why);
@@ -270,6 +319,20 @@ int kdv_create(smnn_context *ctx, size_t samples, size_t n, double length, doubl
     s->length = length;
     s->h = h;
     s->single = single;
+    if (xi) {
+        for (int j = 0; j < KDV_TERMS; j++) {
+            if (!isfinite(xi[j])) {
+                free(s);
+                return fail(err, errlen, "coefficient %d (%s) is %g, not finite", j,
+                            kdv_term_names[j], xi[j]);
+            }
+            s->xi[j] = xi[j];
+        }
+    } else {
+        kdv_equation(s->xi);
+    }
+    s->general = s->xi[KDV_UUXX] != 0 || s->xi[KDV_UUXXX] != 0 || s->xi[KDV_UUUX] != 0 ||
+                 s->xi[KDV_UXUX] != 0 || s->xi[KDV_UXUXX] != 0;
     s->real_size = single ? 4 : 8;
     s->cplx_size = 2 * s->real_size;
     if (clfft_users == 0) {
@@ -308,7 +371,9 @@ int kdv_create(smnn_context *ctx, size_t samples, size_t n, double length, doubl
     for (size_t i = 0; i < sizeof cplx_bufs / sizeof cplx_bufs[0] && rc == 0; i++)
         rc = buffer(s, cb, NULL, cplx_bufs[i], "spectral state", err, errlen);
     if (rc == 0) rc = buffer(s, rb, NULL, &s->u, "physical state", err, errlen);
-    if (rc == 0) rc = buffer(s, rb, NULL, &s->u2, "physical state", err, errlen);
+    cl_mem *real_bufs[] = {&s->u2, &s->ux, &s->uxx, &s->uxxx};
+    for (size_t i = 0; i < sizeof real_bufs / sizeof real_bufs[0] && rc == 0; i++)
+        rc = buffer(s, rb, NULL, real_bufs[i], "physical state", err, errlen);
     if (rc == 0) rc = upload_coefficients(s, err, errlen);
     if (rc != 0) {
         kdv_free(s);
@@ -379,19 +444,46 @@ static int to_physical(kdv_solver *s, cl_mem v, char *err, size_t errlen) {
     return 0;
 }
 
-/* nv = N(v) = -(i k / 2) F[u^2] on the kept modes. */
-static int nonlinear(kdv_solver *s, cl_mem v, cl_mem nv, char *err, size_t errlen) {
+/* u, u_x, u_xx, u_xxx of v in physical space, unscaled, into s->u, ux, uxx, uxxx. */
+static int fields(kdv_solver *s, cl_mem v, char *err, size_t errlen) {
     if (to_physical(s, v, err, errlen) != 0) return -1;
+    size_t nc = s->samples * s->nk;
+    cl_int nk = (cl_int)s->nk;
+    cl_mem outs[3] = {s->ux, s->uxx, s->uxxx};
+    for (int p = 0; p < 3; p++) {
+        if (launch(s, K_DERIV, nc, err, errlen, MEM(v), MEM(s->vt), MEM(s->coef[C_D1 + p]),
+                   INT(nk), (size_t)0) != 0)
+            return -1;
+        CLFFT(clfftEnqueueTransform(s->c2r, CLFFT_BACKWARD, 1, &s->q, 0, NULL, NULL, &s->vt,
+                                    &outs[p], NULL));
+    }
+    return 0;
+}
+
+/* nv = N(v): g F[u^2] (u^2 and u u_x only) or F[products], on the kept modes, plus the constant
+ * term in mode 0. */
+static int nonlinear(kdv_solver *s, cl_mem v, cl_mem nv, char *err, size_t errlen) {
     size_t nr = s->samples * s->n, nc = s->samples * s->nk;
     scalar inv = real_arg(s, 1.0 / (double)s->n);
-    if (launch(s, K_SQUARE, nr, err, errlen, MEM(s->u), MEM(s->u2), inv.size, (const void *)&inv.v,
-               (size_t)0) != 0)
-        return -1;
+    if (s->general) {
+        if (fields(s, v, err, errlen) != 0 ||
+            launch(s, K_PRODUCTS, nr, err, errlen, MEM(s->u), MEM(s->ux), MEM(s->uxx),
+                   MEM(s->uxxx), MEM(s->u2), MEM(s->xi_buf), inv.size, (const void *)&inv.v,
+                   (size_t)0) != 0)
+            return -1;
+    } else {
+        if (to_physical(s, v, err, errlen) != 0 ||
+            launch(s, K_SQUARE, nr, err, errlen, MEM(s->u), MEM(s->u2), inv.size,
+                   (const void *)&inv.v, (size_t)0) != 0)
+            return -1;
+    }
     CLFFT(clfftEnqueueTransform(s->r2c, CLFFT_FORWARD, 1, &s->q, 0, NULL, NULL, &s->u2, &s->w,
                                 NULL));
     cl_int nk = (cl_int)s->nk;
+    /* The constant term in the unscaled convention (v = n times the Fourier coefficient). */
+    scalar c0 = real_arg(s, s->xi[KDV_1] * (double)s->n);
     return launch(s, K_NONLINEAR, nc, err, errlen, MEM(s->w), MEM(nv), MEM(s->coef[C_G]),
-                  INT(nk), (size_t)0);
+                  c0.size, (const void *)&c0.v, INT(nk), (size_t)0);
 }
 
 int kdv_set(kdv_solver *s, const double *u0, char *err, size_t errlen) {
@@ -462,6 +554,34 @@ int kdv_get(kdv_solver *s, double *u, char *err, size_t errlen) {
         return fail(err, errlen, "clEnqueueReadBuffer failed: %s", smnn_cl_error_name(e));
     }
     for (size_t i = 0; i < nr; i++) u[i] = s->single ? ((float *)host)[i] : ((double *)host)[i];
+    free(host);
+    return 0;
+}
+
+int kdv_fields(kdv_solver *s, double *u, double *ux, double *uxx, double *uxxx, char *err,
+               size_t errlen) {
+    size_t nr = s->samples * s->n;
+    if (fields(s, s->v, err, errlen) != 0) return -1;
+    cl_mem bufs[4] = {s->u, s->ux, s->uxx, s->uxxx};
+    double *outs[4] = {u, ux, uxx, uxxx};
+    scalar inv = real_arg(s, 1.0 / (double)s->n);
+    void *host = malloc(nr * s->real_size);
+    if (!host) return fail(err, errlen, "out of memory");
+    for (int p = 0; p < 4; p++) {
+        cl_int e = CL_SUCCESS;
+        if (launch(s, K_SCALE, nr, err, errlen, MEM(bufs[p]), inv.size, (const void *)&inv.v,
+                   (size_t)0) != 0) {
+            free(host);
+            return -1;
+        }
+        e = clEnqueueReadBuffer(s->q, bufs[p], CL_TRUE, 0, nr * s->real_size, host, 0, NULL, NULL);
+        if (e != CL_SUCCESS) {
+            free(host);
+            return fail(err, errlen, "clEnqueueReadBuffer failed: %s", smnn_cl_error_name(e));
+        }
+        for (size_t i = 0; i < nr; i++)
+            outs[p][i] = s->single ? ((float *)host)[i] : ((double *)host)[i];
+    }
     free(host);
     return 0;
 }
