@@ -15,7 +15,7 @@
  * exponentially to a thousandth over the run) updates xi; sequential
  * thresholding zeroes coefficients below --threshold (and keeps them zero) at 30%, 40% and 50% of
  * the iterations. The optimiser works on whitened coefficients (the library's Gram matrix
- * factored per variable, see `whitening`); reported coefficients are the plain xi. --plot
+ * factored per variable, tools/common/sparsefit.h); reported coefficients are the plain xi. --plot
  * simulates the discovered equations for the figure; that rollout is bounded (it stops when the
  * state leaves |x| <= BLOWUP or is not finite, and after ROLLOUT_MAX_STEPS integrator steps in
  * all) and says so on stderr and in the figure. Sizes are checked before anything is allocated.
@@ -40,6 +40,7 @@
 #include "outfile.h"
 #include "plot.h"
 #include "randprob.h"
+#include "sparsefit.h"
 
 /* Bounds of every integration: the state may not leave |x| <= BLOWUP, and GSL may take at most
  * ROLLOUT_MAX_STEPS steps over the whole trajectory (the true system needs about 10^5). */
@@ -250,64 +251,6 @@ static void print_equations(FILE *f, const double *xi) {
         }
         if (!any) fprintf(f, " 0");
         fprintf(f, "\n");
-    }
-}
-
-/* Whitening of the library: for one variable's active terms A, the Gram matrix
- * G_A = Phi_A^T Phi_A / N = R^T R (Cholesky, R upper triangular), and the optimiser works on
- * theta = R xi_A, in which the library columns are orthonormal. Without it Adam crawls along the
- * strongly correlated directions of the quadratic terms (x*x, y*y, z*z, z, 1). */
-typedef struct whitening {
-    int n, idx[NTERMS];
-    double R[NTERMS * NTERMS]; /* row-major, upper triangular, n x n */
-} whitening;
-
-static int whiten(const double *gram, const int *active, whitening *w) {
-    w->n = 0;
-    for (int k = 0; k < NTERMS; k++)
-        if (active[k]) w->idx[w->n++] = k;
-    int n = w->n;
-    memset(w->R, 0, sizeof w->R);
-    for (int j = 0; j < n; j++) {
-        double d = gram[w->idx[j] * NTERMS + w->idx[j]];
-        for (int k = 0; k < j; k++) d -= w->R[k * NTERMS + j] * w->R[k * NTERMS + j];
-        if (!(d > 0)) return -1;
-        w->R[j * NTERMS + j] = sqrt(d);
-        for (int i = j + 1; i < n; i++) {
-            double a = gram[w->idx[j] * NTERMS + w->idx[i]];
-            for (int k = 0; k < j; k++) a -= w->R[k * NTERMS + j] * w->R[k * NTERMS + i];
-            w->R[j * NTERMS + i] = a / w->R[j * NTERMS + j];
-        }
-    }
-    return 0;
-}
-
-/* xi_A = R^-1 theta (back substitution); inactive terms are 0. */
-static void to_xi(const whitening *w, const double *theta, double *xi_col, int stride) {
-    double x[NTERMS];
-    for (int i = w->n - 1; i >= 0; i--) {
-        double a = theta[i];
-        for (int k = i + 1; k < w->n; k++) a -= w->R[i * NTERMS + k] * x[k];
-        x[i] = a / w->R[i * NTERMS + i];
-    }
-    for (int k = 0; k < NTERMS; k++) xi_col[k * stride] = 0;
-    for (int i = 0; i < w->n; i++) xi_col[w->idx[i] * stride] = x[i];
-}
-
-/* theta = R xi_A. */
-static void to_theta(const whitening *w, const double *xi_col, int stride, double *theta) {
-    for (int i = 0; i < w->n; i++) {
-        theta[i] = 0;
-        for (int k = i; k < w->n; k++) theta[i] += w->R[i * NTERMS + k] * xi_col[w->idx[k] * stride];
-    }
-}
-
-/* dl/dtheta = R^-T dl/dxi_A (forward substitution with R^T). */
-static void grad_theta(const whitening *w, const double *gxi_col, int stride, double *g) {
-    for (int i = 0; i < w->n; i++) {
-        double a = gxi_col[w->idx[i] * stride];
-        for (int k = 0; k < i; k++) a -= w->R[k * NTERMS + i] * g[k];
-        g[i] = a / w->R[i * NTERMS + i];
     }
 }
 
@@ -570,19 +513,13 @@ int main(int argc, char **argv) {
     refine_stats rs = {0, 0, 0, 0, 0};
     const int qr = smnn_plan_factorization(plan) == SMNN_FACTORIZATION_QR;
 
-    /* Per variable v: whitening of its active terms, theta (whitened coefficients) and Adam's
-     * moments; xi (terms x 3, row-major) is what the device multiplies with. */
-    double theta[3][NTERMS] = {{0}}, m1[3][NTERMS] = {{0}}, m2[3][NTERMS] = {{0}};
-    double xi[NTERMS * 3] = {0}, grad[NTERMS * 3], gth[NTERMS];
-    int active[3][NTERMS];
-    size_t adam_t[3] = {0, 0, 0};
-    whitening wh[3];
-    for (int v = 0; v < 3; v++) {
-        for (int k = 0; k < NTERMS; k++) active[v][k] = 1;
-        if (whiten(gram, active[v], &wh[v]) != 0) {
-            fprintf(stderr, "smnn-lorenz: the library's Gram matrix is singular on this data\n");
-            return 1;
-        }
+    /* The optimiser (tools/common/sparsefit.h: Adam on whitened coefficients, sequential
+     * thresholding); xi (terms x 3, row-major) is what the device multiplies with. */
+    double xi[NTERMS * 3] = {0}, grad[NTERMS * 3];
+    sparsefit fit;
+    if (sparsefit_init(&fit, NTERMS, 3, gram, o.lr, o.threshold, o.iterations) != 0) {
+        fprintf(stderr, "smnn-lorenz: the library's Gram matrix is singular on this data\n");
+        return 1;
     }
     double *phi = hu_alloc(rows, NTERMS * sizeof *phi), *u = hu_alloc(B, sizeof *u);
     double *target = hu_alloc(B * T, sizeof *target), *y = hu_alloc(B * T * R1, sizeof *y);
@@ -598,10 +535,6 @@ int main(int argc, char **argv) {
     }
     double loss = NAN, first_loss = NAN, t_solver = 0, t_blas = 0, t_host = 0;
     double t_loop = (1e-3 * hu_now_ms());
-    /* 30%, 40% and 50% of the run, without overflowing for any iteration count. */
-    size_t thresholds[3] = {o.iterations / 10 * 3 + o.iterations % 10 * 3 / 10,
-                            o.iterations / 10 * 4 + o.iterations % 10 * 4 / 10, o.iterations / 2};
-    const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
     int diverged = 0; /* the loss left the doubles: no result, exit 1 after the cleanup */
     for (size_t it = 1; it <= o.iterations; it++) {
         double h0 = (1e-3 * hu_now_ms());
@@ -616,7 +549,7 @@ int main(int argc, char **argv) {
         }
         put(q, bphi, phi, rows * NTERMS, stage, "Phi");
         put(q, bu, u, B, stage, "u");
-        for (int v = 0; v < 3; v++) to_xi(&wh[v], theta[v], xi + v, 3);
+        sparsefit_xi(&fit, xi);
         put(q, btheta, xi, NTERMS * 3, stage, "xi");
         double h1 = (1e-3 * hu_now_ms());
         /* d (3 x rows, variable-major: exactly the (B, T, 1) layout) = xi^T Phi^T. */
@@ -656,38 +589,9 @@ int main(int argc, char **argv) {
              bgt, 3, q);
         get(ctx, bgt, NTERMS * 3, grad, "dl/dxi");
         double h6 = (1e-3 * hu_now_ms());
-        /* Exponential decay to lr / 1000 over the run: large steps to cross the scale of the
-         * coefficients, small ones to settle them. */
-        double lr_now = o.lr * pow(1e-3, (double)(it - 1) / (double)o.iterations);
-        for (int v = 0; v < 3; v++) {
-            grad_theta(&wh[v], grad + v, 3, gth);
-            adam_t[v]++;
-            for (int i = 0; i < wh[v].n; i++) {
-                m1[v][i] = b1 * m1[v][i] + (1 - b1) * gth[i];
-                m2[v][i] = b2 * m2[v][i] + (1 - b2) * gth[i] * gth[i];
-                double mh = m1[v][i] / (1 - pow(b1, (double)adam_t[v]));
-                double vh = m2[v][i] / (1 - pow(b2, (double)adam_t[v]));
-                theta[v][i] -= lr_now * mh / (sqrt(vh) + eps);
-            }
-        }
-        for (int th = 0; th < 3; th++) {
-            if (it != thresholds[th]) continue;
-            /* Sequential thresholding: drop small terms for good, re-whiten the rest, restart
-             * Adam's moments in the new coordinates. */
-            for (int v = 0; v < 3; v++) {
-                double col[NTERMS];
-                to_xi(&wh[v], theta[v], col, 1);
-                for (int k = 0; k < NTERMS; k++)
-                    if (fabs(col[k]) < o.threshold) active[v][k] = 0;
-                if (whiten(gram, active[v], &wh[v]) != 0) {
-                    fprintf(stderr, "smnn-lorenz: singular Gram matrix after thresholding\n");
-                    return 1;
-                }
-                to_theta(&wh[v], col, 1, theta[v]);
-                memset(m1[v], 0, sizeof m1[v]);
-                memset(m2[v], 0, sizeof m2[v]);
-                adam_t[v] = 0;
-            }
+        if (sparsefit_step(&fit, it, grad) != 0) {
+            fprintf(stderr, "smnn-lorenz: singular Gram matrix after thresholding\n");
+            return 1;
         }
         double h7 = (1e-3 * hu_now_ms());
         t_solver += (h3 - h2) + (h5 - h4);
@@ -697,7 +601,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "smnn-lorenz: step %5zu/%zu  loss %.6e  %.2f ms/step\n", it,
                     o.iterations, loss, 1e3 * ((1e-3 * hu_now_ms()) - t_loop) / (double)it);
     }
-    for (int v = 0; v < 3; v++) to_xi(&wh[v], theta[v], xi + v, 3);
+    sparsefit_xi(&fit, xi);
     double seconds = (1e-3 * hu_now_ms()) - t_start, per_step = ((1e-3 * hu_now_ms()) - t_loop) / (double)o.iterations;
     if (rs.solves + rs.backward)
         fprintf(stderr, "smnn-lorenz: the refinement did not converge or was declined for some "
