@@ -30,7 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <clblast_c.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_odeiv2.h>
 #include <smnn/smnn.h>
@@ -39,6 +38,7 @@
 #include "hostutil.h"
 #include "outfile.h"
 #include "plot.h"
+#include "fitstep.h"
 #include "randprob.h"
 #include "sparsefit.h"
 
@@ -144,98 +144,17 @@ static size_t integrate(lorenz_params *lp, size_t steps, double h, double *out, 
 
 /* The library objects of the run, released by every failure exit as by the normal one. */
 static smnn_context *run_ctx;
-static smnn_plan *run_plan;
+static fitstep *run_fit;
 
 static void fail_exit(void) {
-    smnn_plan_free(run_plan);
+    fitstep_free(run_fit);
     smnn_context_free(run_ctx);
     exit(1);
-}
-
-static void die_cl(const char *what, cl_int err) {
-    fprintf(stderr, "smnn-lorenz: %s failed: %s\n", what, smnn_cl_error_name(err));
-    fail_exit();
-}
-
-/* A device buffer, or exit 1 naming it and its size. */
-static cl_mem buffer(cl_context cc, cl_mem_flags flags, size_t bytes, void *host, const char *name) {
-    cl_int err = CL_SUCCESS;
-    cl_mem m = clCreateBuffer(cc, flags, bytes, host, &err);
-    if (!m || err != CL_SUCCESS) {
-        fprintf(stderr, "smnn-lorenz: clCreateBuffer(%s, %zu bytes) failed: %s\n", name, bytes,
-                smnn_cl_error_name(err));
-        fail_exit();
-    }
-    return m;
 }
 
 static void die_smnn(const char *what) {
     fprintf(stderr, "smnn-lorenz: %s: %s\n", what, smnn_last_error());
     fail_exit();
-}
-
-/* The device buffers hold elements of the plan's precision: cl_float for single (SGEMM), else
- * cl_double (DGEMM). The host keeps doubles and converts on every transfer (put, get). */
-static int f32;
-
-static void gemm(CLBlastTranspose ta, CLBlastTranspose tb, size_t m, size_t n, size_t k,
-                 cl_mem a, size_t lda, cl_mem b, size_t ldb, cl_mem c, size_t ldc,
-                 cl_command_queue q) {
-    CLBlastStatusCode st =
-        f32 ? CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, 1.0f, a, 0, lda, b, 0, ldb,
-                           0.0f, c, 0, ldc, &q, NULL)
-            : CLBlastDgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, 1.0, a, 0, lda, b, 0, ldb, 0.0,
-                           c, 0, ldc, &q, NULL);
-    if (st != CLBlastSuccess) {
-        fprintf(stderr, "smnn-lorenz: CLBlast%cgemm failed with status %d\n", f32 ? 'S' : 'D',
-                (int)st);
-        fail_exit();
-    }
-}
-
-/* Writes n host doubles to buf (blocking) in the plan's precision; stage holds n floats. */
-static void put(cl_command_queue q, cl_mem buf, const double *x, size_t n, float *stage,
-                const char *name) {
-    const void *src = x;
-    if (f32) {
-        for (size_t i = 0; i < n; i++) stage[i] = (float)x[i];
-        src = stage;
-    }
-    cl_int err = clEnqueueWriteBuffer(q, buf, CL_TRUE, 0, n * (f32 ? sizeof(float) : sizeof(double)),
-                                      src, 0, NULL, NULL);
-    if (err != CL_SUCCESS) {
-        char what[64];
-        snprintf(what, sizeof what, "clEnqueueWriteBuffer(%s)", name);
-        die_cl(what, err);
-    }
-}
-
-/* Reads n values of the plan's precision from buf into host doubles (blocking). */
-static void get(smnn_context *ctx, cl_mem buf, size_t n, double *y, const char *name) {
-    if (smnn_buffer_to_host(ctx, f32 ? SMNN_PRECISION_SINGLE : SMNN_PRECISION_DOUBLE, buf, n, y) !=
-        SMNN_SUCCESS) {
-        char what[64];
-        snprintf(what, sizeof what, "reading %s", name);
-        die_smnn(what);
-    }
-}
-
-/* Refinement that did not converge or was declined (smnn_plan_unconverged) in the forward solves
- * and in the backward passes (only a QR plan refines lambda there; a Cholesky plan's report
- * would still be the forward solve's): passes concerned, the first step, systems in all, the
- * most in one pass. */
-typedef struct refine_stats {
-    size_t solves, backward, first_step, systems, most;
-} refine_stats;
-
-static void note_refinement(smnn_plan *plan, size_t it, size_t *passes, refine_stats *rs) {
-    smnn_failure_report r;
-    if (smnn_plan_unconverged(plan, &r) != SMNN_SUCCESS) die_smnn("refinement report");
-    if (r.count == 0) return;
-    if (rs->solves + rs->backward == 0) rs->first_step = it;
-    (*passes)++;
-    rs->systems += r.count;
-    if (r.count > rs->most) rs->most = r.count;
 }
 
 static void print_equations(FILE *f, const double *xi) {
@@ -458,59 +377,32 @@ int main(int argc, char **argv) {
             for (int b = 0; b < NTERMS; b++)
                 gram[a * NTERMS + b] += phi_all[NTERMS * i + a] * phi_all[NTERMS * i + b] / (double)npts;
 
-    /* ---- Device, plan, buffers ------------------------------------------------------------- */
+    /* ---- Device and the fit --------------------------------------------------------------- */
     smnn_context *ctx = NULL;
     if (smnn_context_create(o.device, &ctx) != SMNN_SUCCESS) die_smnn("context");
     run_ctx = ctx;
-    cl_context cc = smnn_context_cl_context(ctx);
-    cl_command_queue q = smnn_context_cl_queue(ctx);
     size_t B = 3 * o.batch, T = o.chunk, rows = o.batch * T;
-    smnn_problem p;
-    smnn_problem_init(&p);
-    p.batch = B;
-    p.steps = T;
-    p.orders = o.orders;
-    p.shared = SMNN_SHARE_C_BATCH | SMNN_SHARE_C_TIME | SMNN_SHARE_S_BATCH | SMNN_SHARE_S_TIME;
-    p.w_gov = o.w_gov;
-    p.w_init = o.w_init;
-    p.w_smooth = o.w_smooth;
+    smnn_problem weights;
+    smnn_problem_init(&weights);
+    weights.w_gov = o.w_gov;
+    weights.w_init = o.w_init;
+    weights.w_smooth = o.w_smooth;
     smnn_plan_options po;
     smnn_plan_options_init(&po);
     po.precision = o.precision;
     po.factorization = o.factorization;
-    f32 = o.precision == SMNN_PRECISION_SINGLE;
-    const size_t elem = f32 ? sizeof(float) : sizeof(double);
-    smnn_plan *plan = NULL;
-    if (smnn_plan_create(ctx, &p, &po, &plan) != SMNN_SUCCESS) die_smnn("plan");
-    run_plan = plan;
-    const char *factorization = smnn_factorization_name(smnn_plan_factorization(plan));
-    const char *precision = f32 ? "single" : "double";
-    double c_host[16] = {0, 1}, s_host[1] = {o.step};
-    cl_mem bc = NULL, bs = NULL;
-    if (smnn_buffer_from_host(ctx, o.precision, c_host, o.orders, &bc) != SMNN_SUCCESS)
-        die_smnn("buffer c");
-    if (smnn_buffer_from_host(ctx, o.precision, s_host, 1, &bs) != SMNN_SUCCESS) {
-        clReleaseMemObject(bc);
-        die_smnn("buffer s");
+    char err[512];
+    /* Each variable its own first-order ODE over every window (tools/common/fitstep.h). */
+    fitstep *fit_step = fitstep_create(ctx, o.batch, T, o.orders, NTERMS, 3, o.step, &weights, &po,
+                                       err, sizeof err);
+    if (!fit_step) {
+        fprintf(stderr, "smnn-lorenz: %s\n", err);
+        fail_exit();
     }
-    cl_mem bphi = buffer(cc, CL_MEM_READ_ONLY, rows * NTERMS * elem, NULL, "Phi");
-    cl_mem btheta = buffer(cc, CL_MEM_READ_ONLY, NTERMS * 3 * elem, NULL, "xi");
-    cl_mem bd = buffer(cc, CL_MEM_READ_WRITE, B * T * elem, NULL, "d");
-    cl_mem bu = buffer(cc, CL_MEM_READ_ONLY, B * elem, NULL, "u");
-    const size_t R1 = o.orders;
-    cl_mem by = buffer(cc, CL_MEM_READ_WRITE, B * T * R1 * elem, NULL, "y");
-    cl_mem bgy = buffer(cc, CL_MEM_READ_ONLY, B * T * R1 * elem, NULL, "dl/dy");
-    cl_mem bgd = buffer(cc, CL_MEM_READ_WRITE, B * T * elem, NULL, "dl/dd");
-    cl_mem bgt = buffer(cc, CL_MEM_READ_WRITE, NTERMS * 3 * elem, NULL, "dl/dxi");
-    /* The left-hand side never changes: factor once. */
-    if (smnn_factor_async(plan, NULL, bc, bs, 0, NULL, NULL) != SMNN_SUCCESS) die_smnn("factor");
-    /* A refining plan (single precision by default) may decline or fail to converge its
-     * refinement for some systems (SMNN_ERROR_NOT_CONVERGED from the blocking calls; y and the
-     * gradients are written all the same, a QR plan's declined systems keep the QR solution).
-     * That costs accuracy, not the result: the optimiser only needs a descent direction, so
-     * training goes on; the passes concerned are counted and reported at the end (stderr and
-     * JSON). Failing systems (NaN) end the run through the loss. */
-    refine_stats rs = {0, 0, 0, 0, 0};
+    run_fit = fit_step;
+    smnn_plan *plan = fitstep_plan(fit_step);
+    const char *factorization = smnn_factorization_name(smnn_plan_factorization(plan));
+    const char *precision = o.precision == SMNN_PRECISION_SINGLE ? "single" : "double";
     const int qr = smnn_plan_factorization(plan) == SMNN_FACTORIZATION_QR;
 
     /* The optimiser (tools/common/sparsefit.h: Adam on whitened coefficients, sequential
@@ -519,21 +411,16 @@ int main(int argc, char **argv) {
     sparsefit fit;
     if (sparsefit_init(&fit, NTERMS, 3, gram, o.lr, o.threshold, o.iterations) != 0) {
         fprintf(stderr, "smnn-lorenz: the library's Gram matrix is singular on this data\n");
-        return 1;
+        fail_exit();
     }
     double *phi = hu_alloc(rows, NTERMS * sizeof *phi), *u = hu_alloc(B, sizeof *u);
-    double *target = hu_alloc(B * T, sizeof *target), *y = hu_alloc(B * T * R1, sizeof *y);
-    double *gy = hu_calloc(B * T * R1, sizeof *gy);
+    double *target = hu_alloc(B * T, sizeof *target);
     size_t *start = hu_alloc(o.batch, sizeof *start);
-    /* Float staging for the uploads (the largest is dl/dy, or Phi when orders < 10 / 3). */
-    float *stage = f32 ? hu_alloc(B * T * R1 > rows * NTERMS ? B * T * R1 : rows * NTERMS,
-                                  sizeof *stage)
-                       : NULL;
-    if (!phi || !u || !target || !y || !gy || !start || (f32 && !stage)) {
+    if (!phi || !u || !target || !start) {
         fprintf(stderr, "smnn-lorenz: out of memory for %zu chunks of %zu points\n", o.batch, T);
-        return 1;
+        fail_exit();
     }
-    double loss = NAN, first_loss = NAN, t_solver = 0, t_blas = 0, t_host = 0;
+    double loss = NAN, first_loss = NAN, t_sample = 0;
     double t_loop = (1e-3 * hu_now_ms());
     int diverged = 0; /* the loss left the doubles: no result, exit 1 after the cleanup */
     for (size_t it = 1; it <= o.iterations; it++) {
@@ -547,28 +434,11 @@ int main(int argc, char **argv) {
             }
             for (int v = 0; v < 3; v++) u[v * o.batch + j] = data[3 * start[j] + v];
         }
-        put(q, bphi, phi, rows * NTERMS, stage, "Phi");
-        put(q, bu, u, B, stage, "u");
         sparsefit_xi(&fit, xi);
-        put(q, btheta, xi, NTERMS * 3, stage, "xi");
-        double h1 = (1e-3 * hu_now_ms());
-        /* d (3 x rows, variable-major: exactly the (B, T, 1) layout) = xi^T Phi^T. */
-        gemm(CLBlastTransposeYes, CLBlastTransposeYes, 3, rows, NTERMS, btheta, 3, bphi, NTERMS,
-             bd, rows, q);
-        clFinish(q);
-        double h2 = (1e-3 * hu_now_ms());
-        smnn_status sst = smnn_solve_frozen_async(plan, NULL, bc, bd, bu, by, 0, NULL, NULL);
-        if (sst != SMNN_SUCCESS && sst != SMNN_ERROR_NOT_CONVERGED) die_smnn("frozen solve");
-        get(ctx, by, B * T * R1, y, "y");
-        note_refinement(plan, it, &rs.solves, &rs);
-        double h3 = (1e-3 * hu_now_ms());
-        /* loss = mean over systems and points of (y - data)^2; dl/dy on order 0 only. */
-        loss = 0;
-        double inv = 1.0 / (double)(B * T);
-        for (size_t e = 0; e < B * T; e++) {
-            double r = y[R1 * e] - target[e];
-            loss += r * r * inv;
-            gy[R1 * e] = 2 * r * inv;
+        t_sample += (1e-3 * hu_now_ms()) - h0;
+        if (fitstep_run(fit_step, it, phi, u, target, xi, &loss, grad, err, sizeof err) != 0) {
+            fprintf(stderr, "smnn-lorenz: %s\n", err);
+            fail_exit();
         }
         if (!isfinite(loss)) {
             fprintf(stderr, "smnn-lorenz: the loss became %g at step %zu; lower --lr\n", loss, it);
@@ -576,32 +446,20 @@ int main(int argc, char **argv) {
             break;
         }
         if (it == 1) first_loss = loss;
-        put(q, bgy, gy, B * T * R1, stage, "dl/dy");
-        double h4 = (1e-3 * hu_now_ms());
-        sst = smnn_backward_async(plan, NULL, bc, NULL, NULL, NULL, bgy, NULL, bgd, NULL, NULL, 0,
-                                  NULL, NULL);
-        if (sst != SMNN_SUCCESS && sst != SMNN_ERROR_NOT_CONVERGED) die_smnn("backward");
-        clFinish(q);
-        if (qr) note_refinement(plan, it, &rs.backward, &rs);
-        double h5 = (1e-3 * hu_now_ms());
-        /* dl/dxi (terms x 3) = Phi^T dl/dd^T. */
-        gemm(CLBlastTransposeYes, CLBlastTransposeYes, NTERMS, 3, rows, bphi, NTERMS, bgd, rows,
-             bgt, 3, q);
-        get(ctx, bgt, NTERMS * 3, grad, "dl/dxi");
         double h6 = (1e-3 * hu_now_ms());
         if (sparsefit_step(&fit, it, grad) != 0) {
             fprintf(stderr, "smnn-lorenz: singular Gram matrix after thresholding\n");
-            return 1;
+            fail_exit();
         }
-        double h7 = (1e-3 * hu_now_ms());
-        t_solver += (h3 - h2) + (h5 - h4);
-        t_blas += (h2 - h1) + (h6 - h5);
-        t_host += (h1 - h0) + (h4 - h3) + (h7 - h6);
+        t_sample += (1e-3 * hu_now_ms()) - h6;
         if (o.progress_every && (it % (size_t)o.progress_every == 0 || it == 1))
             fprintf(stderr, "smnn-lorenz: step %5zu/%zu  loss %.6e  %.2f ms/step\n", it,
                     o.iterations, loss, 1e3 * ((1e-3 * hu_now_ms()) - t_loop) / (double)it);
     }
     sparsefit_xi(&fit, xi);
+    const fit_times *ft = fitstep_times(fit_step);
+    const fit_refine_stats rs = *fitstep_refine_stats(fit_step);
+    double t_solver = ft->solver, t_blas = ft->blas, t_host = ft->host + t_sample;
     double seconds = (1e-3 * hu_now_ms()) - t_start, per_step = ((1e-3 * hu_now_ms()) - t_loop) / (double)o.iterations;
     if (rs.solves + rs.backward)
         fprintf(stderr, "smnn-lorenz: the refinement did not converge or was declined for some "
@@ -642,18 +500,13 @@ int main(int argc, char **argv) {
     int rc = diverged;
     fflush(stdout);
     if (!diverged && o.plot && plot(&o, data, npts, xi) != 0) rc = 1;
-    cl_mem all[] = {bc, bs, bphi, btheta, bd, bu, by, bgy, bgd, bgt};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clReleaseMemObject(all[i]);
-    smnn_plan_free(plan);
+    fitstep_free(fit_step);
     smnn_context_free(ctx);
     free(data);
     free(phi_all);
     free(phi);
     free(u);
     free(target);
-    free(y);
-    free(gy);
     free(start);
-    free(stage);
     return rc;
 }
