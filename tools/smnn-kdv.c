@@ -50,9 +50,11 @@ typedef struct options {
     smnn_factorization factorization;
 } options;
 
-static rp_rng rng;
+/* Three streams from --seed: initial conditions, noise, windows; so that data read back with
+ * --data get the noise and windows that the run which generated them would have. */
+static rp_rng rng_data, rng_noise, rng_windows, *rng = &rng_data;
 static double urand(void) {
-    return rp_uniform(&rng, 0, 1);
+    return rp_uniform(rng, 0, 1);
 }
 static double nrand(void) {
     double u1 = urand(), u2 = urand();
@@ -330,7 +332,9 @@ int main(int argc, char **argv) {
             fprintf(stderr, "smnn-kdv: %s\n", err);
             return 1;
         }
-    rng = rp_rng_make(o.seed);
+    rng_data = rp_rng_make(o.seed);
+    rng_noise = rp_rng_make(o.seed ^ UINT64_C(0x6a09e667f3bcc908));
+    rng_windows = rp_rng_make(o.seed ^ UINT64_C(0xbb67ae8584caa73b));
     double t_start = 1e-3 * hu_now_ms();
 
     /* ---- Data -------------------------------------------------------------------------------- */
@@ -428,6 +432,7 @@ int main(int argc, char **argv) {
             goto out;
         }
     if (o.noise > 0) {
+        rng = &rng_noise;
         double m = 0, v = 0;
         for (size_t i = 0; i < total; i++) m += data[i] / (double)total;
         for (size_t i = 0; i < total; i++) v += (data[i] - m) * (data[i] - m) / (double)total;
@@ -496,6 +501,7 @@ int main(int argc, char **argv) {
     }
     double xi[KDV_TERMS], grad[KDV_TERMS], loss = NAN, first_loss = NAN, t_sample = 0;
     double t_loop = 1e-3 * hu_now_ms();
+    rng = &rng_windows;
     for (size_t it = 1; it <= o.iterations; it++) {
         double h0 = 1e-3 * hu_now_ms();
         for (size_t w = 0; w < W; w++) {
