@@ -243,6 +243,8 @@ static int plot(const options *o, smnn_context *ctx, const double *data, size_t 
                "smnn discovered, difference'\n"
                "set xlabel 'x'\nset ylabel 't'\nset view map\nset palette rgbformulae 33,13,10\n"
                "unset key\n");
+    fprintf(g, "set xrange [0:%.17g]\nset yrange [0:%.17g]\n",
+            o->domain * (double)(n - 1) / (double)n, o->dt * (double)(frames - 1));
     fprintf(g, "set title 'data u(x, t)'\nsplot '%s' index 0 using 1:2:3 with pm3d\n", path);
     fprintf(g, "set title '%s'\nsplot '%s' index 1 using 1:2:3 with pm3d\n", title, path);
     fprintf(g, "set title 'rollout - data'\nsplot '%s' index 2 using 1:2:3 with pm3d\n", path);
