@@ -202,16 +202,11 @@ static int plot(const options *o, smnn_context *ctx, const double *data, size_t 
         free(roll);
         return -1;
     }
-    char path[] = "/tmp/smnn-kdv-XXXXXX";
-    int fd = mkstemp(path);
-    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    char path[PLOT_PATH_LEN];
+    FILE *f = plot_data_create("kdv", path);
     if (!f) {
-        if (fd >= 0) {
-            close(fd);
-            remove(path);
-        }
         free(roll);
-        return fprintf(stderr, "smnn-kdv: --plot: cannot create the data file\n"), -1;
+        return -1;
     }
     /* Three blocks of (x, t, value) rows: data, rollout, difference (frames computed only). */
     for (int blk = 0; blk < 3; blk++) {
@@ -225,12 +220,8 @@ static int plot(const options *o, smnn_context *ctx, const double *data, size_t 
         }
         fprintf(f, "\n");
     }
-    int bad = ferror(f);
     free(roll);
-    if (fclose(f) != 0 || bad) {
-        remove(path);
-        return fprintf(stderr, "smnn-kdv: --plot: cannot write the data file\n"), -1;
-    }
+    if (plot_data_close("kdv", f, path) != 0) return -1;
     char *script = NULL;
     size_t len = 0;
     FILE *g = open_memstream(&script, &len);

@@ -190,28 +190,17 @@ static int plot(const options *o, const double *data, size_t npts, const double 
         snprintf(title, sizeof title, "discovered equations (simulation stopped at t = %g: %s)",
                  (double)nsim * o->step, why);
     }
-    char path[] = "/tmp/smnn-lorenz-XXXXXX";
-    int fd = mkstemp(path);
-    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    char path[PLOT_PATH_LEN];
+    FILE *f = plot_data_create("lorenz", path);
     if (!f) {
-        fprintf(stderr, "smnn-lorenz: --plot: cannot create the data file\n");
-        if (fd >= 0) {
-            close(fd);
-            remove(path);
-        }
         free(sim);
         return -1;
     }
     for (size_t i = 0; i < npts; i++) fprintf(f, "%g %g %g\n", data[3 * i], data[3 * i + 1], data[3 * i + 2]);
     fprintf(f, "\n\n");
     for (size_t i = 0; i < nsim; i++) fprintf(f, "%g %g %g\n", sim[3 * i], sim[3 * i + 1], sim[3 * i + 2]);
-    int bad = ferror(f);
     free(sim);
-    if (fclose(f) != 0 || bad) {
-        fprintf(stderr, "smnn-lorenz: --plot: cannot write the data file %s\n", path);
-        remove(path);
-        return -1;
-    }
+    if (plot_data_close("lorenz", f, path) != 0) return -1;
     char *script = NULL;
     size_t len = 0;
     FILE *g = open_memstream(&script, &len);

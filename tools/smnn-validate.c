@@ -352,17 +352,9 @@ static void print_results(const options *opt, const smnn_problem *probs, result 
  * goes to a mkstemp file under /tmp (a name of letters and digits, safe inside the script's
  * quotes); the figure goes through plot_run. Returns 0, or -1 after a message on stderr. */
 static int plot(const options *opt, double *ys[ODE_COUNT], const smnn_problem *probs) {
-    char data[] = "/tmp/smnn-validate-XXXXXX";
-    int fd = mkstemp(data);
-    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
-    if (!f) {
-        fprintf(stderr, "smnn-validate: cannot create the plot's data file: %s\n", strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            remove(data);
-        }
-        return -1;
-    }
+    char data[PLOT_PATH_LEN];
+    FILE *f = plot_data_create("validate", data);
+    if (!f) return -1;
     for (int i = 0; i < ODE_COUNT; i++) {
         for (size_t t = 0; t < opt->T; t++) {
             double tt = (double)t * opt->h;
@@ -373,12 +365,7 @@ static int plot(const options *opt, double *ys[ODE_COUNT], const smnn_problem *p
         }
         fprintf(f, "\n\n");
     }
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) {
-        fprintf(stderr, "smnn-validate: cannot write the plot's data file %s\n", data);
-        remove(data);
-        return -1;
-    }
+    if (plot_data_close("validate", f, data) != 0) return -1;
     char *script = NULL;
     size_t len = 0;
     FILE *g = open_memstream(&script, &len);

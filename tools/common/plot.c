@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -74,4 +75,29 @@ int plot_run(const char *script, size_t len, const char *png_path, char *err, si
         return -1;
     }
     return outfile_commit(&o, err, errlen);
+}
+
+FILE *plot_data_create(const char *tool, char *path) {
+    snprintf(path, PLOT_PATH_LEN, "/tmp/smnn-%s-XXXXXX", tool);
+    int fd = mkstemp(path);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (!f) {
+        fprintf(stderr, "smnn-%s: cannot create the plot's data file: %s\n", tool,
+                strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            remove(path);
+        }
+    }
+    return f;
+}
+
+int plot_data_close(const char *tool, FILE *f, const char *path) {
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        fprintf(stderr, "smnn-%s: cannot write the plot's data file %s\n", tool, path);
+        remove(path);
+        return -1;
+    }
+    return 0;
 }

@@ -11,10 +11,21 @@
 #define SMNN_PLOT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Runs gnuplot on script[0..len) and commits its output to png_path. Returns 0, or -1 with a
  * message in err (gnuplot missing, failing, or writing nothing; the output not writable), in
  * which case png_path is left as it was. */
 int plot_run(const char *script, size_t len, const char *png_path, char *err, size_t errlen);
+
+/* A data file for a figure's script: created exclusively under /tmp (mkstemp, "/tmp/smnn-" tool
+ * "-XXXXXX": letters and digits only, safe inside the script's quotes) and opened for writing;
+ * its name goes to path (PLOT_PATH_LEN bytes). Returns the stream, or NULL after a message on
+ * stderr naming the tool. */
+#define PLOT_PATH_LEN 64
+FILE *plot_data_create(const char *tool, char *path);
+/* Closes a data file; returns 0, or -1 after a message on stderr (the file removed) when a write
+ * failed. */
+int plot_data_close(const char *tool, FILE *f, const char *path);
 
 #endif
