@@ -150,10 +150,20 @@ static double drift(const double a[3], const double b[3], int k, double scale) {
     return fabs(b[k] - a[k]) / (k == 0 ? scale : fabs(a[k]));
 }
 
+static void invariants_on(size_t n);
+static void host_integrator_on(size_t n, double t_end);
+
+/* On 64 points, and on 96 (a multiple of 3, where keeping n/3 modes instead of (n - 1)/3 would
+ * let products alias). */
 static void test_invariants(void **state) {
     (void)state;
     test_skip_without_fp64();
-    const size_t samples = 4, n = 64;
+    for (size_t n = 64; n <= 96; n += 32)
+        invariants_on(n);
+}
+
+static void invariants_on(size_t n) {
+    const size_t samples = 4;
     const double length = 128, h = 0.05, t_end = 50;
     test_rng r = test_rng_make(1500);
     double *u0 = malloc(samples * n * sizeof *u0), *u = malloc(samples * n * sizeof *u);
@@ -170,8 +180,8 @@ static void test_invariants(void **state) {
         for (size_t i = 0; i < n; i++) umax = fmax(umax, fabs(u0[b * n + i]));
         double d[3];
         for (int k = 0; k < 3; k++) d[k] = drift(i0, i1, k, length * umax);
-        fprintf(stderr, "# sample %zu, t = %g: drift of the mean %.1e, of int u^2 %.1e, of the "
-                "energy %.1e\n", b, t_end, d[0], d[1], d[2]);
+        fprintf(stderr, "# %zu points, sample %zu, t = %g: drift of the mean %.1e, of int u^2 "
+                "%.1e, of the energy %.1e\n", n, b, t_end, d[0], d[1], d[2]);
         if (!(d[0] <= 1e-12)) fail_msg("sample %zu: the mean drifted by %g", b, d[0]);
         if (!(d[1] <= 1e-6) || !(d[2] <= 1e-6))
             fail_msg("sample %zu: int u^2 drifted by %g, the energy by %g (> 1e-6)", b, d[1], d[2]);
@@ -181,13 +191,18 @@ static void test_invariants(void **state) {
     free(u);
 }
 
+/* On 64 points to t = 20, and on 286 = 2 x 11 x 13 (clFFT's radices 11 and 13) to t = 2. */
 static void test_against_host_integrator(void **state) {
     (void)state;
     test_skip_without_fp64();
-    const size_t n = 64;
-    const double length = 128, h = 0.02, t_end = 20;
+    host_integrator_on(64, 20);
+    host_integrator_on(286, 2);
+}
+
+static void host_integrator_on(size_t n, double t_end) {
+    const double length = 128, h = 0.02;
     test_rng r = test_rng_make(1600);
-    double u0[64], u[64], ref[64];
+    double u0[286], u[286], ref[286];
     sines(&r, n, length, u0);
     kdv_solver *s = make(1, n, length, h);
     char err[512];
@@ -201,8 +216,8 @@ static void test_against_host_integrator(void **state) {
         worst = fmax(worst, fabs(u[i] - ref[i]));
         scale = fmax(scale, fabs(ref[i]));
     }
-    fprintf(stderr, "# against GSL (rk8pd, tol 1e-13) at t = %g: max |difference| / max |u| = "
-            "%.2e\n", t_end, worst / scale);
+    fprintf(stderr, "# %zu points, against GSL (rk8pd, tol 1e-13) at t = %g: max |difference| / "
+            "max |u| = %.2e\n", n, t_end, worst / scale);
     if (!(worst <= 1e-8 * scale)) fail_msg("device and host differ by %g (> 1e-8)", worst / scale);
     kdv_free(s);
 }
@@ -278,6 +293,10 @@ static void test_short_discovery(void **state) {
     snprintf(args, sizeof args, "%s --plot %s/kdv.png", shape, dir);
     if (run_kdv(args, xi) != 0) fail_msg("smnn-kdv failed: %s", test_slurp(dir, "stderr.txt"));
     assert_kdv(xi, 0.01, "short discovery");
+    const char *drift = strstr(test_slurp(dir, "stdout.txt"), "\"invariant_drift\": {\"mean\": ");
+    assert_non_null(drift);
+    if (!(strtod(drift + strlen("\"invariant_drift\": {\"mean\": "), NULL) <= 1e-12))
+        fail_msg("the mean drifted: %s", drift);
     struct stat st;
     assert_int_equal(stat(test_path_in(dir, "kdv.png"), &st), 0);
     assert_true(st.st_size > 1000);
@@ -288,18 +307,24 @@ static void test_short_discovery(void **state) {
              "--batch 512 --lr 0.2", dir);
     if (run_kdv(args, again) != 0) fail_msg("--data: %s", test_slurp(dir, "stderr.txt"));
     assert_memory_equal(xi, again, sizeof xi);
+    /* Read data have no drift to report: JSON null, not nan. */
+    assert_non_null(strstr(test_slurp(dir, "stdout.txt"),
+                           "\"invariant_drift\": {\"mean\": null, \"l2\": null, \"energy\": null}"));
 }
 
 /* Bad usage exits 2 with a reason, bad data 1; nothing is written. */
 static void test_kdv_errors(void **state) {
     (void)state;
     if (!getenv("SMNN_KDV")) skip();
-    assert_int_equal(run_kdv("--points 34", NULL), 2);
+    char args[512];
+    snprintf(args, sizeof args, "--points 34 --generate-only %s/never.npy", dir);
+    assert_int_equal(run_kdv(args, NULL), 2);
     assert_non_null(strstr(test_slurp(dir, "stderr.txt"), "17 is left over"));
+    assert_int_equal(access(test_path_in(dir, "never.npy"), F_OK), -1);
+    assert_int_equal(run_kdv("--dt 1e7 --t-end 1e7", NULL), 2);
     assert_int_equal(run_kdv("--t-end 1 --dt 0.3", NULL), 2);
     assert_int_equal(run_kdv("--generate-only x.npy --plot y.png", NULL), 2);
     assert_int_equal(run_kdv("--samples 0", NULL), 2);
-    char args[512];
     FILE *f = fopen(test_path_in(dir, "bad.npy"), "w");
     fputs("not npy", f);
     fclose(f);

@@ -35,6 +35,7 @@
 #include "outfile.h"
 #include "plot.h"
 #include "randprob.h"
+#include "reference.h"
 #include "sparsefit.h"
 #include "spectral.h"
 
@@ -115,6 +116,15 @@ static void terms(double u, double ux, double uxx, double uxxx, double *phi) {
     double t[KDV_TERMS] = {1,       u,       ux,          uxx,     uxxx,    u * u,
                            u * ux,  u * uxx, u * uxxx,    u * u * ux, ux * ux, ux * uxx};
     memcpy(phi, t, sizeof t);
+}
+
+/* x as a JSON number, or null (no drift measured: --data; or not finite) in buf[32]. */
+static const char *json_number(double x, char *buf) {
+    if (isfinite(x))
+        snprintf(buf, 32, "%.3g", x);
+    else
+        snprintf(buf, 32, "null");
+    return buf;
 }
 
 static void print_pde(FILE *f, const double *xi) {
@@ -349,6 +359,11 @@ int main(int argc, char **argv) {
         o.points = in.shape[2];
     } else {
         double f = o.t_end / o.dt;
+        if (o.dt > 1e6) {
+            fprintf(stderr, "smnn-kdv: --dt %g: at most 1e6 (the integrator takes steps of at "
+                    "most 0.01 between frames)\n", o.dt);
+            return 2;
+        }
         if (!(f >= 1) || f > 1e7 || fabs(f - round(f)) > 1e-6 * f) {
             fprintf(stderr, "smnn-kdv: --t-end %g is not a whole number (>= 1) of --dt %g\n",
                     o.t_end, o.dt);
@@ -367,12 +382,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "smnn-kdv: %zu samples x %zu frames x %zu points is too large\n",
                 o.samples, frames, o.points);
         npy_free(&in);
-        return 2;
+        return o.data ? 1 : 2;
     }
     if (!o.generate_only && frames < o.chunk) {
         fprintf(stderr, "smnn-kdv: %zu frames are fewer than --chunk %zu\n", frames, o.chunk);
         npy_free(&in);
-        return 2;
+        return o.data ? 1 : 2;
     }
     smnn_context *ctx = NULL;
     if (smnn_context_create(o.device, &ctx) != SMNN_SUCCESS) {
@@ -550,6 +565,7 @@ int main(int argc, char **argv) {
     const char *prec = single ? "single" : "double";
     const char *fact = smnn_factorization_name(smnn_plan_factorization(fitstep_plan(fit_step)));
     if (!strcmp(o.format, "json")) {
+        char d[3][32];
         printf("{\"terms\": [");
         for (int k = 0; k < KDV_TERMS; k++) printf("%s\"%s\"", k ? ", " : "", kdv_term_names[k]);
         printf("], \"coefficients\": [");
@@ -557,14 +573,15 @@ int main(int argc, char **argv) {
         printf("], \"first_loss\": %.10g, \"final_loss\": %.10g, \"iterations\": %zu, "
                "\"seconds\": %.3f, \"seconds_data\": %.3f, \"seconds_library\": %.3f, "
                "\"ms_per_step\": %.3f, \"ms_per_step_solver\": %.3f, \"ms_per_step_clblast\": "
-               "%.3f, \"ms_per_step_host\": %.3f, \"invariant_drift\": {\"mean\": %.3g, "
-               "\"l2\": %.3g, \"energy\": %.3g}, \"noise\": %g, \"samples\": %zu, \"frames\": "
+               "%.3f, \"ms_per_step_host\": %.3f, \"invariant_drift\": {\"mean\": %s, "
+               "\"l2\": %s, \"energy\": %s}, \"noise\": %g, \"samples\": %zu, \"frames\": "
                "%zu, \"points\": %zu, \"error_u_ux\": %.3g, \"error_u_xxx\": %.3g, "
                "\"others_zero\": %s, \"precision\": \"%s\", \"factorization\": \"%s\"}\n",
                first_loss, loss, o.iterations, seconds, t_data, t_library, 1e3 * per,
                1e3 * ft->solver / (double)o.iterations, 1e3 * ft->blas / (double)o.iterations,
-               1e3 * (ft->host + t_sample) / (double)o.iterations, drift[0], drift[1], drift[2],
-               o.noise, S, frames, n, e_uux, e_uxxx, others_zero ? "true" : "false", prec, fact);
+               1e3 * (ft->host + t_sample) / (double)o.iterations, json_number(drift[0], d[0]),
+               json_number(drift[1], d[1]), json_number(drift[2], d[2]), o.noise, S, frames, n,
+               e_uux, e_uxxx, others_zero ? "true" : "false", prec, fact);
     } else {
         printf("Discovered PDE (%zu steps, %zu windows x %zu frames per step, noise %g, %s "
                "precision, %s factorization):\n", o.iterations, W, T, o.noise, prec, fact);

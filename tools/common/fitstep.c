@@ -119,7 +119,9 @@ fitstep *fitstep_create(smnn_context *ctx, size_t windows, size_t T, size_t orde
             return NULL;
         }
     }
+    /* The float staging of every upload: dl/dy, Phi, u and xi. */
     size_t ny = f->B * T * orders, most = ny > f->rows * nterms ? ny : f->rows * nterms;
+    if (most < nterms * ncols) most = nterms * ncols;
     f->y = hu_alloc(ny, sizeof *f->y);
     f->gy = hu_calloc(ny, sizeof *f->gy);
     f->stage = f->f32 ? hu_alloc(most, sizeof *f->stage) : NULL;

@@ -1,6 +1,7 @@
 /* The Korteweg-de Vries equation u_t + u u_x + u_xxx = 0 on a periodic domain [0, L), integrated
  * on an OpenCL device with clFFT: pseudo-spectral in space (n points, 2/3 de-aliasing: only the
- * modes |m| <= n/3 are kept, so every product of two kept modes is computed without aliasing),
+ * modes |m| <= (n - 1)/3 are kept, so every product of two kept modes is computed without
+ * aliasing),
  * the linear term u_xxx exactly and the nonlinear term by fourth-order exponential time
  * differencing (ETDRK4, Kassam and Trefethen, SIAM J. Sci. Comput. 26(4), 2005), its phi
  * functions evaluated by their contour-integral means (64 points on the unit circle around each
@@ -51,7 +52,7 @@ int kdv_create(smnn_context *ctx, size_t samples, size_t n, double length, doubl
 void kdv_free(kdv_solver *s); /* accepts NULL */
 
 /* Sets the state from u0 (samples x n values, row-major), projected onto the kept modes (the
- * modes |m| > n/3 of the initial condition are dropped). */
+ * modes |m| > (n - 1)/3 of the initial condition are dropped). */
 int kdv_set(kdv_solver *s, const double *u0, char *err, size_t errlen);
 /* Advances every trajectory by `steps` steps of h. */
 int kdv_step(kdv_solver *s, size_t steps, char *err, size_t errlen);
@@ -64,10 +65,5 @@ int kdv_get(kdv_solver *s, double *u, char *err, size_t errlen);
 int kdv_fields(kdv_solver *s, double *u, double *ux, double *uxx, double *uxxx, char *err,
                size_t errlen);
 
-/* Host checks of one trajectory state u (n points, modes |m| <= n/3 only, as kdv_get returns):
- * out[0] = the integral of u (the mean times L), out[1] = the integral of u^2, out[2] = the KdV
- * energy, the integral of u_x^2 / 2 - u^3 / 6 (u_x spectrally); all conserved by the equation
- * and by its de-aliased Galerkin form. A plain DFT, O(n^2): for checks, not for speed. */
-void kdv_invariants(size_t n, double length, const double *u, double out[3]);
 
 #endif
