@@ -9,9 +9,12 @@
  * outputs equal smnn-solve's bit for bit: every rank's plan takes the options a plan for the
  * whole batch would take (smnn_plan_options_resolve).
  *
- * Any rank's error makes every rank exit 1 and leaves every output as it was; the failing rank
- * prints its message prefixed with its number, rank 0 says which rank failed. Exit codes as
+ * Any rank's error makes every rank exit 1 and leaves every output as it was; the first failing
+ * rank prints its message prefixed with its number, and rank 0 says which rank failed (errors
+ * that every rank finds alike, in the command line and the inputs' shapes, rank 0 prints once,
+ * as smnn-solve would). Exit codes as
  * smnn-solve's: 0 success, 1 failure, 2 bad usage. */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <mpi.h>
@@ -65,20 +68,32 @@ static int fail_all(int failed_rank, const char *phase) {
 
 /* Runs on every rank what prints the same message everywhere (argument and shape checks), with
  * stderr silenced on ranks other than 0. */
+static int saved_stdout = -1;
 static int quiet_begin(void) {
     if (rank == 0) return -1;
+    fflush(stdout);
     fflush(stderr);
     int saved = dup(2), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    saved_stdout = dup(1); /* --help's text too */
     if (saved >= 0 && null >= 0) dup2(null, 2);
+    if (saved_stdout >= 0 && null >= 0) dup2(null, 1);
     if (null >= 0) close(null);
     return saved;
 }
 
 static void quiet_end(int saved) {
-    if (saved < 0) return;
+    if (rank == 0) return;
+    fflush(stdout);
     fflush(stderr);
-    dup2(saved, 2);
-    close(saved);
+    if (saved >= 0) {
+        dup2(saved, 2);
+        close(saved);
+    }
+    if (saved_stdout >= 0) {
+        dup2(saved_stdout, 1);
+        close(saved_stdout);
+        saved_stdout = -1;
+    }
 }
 
 /* One output in the making: rank 0's staged file, and where every rank writes its part. */
@@ -104,14 +119,21 @@ static int write_part(const char *path, size_t header, size_t offset, const doub
         while (ok && put < n * es) {
             ssize_t w = pwrite(fd, buf + put, n * es - put,
                                (off_t)(header + (offset + done) * es + put));
+            if (w < 0 && errno == EINTR) continue;
             ok = w > 0;
             if (ok) put += (size_t)w;
         }
     }
     if (ok) ok = fsync(fd) == 0;
-    if (fd >= 0 && close(fd) != 0) ok = 0;
+    int e = ok ? 0 : errno;
+    if (fd >= 0 && close(fd) != 0 && ok) {
+        ok = 0;
+        e = errno;
+    }
     free(buf);
-    if (!ok) snprintf(err, errlen, "%s: writing this rank's part failed", path);
+    if (!ok)
+        snprintf(err, errlen, "writing this rank's part into %s (the staged output) failed: %s",
+                 path, e ? strerror(e) : "out of memory");
     return ok ? 0 : -1;
 }
 
@@ -190,6 +212,24 @@ int main(int argc, char **argv) {
     if ((failed = agree(ok)) >= 0) {
         rc = fail_all(failed, "the inputs' headers");
         goto out;
+    }
+    /* Every rank must have read the same shapes (a file replaced between two ranks' reads, or a
+     * node seeing a stale copy, would make the slices and the gathers disagree): rank 0's
+     * problem, compared everywhere. */
+    {
+        smnn_problem root = args.p;
+        MPI_Bcast(&root, (int)sizeof root, MPI_BYTE, 0, MPI_COMM_WORLD);
+        ok = root.batch == args.p.batch && root.steps == args.p.steps &&
+             root.dims == args.p.dims && root.orders == args.p.orders &&
+             root.equations == args.p.equations && root.init_steps == args.p.init_steps &&
+             root.init_orders == args.p.init_orders && root.shared == args.p.shared;
+        if (!ok)
+            say("the inputs' shapes here differ from rank 0's: do the ranks see different "
+                "files?");
+        if ((failed = agree(ok)) >= 0) {
+            rc = fail_all(failed, "the inputs' headers");
+            goto out;
+        }
     }
     args.prog = who;
     const smnn_problem whole = args.p;

@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "outfile.h"
@@ -186,6 +187,15 @@ int solve_outputs_prepare(solve_args *a) {
         }
         if (outfile_check(a->outs[i], err, sizeof err) != 0) {
             fprintf(stderr, "%s: %s\n", a->prog, err);
+            return 1;
+        }
+        /* Under MPI every rank writes its part at an offset: a device or FIFO cannot take that,
+         * so it is refused before any work. */
+        struct stat st;
+        if (a->mpi && stat(a->outs[i], &st) == 0 && !S_ISREG(st.st_mode)) {
+            fprintf(stderr, "%s: %s is not a regular file: under MPI every rank writes its part "
+                    "of each output at its offset, which a device or FIFO cannot take\n",
+                    a->prog, a->outs[i]);
             return 1;
         }
     }
