@@ -232,32 +232,20 @@ static int plot(const options *o, smnn_context *ctx, const double *data, size_t 
     }
     free(roll);
     if (plot_data_close("kdv", f, path) != 0) return -1;
-    char *script = NULL;
-    size_t len = 0;
-    FILE *g = open_memstream(&script, &len);
-    if (!g) {
-        remove(path);
-        return -1;
-    }
-    fprintf(g, "set terminal pngcairo size 1500,520 font 'sans,11' noenhanced\n"
-               "set multiplot layout 1,3 title 'KdV: data (clFFT ETDRK4), rollout of the PDE "
-               "smnn discovered, difference'\n"
-               "set xlabel 'x'\nset ylabel 't'\nset view map\nset palette rgbformulae 33,13,10\n"
-               "unset key\n");
-    fprintf(g, "set xrange [0:%.17g]\nset yrange [0:%.17g]\n",
+    plot_script ps;
+    if (plot_script_open(&ps, path) != 0) return -1;
+    fprintf(ps.f, "set terminal pngcairo size 1500,520 font 'sans,11' noenhanced\n"
+                  "set multiplot layout 1,3 title 'KdV: data (clFFT ETDRK4), rollout of the PDE "
+                  "smnn discovered, difference'\n"
+                  "set xlabel 'x'\nset ylabel 't'\nset view map\nset palette rgbformulae 33,13,10\n"
+                  "unset key\n");
+    fprintf(ps.f, "set xrange [0:%.17g]\nset yrange [0:%.17g]\n",
             o->domain * (double)(n - 1) / (double)n, o->dt * (double)(frames - 1));
-    fprintf(g, "set title 'data u(x, t)'\nsplot '%s' index 0 using 1:2:3 with pm3d\n", path);
-    fprintf(g, "set title '%s'\nsplot '%s' index 1 using 1:2:3 with pm3d\n", title, path);
-    fprintf(g, "set title 'rollout - data'\nsplot '%s' index 2 using 1:2:3 with pm3d\n", path);
-    fprintf(g, "unset multiplot\n");
-    rc = fclose(g) == 0 ? 0 : -1;
-    if (rc == 0 && plot_run(script, len, o->plot, err, sizeof err) != 0) {
-        fprintf(stderr, "smnn-kdv: --plot: %s\n", err);
-        rc = -1;
-    }
-    free(script);
-    remove(path);
-    return rc;
+    fprintf(ps.f, "set title 'data u(x, t)'\nsplot '%s' index 0 using 1:2:3 with pm3d\n", path);
+    fprintf(ps.f, "set title '%s'\nsplot '%s' index 1 using 1:2:3 with pm3d\n", title, path);
+    fprintf(ps.f, "set title 'rollout - data'\nsplot '%s' index 2 using 1:2:3 with pm3d\n", path);
+    fprintf(ps.f, "unset multiplot\n");
+    return plot_script_run("kdv", &ps, o->plot, path);
 }
 
 int main(int argc, char **argv) {

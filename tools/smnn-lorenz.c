@@ -201,30 +201,19 @@ static int plot(const options *o, const double *data, size_t npts, const double 
     for (size_t i = 0; i < nsim; i++) fprintf(f, "%g %g %g\n", sim[3 * i], sim[3 * i + 1], sim[3 * i + 2]);
     free(sim);
     if (plot_data_close("lorenz", f, path) != 0) return -1;
-    char *script = NULL;
-    size_t len = 0;
-    FILE *g = open_memstream(&script, &len);
-    if (!g) {
-        remove(path);
-        return -1;
-    }
-    fprintf(g, "set terminal pngcairo size 1400,650 font 'sans,11' noenhanced\n"
-               "set multiplot layout 1,2 title 'Lorenz attractor: data (GSL "
-               "rk8pd) and simulated from the equations smnn discovered'\n"
-               "set xlabel 'x'\nset ylabel 'y'\nset zlabel 'z'\nset view 70,30\nset xyplane at 0\nunset key\n");
-    fprintf(g, "set title 'data'\nsplot '%s' index 0 with lines lw 0.6 lc rgb '#1f77b4'\n", path);
-    fprintf(g, "set title '%s'\nsplot '%s' index 1 with lines lw 0.6 lc rgb '#d62728'\n", title,
+    plot_script ps;
+    if (plot_script_open(&ps, path) != 0) return -1;
+    fprintf(ps.f, "set terminal pngcairo size 1400,650 font 'sans,11' noenhanced\n"
+                  "set multiplot layout 1,2 title 'Lorenz attractor: data (GSL "
+                  "rk8pd) and simulated from the equations smnn discovered'\n"
+                  "set xlabel 'x'\nset ylabel 'y'\nset zlabel 'z'\nset view 70,30\n"
+                  "set xyplane at 0\nunset key\n");
+    fprintf(ps.f, "set title 'data'\nsplot '%s' index 0 with lines lw 0.6 lc rgb '#1f77b4'\n",
             path);
-    fprintf(g, "unset multiplot\n");
-    int rc = fclose(g) == 0 ? 0 : -1;
-    char err[512];
-    if (rc == 0 && plot_run(script, len, o->plot, err, sizeof err) != 0) {
-        fprintf(stderr, "smnn-lorenz: --plot: %s\n", err);
-        rc = -1;
-    }
-    free(script);
-    remove(path);
-    return rc;
+    fprintf(ps.f, "set title '%s'\nsplot '%s' index 1 with lines lw 0.6 lc rgb '#d62728'\n",
+            title, path);
+    fprintf(ps.f, "unset multiplot\n");
+    return plot_script_run("lorenz", &ps, o->plot, path);
 }
 
 static void usage(FILE *f) {

@@ -366,40 +366,27 @@ static int plot(const options *opt, double *ys[ODE_COUNT], const smnn_problem *p
         fprintf(f, "\n\n");
     }
     if (plot_data_close("validate", f, data) != 0) return -1;
-    char *script = NULL;
-    size_t len = 0;
-    FILE *g = open_memstream(&script, &len);
-    if (!g) {
-        remove(data);
-        return -1;
-    }
-    fprintf(g, "set terminal pngcairo size 1500,1900 font 'sans,10' noenhanced\n");
-    fprintf(g, "set multiplot layout 6,3 title 'smnn standalone validation (paper Fig. 2): solid "
-               "= smnn, dashed = closed form, T = %zu, step %g' font 'sans,13'\n",
+    plot_script ps;
+    if (plot_script_open(&ps, data) != 0) return -1;
+    fprintf(ps.f, "set terminal pngcairo size 1500,1900 font 'sans,10' noenhanced\n");
+    fprintf(ps.f, "set multiplot layout 6,3 title 'smnn standalone validation (paper Fig. 2): "
+                  "solid = smnn, dashed = closed form, T = %zu, step %g' font 'sans,13'\n",
             opt->T, opt->h);
-    fprintf(g, "set key top right box opaque\nset grid\nset xlabel 't'\n");
+    fprintf(ps.f, "set key top right box opaque\nset grid\nset xlabel 't'\n");
     const char *deriv[3] = {"y", "y'", "y''"};
     for (int i = 0; i < ODE_COUNT; i++) {
         for (int k = 0; k < 3; k++) {
-            fprintf(g, "set title \"%s: %s  (%s)\"\n", ode_table[i].name, deriv[k],
+            fprintf(ps.f, "set title \"%s: %s  (%s)\"\n", ode_table[i].name, deriv[k],
                     formulation_text(&ode_table[i], &probs[i]));
-            fprintf(g, "set ylabel \"%s\"\n", deriv[k]);
-            fprintf(g,
+            fprintf(ps.f, "set ylabel \"%s\"\n", deriv[k]);
+            fprintf(ps.f,
                     "plot '%s' index %d using 1:%d with lines lw 3 lc rgb '#1f77b4' title 'smnn', "
                     "'' index %d using 1:%d with lines lw 1.5 dt 2 lc rgb '#d62728' title 'exact'\n",
                     data, i, 2 + 2 * k, i, 3 + 2 * k);
         }
     }
-    fprintf(g, "unset multiplot\n");
-    int rc = fclose(g) == 0 ? 0 : -1;
-    char err[512];
-    if (rc == 0 && plot_run(script, len, opt->plot, err, sizeof err) != 0) {
-        fprintf(stderr, "smnn-validate: --plot: %s\n", err);
-        rc = -1;
-    }
-    free(script);
-    remove(data);
-    return rc;
+    fprintf(ps.f, "unset multiplot\n");
+    return plot_script_run("validate", &ps, opt->plot, data);
 }
 
 static void usage(FILE *f) {

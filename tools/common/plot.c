@@ -101,3 +101,25 @@ int plot_data_close(const char *tool, FILE *f, const char *path) {
     }
     return 0;
 }
+
+int plot_script_open(plot_script *s, const char *data_path) {
+    s->text = NULL;
+    s->len = 0;
+    s->f = open_memstream(&s->text, &s->len);
+    if (s->f) return 0;
+    remove(data_path);
+    return -1;
+}
+
+int plot_script_run(const char *tool, plot_script *s, const char *png_path,
+                    const char *data_path) {
+    int rc = fclose(s->f) == 0 ? 0 : -1;
+    char err[512];
+    if (rc == 0 && plot_run(s->text, s->len, png_path, err, sizeof err) != 0) {
+        fprintf(stderr, "smnn-%s: --plot: %s\n", tool, err);
+        rc = -1;
+    }
+    free(s->text);
+    remove(data_path);
+    return rc;
+}

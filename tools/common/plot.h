@@ -28,4 +28,17 @@ FILE *plot_data_create(const char *tool, char *path);
  * failed. */
 int plot_data_close(const char *tool, FILE *f, const char *path);
 
+/* A gnuplot script written into memory (open_memstream): write it through f. */
+typedef struct plot_script {
+    FILE *f;
+    char *text;
+    size_t len;
+} plot_script;
+/* Opens a script. Returns 0, or -1 (data_path, the figure's data file, removed). */
+int plot_script_open(plot_script *s, const char *data_path);
+/* Ends the script, runs it (plot_run) into png_path, frees it and removes data_path. Returns 0,
+ * or -1 after "smnn-TOOL: --plot: ..." on stderr. */
+int plot_script_run(const char *tool, plot_script *s, const char *png_path,
+                    const char *data_path);
+
 #endif
