@@ -28,6 +28,7 @@ extern void openblas_set_num_threads(int) __attribute__((weak));
 
 typedef struct shape {
     size_t B, T, V, R1, Q;
+    int parts; /* time chunks: 0 automatic (or --time-chunks), 1 sequential, P */
 } shape;
 
 typedef struct record {
@@ -36,6 +37,7 @@ typedef struct record {
     const char *factorization; /* the plan's; "-" for the peers */
     double median_ms, min_ms, max_ms, wall_ms, ns_per_step, bytes_per_step, gbps, floor_ratio;
     size_t workspace_per_step;
+    int parts; /* the plan's time chunks (0 for the peers) */
 } record;
 
 static record *records;
@@ -158,6 +160,7 @@ typedef struct options {
     int refine_steps; /* -1: the plan's automatic choice */
     int repeats, warmup, peers;
     int fused; /* --fused: also time the backward pass fused (SMNN_FUSED_BACKWARD=1) */
+    int time_chunks; /* --time-chunks: 0 automatic, 1 sequential, P */
     const char *devices; /* --devices: host-pointer calls on one device against a multi plan */
     smnn_split split;
     shape one;
@@ -209,6 +212,7 @@ static void shape_problem(const options *o, shape sh, smnn_problem *p, smnn_plan
     po->variant = o->variant;
     po->factorization = o->factorization;
     po->refine_steps = o->refine_steps;
+    po->time_chunks = sh.parts ? sh.parts : o->time_chunks;
 }
 
 static void bench_shape(smnn_context *ctx, const options *o, shape sh, double copy_gbps) {
@@ -314,6 +318,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
         rc.gbps = rc.bytes_per_step * steps / (rc.median_ms * 1e-3) * 1e-9;
         rc.floor_ratio = copy_gbps > 0 ? rc.gbps > 0 ? copy_gbps / rc.gbps : 0 : 0;
         rc.workspace_per_step = (size_t)((double)smnn_plan_workspace_bytes(plan) / steps);
+        rc.parts = smnn_plan_get_options(plan)->time_chunks;
         add(rc);
         free(dev);
         free(wall);
@@ -501,10 +506,14 @@ static void usage(FILE *f) {
             "  --batch B --steps T --dims V --orders n_orders --equations Q   one shape\n"
             "  --suite NAME      paper: the paper's Table 1 Lorenz shapes (n = 3; B = 192, 1536,\n"
             "                    12288; T = 5, 50, 500); scaling: T = 1e2..1e6 at B = 1 and\n"
-            "                    T = 1e2..1e4 at B = 1536; blocks: n = 2..64 at B = 1024, T = 100;\n"
+            "                    T = 1e2..1e4 at B = 1536, then parallel in time: B = 1, 4, 16\n"
+            "                    at T = 1e4..1e6 and B = 64 at T = 1e4..1e5, each with P = 1 and\n"
+            "                    the automatic P; blocks: n = 2..64 at B = 1024, T = 100;\n"
             "                    quick: a few small shapes\n"
             "  --precision P     double (default) or single\n"
             "  --variant V       auto (default), private or local\n"
+            "  --time-chunks P   parallel in time: 0 (default) the plan's automatic choice,\n"
+            "                    1 the sequential walk, P chunks per system (column P)\n"
             "  --refine N        refinement steps: -1 (default) the plan's automatic choice,\n"
             "                    0 off, 1..10\n"
             "  --factorization F auto (default: qr in single, cholesky in double precision),\n"
@@ -531,7 +540,8 @@ static void print_slopes(FILE *f) {
         int seen = 0;
         for (size_t j = 0; j < i; j++)
             if (records[j].s.B == r->s.B && records[j].s.V == r->s.V &&
-                records[j].s.R1 == r->s.R1 && !strcmp(records[j].phase, r->phase))
+                records[j].s.R1 == r->s.R1 && !strcmp(records[j].phase, r->phase) &&
+                records[j].s.parts == r->s.parts)
                 seen = 1;
         if (seen) continue;
         double sx = 0, sy = 0, sxx = 0, sxy = 0, tmin = 1e300, tmax = 0;
@@ -539,7 +549,7 @@ static void print_slopes(FILE *f) {
         for (size_t j = i; j < nrecords; j++) {
             record *q = &records[j];
             if (q->s.B != r->s.B || q->s.V != r->s.V || q->s.R1 != r->s.R1 ||
-                strcmp(q->phase, r->phase) || q->median_ms <= 0)
+                strcmp(q->phase, r->phase) || q->s.parts != r->s.parts || q->median_ms <= 0)
                 continue;
             double x = log((double)q->s.T), y = log(q->median_ms);
             sx += x;
@@ -554,8 +564,9 @@ static void print_slopes(FILE *f) {
         double k = (m * sxy - sx * sy) / (m * sxx - sx * sx);
         if (!header) fprintf(f, "\nfitted time ~ T^k:\n");
         header = 1;
-        fprintf(f, "  B = %zu, n = %zu, %-16s k = %.3f  (T = %.0f .. %.0f, %d lengths)\n", r->s.B,
-                r->s.V * r->s.R1, r->phase, k, tmin, tmax, m);
+        fprintf(f, "  B = %zu, n = %zu, P %-9s %-16s k = %.3f  (T = %.0f .. %.0f, %d lengths)\n",
+                r->s.B, r->s.V * r->s.R1, r->s.parts == 1 ? "1" : "automatic", r->phase, k, tmin,
+                tmax, m);
     }
 }
 
@@ -574,8 +585,8 @@ static void print_records(const char *format, double copy_gbps, const char *devi
                 printf(", \"bytes_per_system_step\": %.1f, \"gbps\": %.4g, \"floor_ratio\": %.4g, "
                        "\"workspace_bytes_per_system_step\": %zu",
                        r->bytes_per_step, r->gbps, r->floor_ratio, r->workspace_per_step);
-            printf(", \"factorization\": \"%s\"}%s\n", r->factorization,
-                   i + 1 < nrecords ? "," : "");
+            printf(", \"factorization\": \"%s\", \"time_chunks\": %d}%s\n", r->factorization,
+                   r->parts, i + 1 < nrecords ? "," : "");
         }
         printf("]}\n");
         return;
@@ -584,11 +595,11 @@ static void print_records(const char *format, double copy_gbps, const char *devi
     if (csv)
         printf("batch,steps,dims,orders,equations,n,precision,variant,phase,median_ms,min_ms,"
                "max_ms,wall_ms,ns_per_system_step,bytes_per_system_step,gbps,floor_ratio,"
-               "ratio_to_lapack,factorization\n");
+               "ratio_to_lapack,factorization,time_chunks\n");
     else
-        printf("device: %s, copy bandwidth %.2f GB/s\n\n%6s %7s %3s %-7s %-24s %10s %10s %9s %8s "
-               "%7s %9s %s\n",
-               device, copy_gbps, "B", "T", "n", "variant", "phase", "median ms", "wall ms",
+        printf("device: %s, copy bandwidth %.2f GB/s\n\n%6s %7s %3s %5s %-7s %-24s %10s %10s %9s "
+               "%8s %7s %9s %s\n",
+               device, copy_gbps, "B", "T", "n", "P", "variant", "phase", "median ms", "wall ms",
                "ns/sys-st", "B/sys-st", "xfloor", "/lapack", "factorization");
     for (size_t i = 0; i < nrecords; i++) {
         record *r = &records[i];
@@ -600,22 +611,23 @@ static void print_records(const char *format, double copy_gbps, const char *devi
         double ratio = lap > 0 ? r->median_ms / lap : 0;
         if (csv)
             printf("%zu,%zu,%zu,%zu,%zu,%zu,%s,%s,%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.1f,%.4g,%.4g,%.4g,"
-                   "%s\n",
+                   "%s,%d\n",
                    r->s.B, r->s.T, r->s.V, r->s.R1, r->s.Q, r->s.V * r->s.R1, r->precision,
                    r->variant, r->phase, r->median_ms, r->min_ms, r->max_ms, r->wall_ms,
                    r->ns_per_step, r->bytes_per_step, r->gbps, r->floor_ratio, ratio,
-                   r->factorization);
+                   r->factorization, r->parts);
         else
-            printf("%6zu %7zu %3zu %-7s %-24s %10.3f %10.3f %9.1f %8.0f %7.2f %9.3f %s\n", r->s.B,
-                   r->s.T, r->s.V * r->s.R1, r->variant, r->phase, r->median_ms, r->wall_ms,
-                   r->ns_per_step, r->bytes_per_step, r->floor_ratio, ratio, r->factorization);
+            printf("%6zu %7zu %3zu %5d %-7s %-24s %10.3f %10.3f %9.1f %8.0f %7.2f %9.3f %s\n",
+                   r->s.B, r->s.T, r->s.V * r->s.R1, r->parts, r->variant, r->phase, r->median_ms,
+                   r->wall_ms, r->ns_per_step, r->bytes_per_step, r->floor_ratio, ratio,
+                   r->factorization);
     }
 }
 
 int main(int argc, char **argv) {
     options o = {NULL, NULL, "text", SMNN_PRECISION_DOUBLE, SMNN_VARIANT_AUTO,
-                 SMNN_FACTORIZATION_AUTO, -1, 7, 2, 1, 0, NULL, SMNN_SPLIT_MEASURED,
-                 {1536, 50, 1, 3, 1}};
+                 SMNN_FACTORIZATION_AUTO, -1, 7, 2, 1, 0, 0, NULL, SMNN_SPLIT_MEASURED,
+                 {1536, 50, 1, 3, 1, 0}};
     static const struct option opts[] = {
         {"batch", required_argument, 0, 'B'},    {"steps", required_argument, 0, 'T'},
         {"dims", required_argument, 0, 'V'},     {"orders", required_argument, 0, 'R'},
@@ -626,7 +638,8 @@ int main(int argc, char **argv) {
         {"device", required_argument, 0, 'd'},   {"help", no_argument, 0, 'h'},
         {"factorization", required_argument, 0, 'F'}, {"refine", required_argument, 0, 'e'},
         {"fused", no_argument, 0, 'u'},          {"devices", required_argument, 0, 'D'},
-        {"split", required_argument, 0, 'S'},    {0, 0, 0, 0}};
+        {"split", required_argument, 0, 'S'},    {"time-chunks", required_argument, 0, 'P'},
+        {0, 0, 0, 0}};
     static const char *const precisions[] = {"double", "single", NULL};
     static const char *const variants[] = {"auto", "private", "local", NULL};
     static const smnn_variant variant_values[] = {SMNN_VARIANT_AUTO, SMNN_VARIANT_PRIVATE,
@@ -665,6 +678,7 @@ int main(int argc, char **argv) {
         case 'r': if (cli_int("--repeats", optarg, 1, 1000000, &o.repeats)) return 2; break;
         case 'w': if (cli_int("--warmup", optarg, 0, 1000000, &o.warmup)) return 2; break;
         case 'e': if (cli_int("--refine", optarg, -1, 10, &o.refine_steps)) return 2; break;
+        case 'P': if (cli_int("--time-chunks", optarg, 0, 1000000, &o.time_chunks)) return 2; break;
         case 'n': o.peers = 0; break;
         case 'u': o.fused = 1; break;
         case 'f':
@@ -695,19 +709,25 @@ int main(int argc, char **argv) {
     } else if (!strcmp(o.suite, "paper")) {
         size_t Bs[] = {192, 1536, 12288}, Ts[] = {5, 50, 500};
         for (int i = 0; i < 3; i++)
-            for (int j = 0; j < 3; j++) list[nl++] = (shape){Bs[i], Ts[j], 1, 3, 1};
+            for (int j = 0; j < 3; j++) list[nl++] = (shape){Bs[i], Ts[j], 1, 3, 1, 0};
     } else if (!strcmp(o.suite, "scaling")) {
-        for (size_t T = 100; T <= 1000000; T *= 10) list[nl++] = (shape){1, T, 1, 3, 1};
-        for (size_t T = 100; T <= 10000; T *= 10) list[nl++] = (shape){1536, T, 1, 3, 1};
+        for (size_t T = 100; T <= 1000000; T *= 10) list[nl++] = (shape){1, T, 1, 3, 1, 0};
+        for (size_t T = 100; T <= 10000; T *= 10) list[nl++] = (shape){1536, T, 1, 3, 1, 0};
+        /* Parallel in time against the sequential walk, side by side (B = 64 stops at 1e5: its
+         * workspace at 1e6 would take 14 GB). */
+        size_t Bp[] = {1, 4, 16, 64};
+        for (int i = 0; i < 4; i++)
+            for (size_t T = 10000; T <= (Bp[i] < 64 ? 1000000 : 100000); T *= 10)
+                for (int seq = 1; seq >= 0; seq--) list[nl++] = (shape){Bp[i], T, 1, 3, 1, seq};
     } else if (!strcmp(o.suite, "blocks")) {
-        shape b[] = {{1024, 100, 1, 2, 1}, {1024, 100, 1, 3, 1}, {1024, 100, 1, 4, 1},
-                     {1024, 100, 2, 4, 2}, {1024, 100, 4, 4, 4}, {1024, 100, 8, 4, 8},
-                     {1024, 100, 16, 4, 16}};
+        shape b[] = {{1024, 100, 1, 2, 1, 0}, {1024, 100, 1, 3, 1, 0}, {1024, 100, 1, 4, 1, 0},
+                     {1024, 100, 2, 4, 2, 0}, {1024, 100, 4, 4, 4, 0}, {1024, 100, 8, 4, 8, 0},
+                     {1024, 100, 16, 4, 16, 0}};
         for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) list[nl++] = b[i];
     } else { /* quick */
-        list[nl++] = (shape){192, 50, 1, 3, 1};
-        list[nl++] = (shape){1, 1000, 1, 3, 1};
-        list[nl++] = (shape){64, 20, 4, 4, 4};
+        list[nl++] = (shape){192, 50, 1, 3, 1, 0};
+        list[nl++] = (shape){1, 1000, 1, 3, 1, 0};
+        list[nl++] = (shape){64, 20, 4, 4, 4, 0};
     }
     smnn_context *ctx = NULL;
     check(smnn_context_create(o.device, &ctx), "context");

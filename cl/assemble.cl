@@ -85,20 +85,22 @@ inline void smnn_powers(realv h, int count, realv *pw) {
 }
 
 /* The smoothness and initial-value part of M_t[i][j], from the powers of the step to the next
- * point (apow) and from the previous point (ppow), 2 * n_orders of each. */
-inline realv smnn_smooth_entry(const smnn_prob *P, int t, int i, int j, const realv *apow,
-                               const realv *ppow) {
+ * point (apow) and from the previous point (ppow), 2 * n_orders of each, with the rows that
+ * exist at t (E, from smnn_edges_at). */
+inline realv smnn_smooth_entry(const smnn_prob *P, const smnn_edges *E, int i, int j,
+                               const realv *apow, const realv *ppow) {
     const int R1 = P->R1;
     int vi = i / R1, ri = i % R1, vj = j / R1, rj = j % R1;
     realv m = (realv)(0);
     if (vi == vj) {
         int k = ri + rj;
         real g = smnn_gram(ri, rj);
-        if (t < P->T - 1) m += g * apow[k] + (ri == rj ? apow[k] : (realv)(0));
-        if (t > 0) m += ((k & 1) ? -g : g) * ppow[k] + (ri == rj ? ppow[k] : (realv)(0));
+        m = SMNN_WHEN_ADD(m, E->next, g * apow[k] + (ri == rj ? apow[k] : (realv)(0)));
+        m = SMNN_WHEN_ADD(m, E->prev,
+                          ((k & 1) ? -g : g) * ppow[k] + (ri == rj ? ppow[k] : (realv)(0)));
         m *= P->ws2;
     }
-    if (i == j && t < P->Tinit && ri < P->Rinit1) m += P->wi2;
+    if (i == j && ri < P->Rinit1) m = SMNN_WHEN_ADD(m, E->init, P->wi2);
     return m;
 }
 
@@ -111,7 +113,7 @@ inline realv smnn_gov_add(const smnn_prob *P, realv m, realv ci, realv cj) {
 /* C_t[q][i] of every lane. */
 inline realv smnn_coef(const smnn_prob *P, global const real *c, const smnn_lanes *L, int t, int q,
                        int i) {
-    return smnn_gather(c, P->cb, L, (long)t * P->ct + q * P->n + i);
+    return smnn_gather_at(c, P->cb, P->ct, L, t, q * P->n + i);
 }
 
 /* N_t[i][j] (row i at point t+1, column j at point t), from the powers of the step s_t. */
@@ -131,8 +133,21 @@ inline realv smnn_beta_finish(const smnn_prob *P, global const real *u, const sm
                               int i, realv cd) {
     cd *= P->wg2;
     int v = i / P->R1, r = i % P->R1;
+#if SMNN_TIME_LANES
+    /* Lanes past T_init read nothing (u holds T_init points). */
+    if (r < P->Rinit1) {
+        realv uv = (realv)(0);
+        __private real *pu = (__private real *)&uv;
+        for (int j = 0; j < VW; j++) {
+            int tj = L->tt[j] + t;
+            if (tj < P->Tinit) pu[j] = u[L->b[j] * P->ub + (long)tj * P->ut + v * P->Rinit1 + r];
+        }
+        cd += P->wi2 * uv;
+    }
+#else
     if (t < P->Tinit && r < P->Rinit1)
         cd += P->wi2 * smnn_gather(u, P->ub, L, (long)t * P->ut + v * P->Rinit1 + r);
+#endif
     return cd;
 }
 
@@ -141,7 +156,7 @@ inline realv smnn_beta_entry(const smnn_prob *P, global const real *c, global co
                              global const real *u, const smnn_lanes *L, int t, int i) {
     realv acc = (realv)(0);
     for (int q = 0; q < P->Q; q++)
-        acc += smnn_coef(P, c, L, t, q, i) * smnn_gather(d, P->db, L, (long)t * P->dt + q);
+        acc += smnn_coef(P, c, L, t, q, i) * smnn_gather_at(d, P->db, P->dt, L, t, q);
     return smnn_beta_finish(P, u, L, t, i, acc);
 }
 
@@ -152,7 +167,7 @@ inline void smnn_fill_beta(const smnn_prob *P, global const real *c, global cons
     const int n = P->n;
     for (int i = 0; i < n; i++) out[i] = (realv)(0);
     for (int q = 0; q < P->Q; q++) {
-        realv dq = smnn_gather(d, P->db, L, (long)t * P->dt + q);
+        realv dq = smnn_gather_at(d, P->db, P->dt, L, t, q);
         for (int i = 0; i < n; i++) out[i] += smnn_coef(P, c, L, t, q, i) * dq;
     }
     for (int i = 0; i < n; i++) out[i] = smnn_beta_finish(P, u, L, t, i, out[i]);
@@ -163,9 +178,20 @@ inline real smnn_step(const smnn_prob *P, global const real *s, long b, int t) {
     return s[b * P->sb + (long)t * P->st];
 }
 
-/* The step s_t of every lane (0 past the last point). */
+/* The step s_t of every lane (0 past the last point; in a partitioned program also before the
+ * first). */
 inline realv smnn_steps(const smnn_prob *P, global const real *s, const smnn_lanes *L, int t) {
+#if SMNN_TIME_LANES
+    realv v;
+    __private real *pv = (__private real *)&v;
+    for (int j = 0; j < VW; j++) {
+        int tj = L->tt[j] + t;
+        pv[j] = tj >= 0 && tj < P->T - 1 ? s[L->b[j] * P->sb + (long)tj * P->st] : (real)0;
+    }
+    return v;
+#else
     return t < P->T - 1 ? smnn_gather(s, P->sb, L, (long)t * P->st) : (realv)(0);
+#endif
 }
 
 /* The lower triangle of M_t into A (row stride NMAX): smoothness, initial values, then the
@@ -174,10 +200,11 @@ inline void smnn_fill_M(const smnn_prob *P, global const real *c, const smnn_lan
                         realv astep, realv pstep, realv *A) {
     const int n = P->n;
     realv apow[2 * NMAX], ppow[2 * NMAX], crow[NMAX];
+    const smnn_edges E = smnn_edges_at(P, L, t);
     smnn_powers(astep, 2 * P->R1, apow);
     smnn_powers(pstep, 2 * P->R1, ppow);
     for (int i = 0; i < n; i++)
-        for (int j = 0; j <= i; j++) A[i * NMAX + j] = smnn_smooth_entry(P, t, i, j, apow, ppow);
+        for (int j = 0; j <= i; j++) A[i * NMAX + j] = smnn_smooth_entry(P, &E, i, j, apow, ppow);
     for (int q = 0; q < P->Q; q++) {
         for (int i = 0; i < n; i++) crow[i] = smnn_coef(P, c, L, t, q, i);
         for (int i = 0; i < n; i++)
@@ -190,7 +217,7 @@ inline void smnn_fill_M(const smnn_prob *P, global const real *c, const smnn_lan
 inline realv smnn_rhs_entry(const smnn_prob *P, global const real *c, global const real *d,
                             global const real *u, global const real *rhs, int from_rhs,
                             const smnn_lanes *L, int t, int i) {
-    return from_rhs ? smnn_gather(rhs, (long)P->T * P->n, L, (long)t * P->n + i)
+    return from_rhs ? smnn_gather_at(rhs, (long)P->T * P->n, P->n, L, t, i)
                     : smnn_beta_entry(P, c, d, u, L, t, i);
 }
 
@@ -202,7 +229,7 @@ inline void smnn_fill_rhs(const smnn_prob *P, global const real *c, global const
         smnn_fill_beta(P, c, d, u, L, t, out);
         return;
     }
-    for (int i = 0; i < P->n; i++) out[i] = smnn_gather(rhs, (long)P->T * P->n, L, (long)t * P->n + i);
+    for (int i = 0; i < P->n; i++) out[i] = smnn_gather_at(rhs, (long)P->T * P->n, P->n, L, t, i);
 }
 
 /* ---- The residual of the rows (the refinement, cl/refine.cl and the private forward

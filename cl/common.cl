@@ -14,7 +14,10 @@
  *   SMNN_FACTOR   which factorization kernel it holds: 1 block Cholesky (factor.cl), 2 block QR
  *                 (factor_qr.cl), 0 both.
  *   NFIX, VFIX, R1FIX, QFIX   the block shape, when the program is specialised for one (the
- *                 host always does this); the loops over the block then unroll. */
+ *                 host always does this); the loops over the block then unroll.
+ *   SMNN_TIME_LANES  1: a partitioned (parallel-in-time) program (cl/partition.cl), whose lanes
+ *                 may stand at different time points; 0 (default): every lane of a work-item is
+ *                 at the same time point. */
 #ifndef SMNN_DOUBLE
 #define SMNN_DOUBLE 1
 #endif
@@ -45,6 +48,9 @@ typedef float4 real4;
 #endif
 #ifndef SMNN_FACTOR
 #define SMNN_FACTOR 0
+#endif
+#ifndef SMNN_TIME_LANES
+#define SMNN_TIME_LANES 0
 #endif
 #define SMNN_HAS_CHOLESKY (SMNN_FACTOR != SMNN_KFACTOR_QR)
 #define SMNN_HAS_QR (SMNN_FACTOR != SMNN_KFACTOR_CHOLESKY)
@@ -154,9 +160,13 @@ inline smnn_prob smnn_make_prob(int4 dims, int4 init, real4 w, real4 wr, long8 s
 /* ---- The systems of one work-item ---------------------------------------------------------
  * Lane j holds system b[j] (clamped to the chunk's last system, so lanes past the end of the
  * batch repeat it and are never written back). `first` is the work-item's first system within
- * the chunk, `count` how many of its lanes are real. */
+ * the chunk, `count` how many of its lanes are real. In a partitioned program lane j stands at
+ * time tt[j] + t when a helper is called for time t (0 outside the chunk walks). */
 typedef struct smnn_lanes {
     long b[VW];
+#if SMNN_TIME_LANES
+    int tt[VW];
+#endif
     int first, count;
 } smnn_lanes;
 
@@ -165,6 +175,9 @@ inline smnn_lanes smnn_make_lanes(int first, long bofs, int bcount) {
     L.first = first;
     L.count = min(VW, bcount - first);
     for (int j = 0; j < VW; j++) L.b[j] = bofs + min(first + j, bcount - 1);
+#if SMNN_TIME_LANES
+    for (int j = 0; j < VW; j++) L.tt[j] = 0;
+#endif
     return L;
 }
 
@@ -179,6 +192,57 @@ inline realv smnn_gather(global const real *base, long stride_b, const smnn_lane
     for (int j = 0; j < VW; j++) pv[j] = base[L->b[j] * stride_b + off];
     return v;
 #endif
+}
+
+/* Element (b, t, inner) of every lane, base[b * stride_b + t * stride_t + inner], t being the
+ * lane's own time in a partitioned program. */
+#if SMNN_TIME_LANES
+inline realv smnn_gather_at(global const real *base, long stride_b, long stride_t,
+                            const smnn_lanes *L, int t, long inner) {
+    realv v;
+    __private real *pv = (__private real *)&v;
+    for (int j = 0; j < VW; j++)
+        pv[j] = base[L->b[j] * stride_b + (long)(L->tt[j] + t) * stride_t + inner];
+    return v;
+}
+#else
+#define smnn_gather_at(base, stride_b, stride_t, L, t, inner)                                      \
+    smnn_gather((base), (stride_b), (L), (long)(t) * (stride_t) + (inner))
+#endif
+
+/* Which rows exist at a time point, per lane: the smoothness rows of the interval to the next
+ * point (t < T - 1), of the interval from the previous one (t > 0), and the initial values
+ * (t < T_init). A plain condition where all lanes share t; in a partitioned program 1 or 0 per
+ * lane, multiplying the term it guards. SMNN_WHEN_ADD(m, w, x) is m + x where w holds. */
+#if SMNN_TIME_LANES
+typedef realv smnn_when;
+#define SMNN_WHEN_ADD(m, w, x) ((m) + (w) * (x))
+#else
+typedef int smnn_when;
+#define SMNN_WHEN_ADD(m, w, x) ((w) ? (m) + (x) : (m))
+#endif
+typedef struct smnn_edges {
+    smnn_when next, prev, init;
+} smnn_edges;
+
+inline smnn_edges smnn_edges_at(const smnn_prob *P, const smnn_lanes *L, int t) {
+    smnn_edges E;
+#if SMNN_TIME_LANES
+    __private real *pn = (__private real *)&E.next, *pp = (__private real *)&E.prev,
+                   *pi = (__private real *)&E.init;
+    for (int j = 0; j < VW; j++) {
+        int tj = L->tt[j] + t;
+        pn[j] = tj < P->T - 1 ? (real)1 : (real)0;
+        pp[j] = tj > 0 ? (real)1 : (real)0;
+        pi[j] = tj < P->Tinit ? (real)1 : (real)0;
+    }
+#else
+    (void)L;
+    E.next = t < P->T - 1;
+    E.prev = t > 0;
+    E.init = t < P->Tinit;
+#endif
+    return E;
 }
 
 /* ---- Workspace layout ----------------------------------------------------------------------

@@ -29,6 +29,33 @@
 /* Packed lower-triangular index (i >= j). */
 #define SMNN_PIDX(i, j) (((i) * ((i) + 1)) / 2 + (j))
 
+/* ---- Parallel in time: the workspace of a partitioned plan (cl/partition.cl) ---------------
+ * With `parts` = P > 1 time chunks, P - 1 separator points cut each system's T points into P
+ * chunk interiors of m or m + 1 points (m = (T - P + 1) / P, the first (T - P + 1) % P chunks
+ * one longer); chunk p starts at a_p = p (m + 1) + min(p, rem), its right separator is
+ * a_p + len_p. A batch chunk laid out for bcap systems holds, in reals, one after the other:
+ *  - chunk records: per (system, chunk) lane and local point k < Tc (the longest interior),
+ *    SMNN_PREC(n) reals: the record of the sequential walk (L_t, K_t, z_t) and the fill-in
+ *    F_t = L_t^-1 G_t towards the chunk's left separator (n x n, row-major);
+ *  - boundary records: per lane SMNN_BREC(n) reals: the chunk's Schur terms on its left
+ *    separator (-sum F^T F, packed lower), on its right one (M_r - K_b K_b^T, packed lower), the
+ *    coupling between the two (-K_b F_b, rows at the right separator) and the right-hand side
+ *    terms (-sum F^T z to the left, beta_r - K_b z_b to the right);
+ *  - the lanes' failure codes: one int per lane (in bcap * P reals' room);
+ *  - separator records: per system and separator, SMNN_REC(n) reals of the reduced system's
+ *    walk (L_i, K_i, z_i).
+ * Lanes are laid out as systems are in the sequential workspace (common.cl): groups of VW lanes
+ * on CPUs, one group of all lanes (coalesced) on GPUs; the lanes of each region are rounded up
+ * to whole groups of VW (bcap itself is not: one system of 64 chunks fills 8 groups of 8). */
+#define SMNN_PREC(n) (SMNN_REC(n) + (n) * (n))
+#define SMNN_OFF_F(n) SMNN_REC(n)
+#define SMNN_BREC(n) (2 * SMNN_LP(n) + (n) * (n) + 2 * (n))
+#define SMNN_BOFF_SL(n) 0
+#define SMNN_BOFF_SR(n) SMNN_LP(n)
+#define SMNN_BOFF_SRL(n) (2 * SMNN_LP(n))
+#define SMNN_BOFF_GL(n) (2 * SMNN_LP(n) + (n) * (n))
+#define SMNN_BOFF_GR(n) (2 * SMNN_LP(n) + (n) * (n) + (n))
+
 /* Local memory of the local variant's kernels (factor.cl, substitute.cl): the pivot block A
  * (NMAX x NMAX), the vectors r and z (NMAX each) in reals, plus one int flag. The host refuses
  * the variant on devices with less. */
@@ -93,10 +120,11 @@
     X(WR, real4, wr)                                                                               \
     X(STR, long8, str)
 
-/* The solver kernels smnn_factor_*, smnn_forward_substitute_*, smnn_back_substitute_* (one
- * signature for all): inputs, the right-hand side read with SMNN_FLAG_FROM_RHS, the solution
- * written by the back substitution, and one batch chunk's workspace (systems bofs ..
- * bofs + bcount - 1, laid out for bcap systems) with its failure codes. */
+/* The solver kernels smnn_factor_*, smnn_forward_substitute_*, smnn_back_substitute_* and the
+ * partitioned ones of cl/partition.cl (one signature for all): inputs, the right-hand side read
+ * with SMNN_FLAG_FROM_RHS, the solution written by the back substitution, one batch chunk's
+ * workspace (systems bofs .. bofs + bcount - 1, laid out for bcap systems) with its failure
+ * codes, and the number of time chunks (1: the sequential walk, which ignores it). */
 #define SMNN_SOLVER_ARGS(F, X)                                                                        \
     SMNN_PROBLEM_ARGS(F, X)                                                                           \
     X(C, global const real *, c)                                                                   \
@@ -110,7 +138,8 @@
     X(BCOUNT, int, bcount)                                                                         \
     X(BCAP, int, bcap)                                                                             \
     X(INFO, global int *, info)                                                                    \
-    X(FLAGS, int, flags)
+    X(FLAGS, int, flags)                                                                           \
+    X(PARTS, int, parts)
 
 /* smnn_residual: r = A^T W (b - A y) per (system, time point), for the refinement; with g not
  * NULL the homogeneous form r = g - A^T W A y (d and u unread), for the backward pass's lambda. */

@@ -98,10 +98,11 @@ kernel void smnn_factor_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         smnn_powers(astep, 2 * P.R1, apow);
         smnn_powers(pstep, 2 * P.R1, ppow);
         global const real *Kp = WSP(W, t - 1, SMNN_OFF_K(n)); /* K_{t-1}, read for t > 0 */
+        const smnn_edges E = smnn_edges_at(&P, &L, t);
         for (int e = lid; e < n * n; e += WG) {
             int i = e / n, j = e % n;
             if (j > i) continue;
-            real a = smnn_smooth_entry(&P, t, i, j, apow, ppow);
+            real a = smnn_smooth_entry(&P, &E, i, j, apow, ppow);
             for (int q = 0; q < P.Q; q++)
                 a = smnn_gov_add(&P, a, smnn_coef(&P, c, &L, t, q, i), smnn_coef(&P, c, &L, t, q, j));
             if (t > 0)

@@ -56,9 +56,31 @@ inline realv smnn_grad_step_var(const smnn_prob *P, const realv *pw, const realv
     return g;
 }
 
-/* v of every real lane into base[b * stride_b + off] (the lanes' systems b). */
-inline void smnn_scatter(global real *base, long stride_b, const smnn_lanes *L, long off, realv v) {
-    for (int j = 0; j < L->count; j++) base[L->b[j] * stride_b + off] = SMNN_LANE(v, j);
+/* v of every real lane into element (b, t, inner) of base, base[b * stride_b + t * stride_t +
+ * inner] (the lanes' systems b, t the lane's own time in a partitioned program), for the lanes
+ * whose time is below tlimit. */
+inline void smnn_scatter_at(global real *base, long stride_b, long stride_t, const smnn_lanes *L,
+                            int t, long inner, int tlimit, realv v) {
+    for (int j = 0; j < L->count; j++) {
+#if SMNN_TIME_LANES
+        const int tj = L->tt[j] + t;
+#else
+        const int tj = t;
+#endif
+        if (tj < tlimit) base[L->b[j] * stride_b + (long)tj * stride_t + inner] = SMNN_LANE(v, j);
+    }
+}
+
+/* Whether some lane's time is below limit (a partitioned program's lanes may differ). */
+inline int smnn_some_lane_below(const smnn_lanes *L, int t, int limit) {
+#if SMNN_TIME_LANES
+    for (int j = 0; j < L->count; j++)
+        if (L->tt[j] + t < limit) return 1;
+    return 0;
+#else
+    (void)L;
+    return t < limit;
+#endif
 }
 
 /* The gradients of the rows at point t for the lanes L: the governing rows (dl/dc_t, dl/dd_t),
@@ -79,29 +101,28 @@ inline void smnn_grad_point(const smnn_prob *P, global const real *c, global con
                 p += ci * lc[i];
                 if (want & SMNN_GRAD_C) cy += ci * yc[i];
             }
-            long tq = (long)t * Q + q;
-            if (want & SMNN_GRAD_D) smnn_scatter(gd, (long)T * Q, L, tq, P->wg2 * p);
+            if (want & SMNN_GRAD_D) smnn_scatter_at(gd, (long)T * Q, Q, L, t, q, T, P->wg2 * p);
             if (want & SMNN_GRAD_C) {
-                realv e = smnn_gather(d, P->db, L, (long)t * P->dt + q) - cy;
+                realv e = smnn_gather_at(d, P->db, P->dt, L, t, q) - cy;
                 for (int i = 0; i < n; i++)
-                    smnn_scatter(gc, (long)T * Q * n, L, tq * n + i,
-                                 P->wg2 * (lc[i] * e - p * yc[i]));
+                    smnn_scatter_at(gc, (long)T * Q * n, (long)Q * n, L, t, (long)q * n + i, T,
+                                    P->wg2 * (lc[i] * e - p * yc[i]));
             }
         }
     }
-    if ((want & SMNN_GRAD_U) && t < P->Tinit) {
+    if ((want & SMNN_GRAD_U) && smnn_some_lane_below(L, t, P->Tinit)) {
         for (int v = 0; v < P->V; v++)
             for (int r = 0; r < P->Rinit1; r++)
-                smnn_scatter(gu, (long)P->Tinit * P->V * P->Rinit1, L,
-                             ((long)t * P->V + v) * P->Rinit1 + r, P->wi2 * lc[v * P->R1 + r]);
+                smnn_scatter_at(gu, (long)P->Tinit * P->V * P->Rinit1, (long)P->V * P->Rinit1, L,
+                                t, (long)v * P->Rinit1 + r, P->Tinit, P->wi2 * lc[v * P->R1 + r]);
     }
-    if ((want & SMNN_GRAD_S) && t < T - 1) {
+    if ((want & SMNN_GRAD_S) && smnn_some_lane_below(L, t, T - 1)) {
         smnn_powers(smnn_steps(P, s, L, t), 2 * P->R1, pw);
         realv g = (realv)(0);
         for (int v = 0; v < P->V; v++)
             g += smnn_grad_step_var(P, pw, yc + v * P->R1, yn + v * P->R1, lc + v * P->R1,
                                     ln + v * P->R1);
-        smnn_scatter(gs, T - 1, L, t, g);
+        smnn_scatter_at(gs, T - 1, 1, L, t, 0, T - 1, g);
     }
 }
 
@@ -124,6 +145,36 @@ kernel void smnn_gradient(SMNN_PARAMS(SMNN_GRADIENT_ARGS)) {
         yn[i] = with_y && t < T - 1 ? y[(gid + 1) * n + i] : (real)0;
     }
     smnn_grad_point(&P, c, d, s, want, &L, t, yc, lc, yn, ln, pw, gc, gd, gu, gs);
+}
+#elif SMNN_TIME_LANES
+/* Vector lanes in a partitioned program (few systems, long horizons): one work-item per VW
+ * consecutive time points of one system, a lane per point, B ceil(T / VW) of them. */
+kernel void smnn_gradient(SMNN_PARAMS(SMNN_GRADIENT_ARGS)) {
+    const smnn_prob P = SMNN_PROBLEM();
+    const int n = P.n, T = P.T, per_system = (T + VW - 1) / VW;
+    const long gid = get_global_id(0);
+    if (gid >= (long)batch * per_system) return;
+    (void)info; /* no loop over time here */
+    const int b = (int)(gid / per_system), t0 = (int)(gid % per_system) * VW;
+    smnn_lanes L = smnn_make_lanes(b, 0, b + 1); /* every lane system b */
+    L.count = min(VW, T - t0);
+    const int with_y = want & (SMNN_GRAD_C | SMNN_GRAD_S);
+    const long per = (long)T * n;
+    realv yc[NMAX], lc[NMAX], yn[NMAX], ln[NMAX], pw[2 * NMAX];
+    for (int j = 0; j < VW; j++) L.tt[j] = min(t0 + j, T - 1);
+    for (int i = 0; i < n; i++) {
+        __private real *pyc = (__private real *)&yc[i], *plc = (__private real *)&lc[i],
+                       *pyn = (__private real *)&yn[i], *pln = (__private real *)&ln[i];
+        for (int j = 0; j < VW; j++) {
+            const long at = b * per + (long)L.tt[j] * n + i;
+            const int next = L.tt[j] < T - 1;
+            plc[j] = lam[at];
+            pyc[j] = with_y ? y[at] : (real)0;
+            pln[j] = next ? lam[at + n] : (real)0;
+            pyn[j] = with_y && next ? y[at + n] : (real)0;
+        }
+    }
+    smnn_grad_point(&P, c, d, s, want, &L, 0, yc, lc, yn, ln, pw, gc, gd, gu, gs);
 }
 #else
 /* Vector lanes (CPUs): one work-item per group of VW systems, walking its time points in order

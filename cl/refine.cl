@@ -19,17 +19,19 @@
  * correction of more than eps^(1/3) of y means that the semi-normal equations lost it
  * (cond(A)^2 eps >= 1 in this precision); the system then keeps its QR solution. */
 
-#if SMNN_HAS_LOCAL
-/* The local variant's residual, one work-item per (system, time point), B T of them. The
- * private variant computes it inside its forward substitution instead (SMNN_FLAG_RESIDUAL), which
- * saves writing and reading r and one launch per step (bench/RESULTS.md). */
+#if SMNN_HAS_LOCAL || SMNN_TIME_LANES
+/* The residual of the local variant and of the partitioned walk, one work-item per (system, time
+ * point), B T of them (a partitioned program's vector lanes all hold that one point). The
+ * sequential private walk computes it inside its forward substitution instead
+ * (SMNN_FLAG_RESIDUAL), which saves writing and reading r and one launch per step
+ * (bench/RESULTS.md). */
 kernel void smnn_residual(SMNN_PARAMS(SMNN_RESIDUAL_ARGS)) {
     const smnn_prob P = SMNN_PROBLEM();
     const int n = P.n, T = P.T;
     const long gid = get_global_id(0);
     if (gid >= (long)batch * T) return;
     const int b = (int)(gid / T), t = (int)(gid % T);
-    const smnn_lanes L = smnn_make_lanes(b, 0, batch);
+    const smnn_lanes L = smnn_make_lanes(b, 0, b + 1);
     const int homogeneous = g != 0;
     global const real *Y = y + gid * n;
     realv yp[NMAX], yc[NMAX], yn[NMAX], acc[NMAX], pw[2 * NMAX];
@@ -40,7 +42,8 @@ kernel void smnn_residual(SMNN_PARAMS(SMNN_RESIDUAL_ARGS)) {
     }
     realv hp = t > 0 ? smnn_steps(&P, s, &L, t - 1) : (realv)(0);
     smnn_residual_at(&P, c, d, u, s, homogeneous, &L, t, yp, yc, yn, hp, pw, acc);
-    for (int i = 0; i < n; i++) r[gid * n + i] = acc[i] + (homogeneous ? g[gid * n + i] : (real)0);
+    for (int i = 0; i < n; i++)
+        r[gid * n + i] = SMNN_LANE(acc[i], 0) + (homogeneous ? g[gid * n + i] : (real)0);
 }
 #endif
 

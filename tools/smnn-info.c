@@ -178,6 +178,18 @@ int main(int argc, char **argv) {
         printf("  %-30s %-10s %-10s\n", what, smnn_variant_name(smnn_variant_choose(cd, n, 1536)),
                smnn_variant_name(smnn_variant_choose(cd, n, 1)));
     }
+    /* solver.h "Parallel in time": the automatic number of time chunks. */
+    printf("\nParallel in time (automatic time chunks P, double-precision Cholesky plans): with\n"
+           "  want = %s, P = ceil(want / B) when B < want, at most T / 32 and\n"
+           "  2 sqrt(T); P = 1 (the sequential walk) otherwise. On the chosen device, n = 3:\n",
+           cd->is_cpu ? "4 x compute units x 8 lanes" : "256 x compute units");
+    printf("  %-12s %-10s %-10s %-10s\n", "T", "B = 1", "B = 16", "B = 1536");
+    const size_t Ts[] = {10000, 100000, 1000000};
+    for (size_t i = 0; i < sizeof Ts / sizeof Ts[0]; i++)
+        printf("  %-12zu %-10zu %-10zu %-10zu\n", Ts[i],
+               smnn_time_chunks_choose(cd, 3, 1, Ts[i], SMNN_PRECISION_DOUBLE),
+               smnn_time_chunks_choose(cd, 3, 16, Ts[i], SMNN_PRECISION_DOUBLE),
+               smnn_time_chunks_choose(cd, 3, 1536, Ts[i], SMNN_PRECISION_DOUBLE));
     char spec[32];
     snprintf(spec, sizeof spec, "%u:%u", cd->platform_index, cd->device_index);
     smnn_device_list_free(list);

@@ -111,7 +111,9 @@ static size_t default_local(const smnn_plan *plan, size_t items) {
     return local < plan->kernel_wg_cap ? local : plan->kernel_wg_cap;
 }
 
-void smnn__chunk_launch(const smnn_plan *plan, size_t ch, smnn__chunk *out) {
+/* The launch over batch chunk ch with `per_system` lanes per system (the partitioned walk's
+ * chunk kernels: one per time chunk). */
+static void launch_lanes(const smnn_plan *plan, size_t ch, size_t per_system, smnn__chunk *out) {
     size_t left = plan->p.batch - ch * plan->chunk_cap;
     size_t count = left < plan->chunk_cap ? left : plan->chunk_cap;
     out->bofs = (cl_long)(ch * plan->chunk_cap);
@@ -121,20 +123,28 @@ void smnn__chunk_launch(const smnn_plan *plan, size_t ch, smnn__chunk *out) {
         out->local = (size_t)plan->shape.wg;
         out->global = count * out->local;
     } else {
-        size_t items = (count + (size_t)plan->shape.vw - 1) / (size_t)plan->shape.vw;
+        size_t vw = (size_t)plan->shape.vw;
+        size_t items = (count * per_system + vw - 1) / vw;
         out->local = default_local(plan, items);
         /* Blocks above 16 hold tens of KiB of private arrays per work-item; CPU drivers may keep
-         * a whole work-group's private memory on one thread's stack, so run them one per group. */
-        if (plan->shape.nmax > 16) out->local = 1;
+         * a whole work-group's private memory on one thread's stack, so run them one per group
+         * (above 8 for the partitioned walk, which holds twice as many blocks). */
+        if (plan->shape.nmax > (plan->parts > 1 ? 8 : 16)) out->local = 1;
         out->global = (items + out->local - 1) / out->local * out->local;
     }
 }
 
-smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t ch,
-                                 const smnn__solver_io *io, cl_uint num_wait,
+void smnn__chunk_launch(const smnn_plan *plan, size_t ch, smnn__chunk *out) {
+    launch_lanes(plan, ch, 1, out);
+}
+
+/* One solver kernel over batch chunk ch, per_system lanes per system. */
+static smnn_status enqueue_lanes(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t ch,
+                                 size_t per_system, const smnn__solver_io *io, cl_uint num_wait,
                                  const cl_event *wait_list, cl_event *prev) {
     smnn__chunk g;
-    smnn__chunk_launch(plan, ch, &g);
+    launch_lanes(plan, ch, per_system, &g);
+    const cl_int parts = plan->parts;
     /* Unused buffers are passed as NULL, which OpenCL allows for global pointer arguments. */
     const smnn__arg args[] = {
         {SMNN_SOLVER_C, sizeof(cl_mem), &io->c},       {SMNN_SOLVER_D, sizeof(cl_mem), &io->d},
@@ -143,11 +153,30 @@ smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel 
         {SMNN_SOLVER_WS, sizeof(cl_mem), &plan->ws[ch]}, {SMNN_SOLVER_BOFS, sizeof g.bofs, &g.bofs},
         {SMNN_SOLVER_BCOUNT, sizeof g.bcount, &g.bcount}, {SMNN_SOLVER_BCAP, sizeof g.bcap, &g.bcap},
         {SMNN_SOLVER_INFO, sizeof(cl_mem), &plan->info}, {SMNN_SOLVER_FLAGS, sizeof io->flags, &io->flags},
+        {SMNN_SOLVER_PARTS, sizeof parts, &parts},
     };
     _Static_assert(SMNN__NARGS(args) + SMNN_PROBLEM_COUNT_ == SMNN_SOLVER_COUNT_,
                    "every per-call argument of contract.h's SMNN_SOLVER_ARGS is set");
     FORWARD_IF_ERROR(smnn__set_args(plan, k, args, SMNN__NARGS(args)));
     return smnn__enqueue_range(plan, q, k, g.global, g.local, num_wait, wait_list, prev);
+}
+
+smnn_status smnn__enqueue_solver(smnn_plan *plan, cl_command_queue q, cl_kernel k, size_t ch,
+                                 const smnn__solver_io *io, cl_uint num_wait,
+                                 const cl_event *wait_list, cl_event *prev) {
+    if (plan->parts == 1) return enqueue_lanes(plan, q, k, ch, 1, io, num_wait, wait_list, prev);
+    /* Parallel in time (cl/partition.cl): the factorization is the chunk walks then the
+     * separators' factorization; the back substitution the separators' solve then the chunks'
+     * back substitutions; a forward substitution the chunk walks alone. */
+    const size_t parts = (size_t)plan->parts;
+    if (k == plan->k_back)
+        FORWARD_IF_ERROR(enqueue_lanes(plan, q, plan->k_sep_solve, ch, 1, io, num_wait, wait_list,
+                                       prev));
+    FORWARD_IF_ERROR(enqueue_lanes(plan, q, k, ch, parts, io, num_wait, wait_list, prev));
+    if (k == plan->k_factor)
+        FORWARD_IF_ERROR(enqueue_lanes(plan, q, plan->k_sep_factor, ch, 1, io, num_wait,
+                                       wait_list, prev));
+    return SMNN_SUCCESS;
 }
 
 /* Forward substitution with fwd, then back substitution into out, chunk by chunk. */

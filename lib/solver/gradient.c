@@ -123,9 +123,12 @@ static smnn_status backward(smnn_plan *plan, cl_command_queue queue, cl_mem c, c
                            "every per-call argument of contract.h's SMNN_GRADIENT_ARGS is set");
             st = smnn__set_args(plan, k, args, SMNN__NARGS(args));
             /* cl/gradient.cl: one work-item per (system, time point) at one system per work-item,
-             * one per lane group walking time above. */
+             * one per lane group walking time above; one per VW time points of a system in a
+             * partitioned program. */
             size_t vw = (size_t)plan->shape.vw;
-            size_t items = vw == 1 ? p->batch * p->steps : (p->batch + vw - 1) / vw;
+            size_t items = vw == 1          ? p->batch * p->steps
+                           : plan->parts > 1 ? p->batch * ((p->steps + vw - 1) / vw)
+                                             : (p->batch + vw - 1) / vw;
             if (st == SMNN_SUCCESS)
                 st = smnn__enqueue_items(plan, queue, k, items, num_wait, wait_list, &last);
         }

@@ -19,7 +19,9 @@ typedef struct plan_setup {
     smnn_plan_options opt;
     smnn__kernel_shape shape;
     size_t per_system;          /* workspace bytes of one system */
+    int parts;                  /* time chunks (partition.c); 1: the sequential walk */
     size_t chunk_cap, bcap, nchunks;
+    size_t chunk_bytes;         /* workspace bytes of one batch chunk */
     size_t info_bytes;          /* the failure codes: an int per system */
     int explicit_width;         /* options.systems_per_item was set by the caller */
     cl_program program;         /* the shape's program (owned by the context) */
@@ -37,8 +39,8 @@ typedef struct plan_setup {
 static smnn_status chunking(smnn_context *ctx, plan_setup *s, int check_totals) {
     const smnn_problem *p = &s->p;
     size_t n = p->dims * p->orders, elem = s->opt.precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
-    if (smnn__mul_overflows(SMNN_REC(n) * elem, p->steps, &s->per_system))
-        s->per_system = SIZE_MAX;
+    size_t reals = smnn__partition_reals(n, p->steps, s->parts);
+    if (reals == 0 || smnn__mul_overflows(reals, elem, &s->per_system)) s->per_system = SIZE_MAX;
     size_t lim = (size_t)ctx->info.max_alloc_bytes;
     if (s->opt.max_alloc_bytes && s->opt.max_alloc_bytes < lim) lim = s->opt.max_alloc_bytes;
     if (s->per_system > lim)
@@ -46,7 +48,7 @@ static smnn_status chunking(smnn_context *ctx, plan_setup *s, int check_totals) 
                     "one system's workspace (%zu bytes for T = %zu, n = %zu) exceeds the "
                     "largest allocation (%zu bytes)", s->per_system, p->steps, n, lim);
     size_t groups = lim / (s->per_system * (size_t)s->shape.vw);
-    if (groups == 0) {
+    if (groups == 0 && s->parts == 1) {
         if (s->explicit_width)
             return FAIL(ctx, SMNN_ERROR_TOO_LARGE,
                         "options.systems_per_item = %d: one lane group's workspace (%d systems x "
@@ -59,6 +61,29 @@ static smnn_status chunking(smnn_context *ctx, plan_setup *s, int check_totals) 
     size_t vw = (size_t)s->shape.vw;
     s->chunk_cap = groups * vw < p->batch ? groups * vw : p->batch;
     s->bcap = (s->chunk_cap + vw - 1) / vw * vw;
+    if (s->parts > 1) {
+        /* Parallel in time: the lanes are (system, time chunk) pairs, padded to whole groups per
+         * region (partition.c), so a chunk holds any number of systems whose exact size fits;
+         * the layout is the chunk's own (bcap = chunk_cap). */
+        size_t cap = lim / s->per_system;
+        if (cap > p->batch) cap = p->batch;
+        for (;;) {
+            size_t r = smnn__partition_chunk_reals(n, p->steps, s->parts, cap, vw);
+            if (cap == 0 || (r && !smnn__mul_overflows(r, elem, &s->chunk_bytes) &&
+                             s->chunk_bytes <= lim))
+                break;
+            cap--;
+        }
+        if (cap == 0)
+            return FAIL(ctx, SMNN_ERROR_TOO_LARGE,
+                        "one system's partitioned workspace (%d time chunks, T = %zu, n = %zu, "
+                        "padded to lane groups of %zu) exceeds the largest allocation (%zu "
+                        "bytes); lower time_chunks or systems_per_item", s->parts, p->steps, n,
+                        vw, lim);
+        s->chunk_cap = s->bcap = cap;
+    } else {
+        s->chunk_bytes = s->bcap * s->per_system; /* <= groups * vw * per_system <= lim */
+    }
     s->nchunks = (p->batch + s->chunk_cap - 1) / s->chunk_cap;
     if (!check_totals) return SMNN_SUCCESS;
     /* p->batch <= INT32_MAX (setup), so this product cannot wrap. */
@@ -69,8 +94,7 @@ static smnn_status chunking(smnn_context *ctx, plan_setup *s, int check_totals) 
                     "largest allocation (%zu bytes)", s->info_bytes, p->batch, lim);
     size_t ws, total;
     uint64_t global = ctx->info.global_mem_bytes;
-    if (smnn__mul_overflows(s->nchunks, s->bcap, &ws) ||
-        smnn__mul_overflows(ws, s->per_system, &ws) || ws > SIZE_MAX - s->info_bytes)
+    if (smnn__mul_overflows(s->nchunks, s->chunk_bytes, &ws) || ws > SIZE_MAX - s->info_bytes)
         return FAIL(ctx, SMNN_ERROR_TOO_LARGE,
                     "the workspace of batch %zu (%zu bytes per system) overflows the address "
                     "space", p->batch, s->per_system);
@@ -105,6 +129,8 @@ static smnn_status setup(smnn_context *ctx, const smnn_problem *p, const smnn_pl
     if (s->p.batch > INT32_MAX || s->p.steps > INT32_MAX / 2)
         return FAIL(ctx, SMNN_ERROR_TOO_LARGE, "batch %zu or steps %zu too large for the kernels",
                     s->p.batch, s->p.steps);
+    FORWARD_IF_ERROR(smnn__time_chunks_resolve(ctx, &s->p, &s->opt, &s->parts));
+    s->opt.time_chunks = s->parts;
     FORWARD_IF_ERROR(smnn__kernel_shape_for(ctx, &s->p, &s->opt, &s->shape));
     FORWARD_IF_ERROR(chunking(ctx, s, check_totals));
     st = smnn__shape_program(ctx, s->opt.precision, &s->shape, &s->program);
@@ -199,17 +225,31 @@ static smnn_status make_kernels(smnn_plan *plan, cl_program prog) {
     plan->kernel_wg_cap = SIZE_MAX;
     const char *factor =
         plan->shape.factorization == SMNN_FACTORIZATION_QR ? "smnn_factor_qr" : "smnn_factor";
-    FORWARD_IF_ERROR(make_kernel(plan, prog, factor, var, 1, &plan->k_factor));
-    FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_forward_substitute", var, 1, &plan->k_forward));
-    FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_back_substitute", var, 1, &plan->k_back));
+    if (plan->parts > 1) {
+        /* Parallel in time (cl/partition.cl): the chunk walks in the sequential walk's places,
+         * the separators' kernels beside them (enqueue.c). */
+        FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_factor_chunks", NULL, 1, &plan->k_factor));
+        FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_forward_chunks", NULL, 1, &plan->k_forward));
+        FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_back_chunks", NULL, 1, &plan->k_back));
+        FORWARD_IF_ERROR(
+            make_kernel(plan, prog, "smnn_factor_separators", NULL, 1, &plan->k_sep_factor));
+        FORWARD_IF_ERROR(
+            make_kernel(plan, prog, "smnn_solve_separators", NULL, 1, &plan->k_sep_solve));
+    } else {
+        FORWARD_IF_ERROR(make_kernel(plan, prog, factor, var, 1, &plan->k_factor));
+        FORWARD_IF_ERROR(
+            make_kernel(plan, prog, "smnn_forward_substitute", var, 1, &plan->k_forward));
+        FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_back_substitute", var, 1, &plan->k_back));
+    }
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_gradient", NULL, 1, &plan->k_gradient));
-    plan->fused_backward = smnn__fused_backward(&plan->shape);
+    plan->fused_backward = plan->parts == 1 && smnn__fused_backward(&plan->shape);
     if (plan->fused_backward)
         FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_back_gradient", var, 1, &plan->k_back_gradient));
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_reduce", NULL, 0, &plan->k_reduce));
     if (plan->opt.refine_steps == 0) return SMNN_SUCCESS;
-    /* The private variant's forward substitution computes the residual itself (refine.c). */
-    if (plan->shape.variant == SMNN_VARIANT_LOCAL)
+    /* The private variant's forward substitution computes the residual itself (refine.c); the
+     * local variant's and the partitioned walk's do not. */
+    if (plan->shape.variant == SMNN_VARIANT_LOCAL || plan->parts > 1)
         FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_residual", NULL, 1, &plan->k_residual));
     return make_kernel(plan, prog, "smnn_refine_update", NULL, 0, &plan->k_update);
 }
@@ -224,7 +264,7 @@ static smnn_status make_workspace(smnn_plan *plan, const plan_setup *s) {
     if (!plan->ws) return FAIL(ctx, SMNN_ERROR_OUT_OF_HOST_MEMORY, "plan chunks");
     cl_int err;
     for (size_t k = 0; k < plan->nchunks; k++) {
-        size_t bytes = plan->bcap * s->per_system;
+        size_t bytes = s->chunk_bytes;
         plan->ws[k] = clCreateBuffer(ctx->cl_ctx, CL_MEM_READ_WRITE, bytes, NULL, &err);
         if (!plan->ws[k]) return FAIL_CL(ctx, err, "clCreateBuffer(workspace)");
         plan->ws_bytes += bytes;
@@ -261,6 +301,7 @@ smnn_status smnn_plan_create(smnn_context *ctx, const smnn_problem *p,
     plan->shape = s.shape;
     plan->n = s.p.dims * s.p.orders;
     plan->elem = s.opt.precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
+    plan->parts = s.parts;
     smnn__layouts(&plan->p, plan->in);
     smnn_status st = make_workspace(plan, &s);
     if (st == SMNN_SUCCESS) st = make_kernels(plan, s.program);
@@ -278,7 +319,8 @@ void smnn_plan_free(smnn_plan *plan) {
     if (!plan) return;
     if (plan->ctx && plan->ctx->queue) clFinish(plan->ctx->queue);
     cl_kernel ks[] = {plan->k_factor,   plan->k_forward,  plan->k_back,   plan->k_gradient,
-                      plan->k_back_gradient, plan->k_reduce, plan->k_residual, plan->k_update};
+                      plan->k_back_gradient, plan->k_reduce, plan->k_residual, plan->k_update,
+                      plan->k_sep_factor, plan->k_sep_solve};
     for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++)
         if (ks[i]) clReleaseKernel(ks[i]);
     cl_mem ms[] = {plan->refine_change, plan->refine_s,   plan->refine_r,   plan->refine_delta,

@@ -26,7 +26,7 @@ smnn_status smnn__refine(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d
     const size_t ny = smnn_problem_y_count(p);
     /* The private variant computes the residual inside its forward substitution; the local
      * variant writes it to refine_r first (cl/refine.cl). */
-    const int separate = plan->shape.variant == SMNN_VARIANT_LOCAL;
+    const int separate = plan->shape.variant == SMNN_VARIANT_LOCAL || plan->parts > 1;
     if (separate)
         FORWARD_IF_ERROR(smnn__ensure_buffer(plan, &plan->refine_r, &plan->refine_bytes[0],
                                              ny * plan->elem, "clCreateBuffer(refinement)"));

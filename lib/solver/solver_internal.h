@@ -25,6 +25,7 @@ typedef struct smnn__kernel_shape {
     int vw;   /* systems per work-item of the private variant (1 or a vector width) */
     /* The block shape the program is specialised for (0: generic, sizes at run time). */
     int dims, orders, equations;
+    int time_lanes; /* a partitioned (parallel-in-time) program: cl/partition.cl */
 } smnn__kernel_shape;
 
 /* The program shape a plan for (p, opt) uses on ctx's device: the tuning table's variant and
@@ -69,6 +70,10 @@ struct smnn_plan {
     /* Kernels, with the problem arguments (contract.h SMNN_PROBLEM_ARGS) set at creation. */
     cl_kernel k_factor, k_forward, k_back, k_gradient, k_back_gradient, k_reduce, k_residual,
         k_update;
+    /* Parallel in time (partition.c): the number of time chunks (1: the sequential walk), and
+     * the separators' kernels that run after k_factor and before k_back when it is above 1. */
+    int parts;
+    cl_kernel k_sep_factor, k_sep_solve;
     size_t chunk_cap; /* systems per workspace chunk (a multiple of shape.vw unless B is less) */
     size_t bcap;      /* systems the chunk's workspace layout is laid out for (>= chunk_cap) */
     size_t nchunks;
@@ -157,6 +162,19 @@ smnn_status smnn__set_args(smnn_plan *plan, cl_kernel k, const smnn__arg *args, 
 /* Sets argument index of k to the value (size bytes); fails naming the kernel. */
 smnn_status smnn__set_arg(smnn_plan *plan, cl_kernel k, cl_uint index, size_t size,
                           const void *value);
+
+/* ---- partition.c ---- */
+/* The number of time chunks of a plan for p (options resolved; opt->time_chunks 0 means
+ * automatic): smnn_time_chunks_choose's rule, or the caller's, checked against T
+ * (SMNN_ERROR_INVALID_ARGUMENT when a chunk would have no interior point). */
+smnn_status smnn__time_chunks_resolve(smnn_context *ctx, const smnn_problem *p,
+                                      const smnn_plan_options *opt, int *parts);
+/* Workspace reals of one system of a plan with `parts` time chunks (contract.h; parts = 1: the
+ * sequential record, SMNN_REC(n) per point), or 0 when the count overflows size_t. */
+size_t smnn__partition_reals(size_t n, size_t steps, int parts);
+/* Workspace reals of a batch chunk of bcap systems of a partitioned plan whose program holds vw
+ * lanes per work-item (each region rounded up to whole lane groups), or 0 on overflow. */
+size_t smnn__partition_chunk_reals(size_t n, size_t steps, int parts, size_t bcap, size_t vw);
 
 /* ---- gradient.c ---- */
 /* smnn_backward_async on the plan's queue, except that the gradients of inputs shared across the

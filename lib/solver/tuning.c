@@ -104,9 +104,11 @@ const char *smnn_variant_name(smnn_variant v) {
 /* ---- Options ---------------------------------------------------------------------------- */
 
 /* The versions of smnn_plan_options: the first ended with refine_steps, the second with
- * max_alloc_bytes; the third (factorization) is the current struct. */
+ * max_alloc_bytes, the third with factorization; the fourth (time_chunks) is the current
+ * struct. */
 #define OPTIONS_MIN_SIZE (offsetof(smnn_plan_options, refine_steps) + sizeof(int))
 #define OPTIONS_V2_SIZE (offsetof(smnn_plan_options, max_alloc_bytes) + sizeof(size_t))
+#define OPTIONS_V3_SIZE (offsetof(smnn_plan_options, factorization) + sizeof(smnn_factorization))
 
 void smnn_plan_options_init(smnn_plan_options *opt) {
     if (!opt) return;
@@ -119,6 +121,7 @@ void smnn_plan_options_init(smnn_plan_options *opt) {
     opt->generic_kernels = 0;
     opt->max_alloc_bytes = 0;
     opt->factorization = SMNN_FACTORIZATION_AUTO;
+    opt->time_chunks = 0;
 }
 
 const char *smnn_factorization_name(smnn_factorization f) {
@@ -159,6 +162,7 @@ smnn_status smnn__options_resolve(smnn_context *ctx, const smnn_plan_options *op
         /* Only whole versions are read: a smaller struct is an earlier version, whose padding
          * after its last field must not reach the fields appended since. */
         size_t take = opt->struct_size >= sizeof *out      ? sizeof *out
+                      : opt->struct_size >= OPTIONS_V3_SIZE ? OPTIONS_V3_SIZE
                       : opt->struct_size >= OPTIONS_V2_SIZE ? OPTIONS_V2_SIZE
                                                             : OPTIONS_MIN_SIZE;
         memcpy(out, opt, take);
@@ -185,6 +189,10 @@ smnn_status smnn__options_resolve(smnn_context *ctx, const smnn_plan_options *op
         return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT,
                     "options.systems_per_item = %d, must be 0 (automatic), 1, 2, 4, 8 or 16",
                     out->systems_per_item);
+    if (out->time_chunks < 0)
+        return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT,
+                    "options.time_chunks = %d, must be 0 (automatic), 1 (sequential) or more",
+                    out->time_chunks);
     if (out->generic_kernels != 0 && out->generic_kernels != 1)
         return FAIL(ctx, SMNN_ERROR_INVALID_ARGUMENT, "options.generic_kernels = %d, must be 0 or 1",
                     out->generic_kernels);
@@ -217,8 +225,19 @@ static const int local_ladder[] = {16, 32, 64};
 smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
                                    const smnn_plan_options *opt, smnn__kernel_shape *shape) {
     size_t n = p->dims * p->orders;
+    /* A partitioned plan's lanes are (system, time chunk) pairs (opt->time_chunks resolved). */
+    const int parts = opt->time_chunks > 1 ? opt->time_chunks : 1;
+    const size_t lanes = p->batch * (size_t)parts;
     smnn_variant v = opt->variant;
-    if (v == SMNN_VARIANT_AUTO) v = smnn_variant_choose(&ctx->info, n, p->batch);
+    if (v == SMNN_VARIANT_AUTO)
+        v = parts > 1 ? SMNN_VARIANT_PRIVATE : smnn_variant_choose(&ctx->info, n, lanes);
+    if (parts > 1 && (v != SMNN_VARIANT_PRIVATE ||
+                      opt->factorization != SMNN_FACTORIZATION_CHOLESKY))
+        return FAIL(ctx, SMNN_ERROR_UNSUPPORTED,
+                    "options.time_chunks = %d: the partitioned walk exists for the private "
+                    "variant with the Cholesky factorization only (this plan: %s variant, %s); "
+                    "use time_chunks = 1 or those options", parts, smnn_variant_name(v),
+                    smnn_factorization_name(opt->factorization));
     const int *ladder = v == SMNN_VARIANT_PRIVATE ? private_ladder : local_ladder;
     int steps = v == SMNN_VARIANT_PRIVATE ? LADDER_LEN(private_ladder) : LADDER_LEN(local_ladder);
     int nmax = 0;
@@ -254,8 +273,9 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
     shape->vw = 1;
     if (v == SMNN_VARIANT_PRIVATE)
         shape->vw = opt->systems_per_item ? opt->systems_per_item
-                                          : table_width(&ctx->info, v, n, p->batch,
+                                          : table_width(&ctx->info, v, n, lanes,
                                                         opt->precision);
+    shape->time_lanes = parts > 1;
     shape->dims = shape->orders = shape->equations = 0;
     if (!opt->generic_kernels) {
         /* Specialise the program for this block shape: the loops over the block unroll. */
@@ -280,9 +300,14 @@ void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len)
     int n = snprintf(buf, len, "-DSMNN_VARIANT=%d -DSMNN_FACTOR=%d -DNMAX=%d -DWG=%d -DVW=%d",
                      (int)shape->variant, (int)shape->factorization, shape->nmax, shape->wg,
                      shape->vw);
-    if (shape->dims > 0 && n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, " -DNFIX=%d -DVFIX=%d -DR1FIX=%d -DQFIX=%d",
-                 shape->dims * shape->orders, shape->dims, shape->orders, shape->equations);
+    if (shape->dims > 0 && n > 0 && (size_t)n < len) {
+        int m = snprintf(buf + n, len - (size_t)n, " -DNFIX=%d -DVFIX=%d -DR1FIX=%d -DQFIX=%d",
+                         shape->dims * shape->orders, shape->dims, shape->orders,
+                         shape->equations);
+        n = m > 0 ? n + m : -1;
+    }
+    if (shape->time_lanes && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, " -DSMNN_TIME_LANES=1");
 }
 
 /* What the driver says of the local variant's kernels in prog: the smallest
