@@ -192,10 +192,12 @@ kernel void smnn_factor_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     }
     int finfo[VW];
     for (int j = 0; j < VW; j++) finfo[j] = 0;
+    realv pstep = smnn_steps(&P, s, &L, -1); /* the step into the chunk's first point */
     for (int k = 0; k <= G.Tc; k++) {
         smnn_lanes_at(&L, &C, k, T);
         const maskv act = isgreater(C.lenv, (realv)(k)), cap = isequal(C.lenv, (realv)(k));
-        const realv astep = smnn_steps(&P, s, &L, 0), pstep = smnn_steps(&P, s, &L, -1);
+        /* Past its right separator a lane computes on repeated points, never kept. */
+        const realv astep = smnn_steps(&P, s, &L, 0);
         smnn_fill_M(&P, c, &L, 0, astep, pstep, A);
         if (with_rhs) smnn_fill_rhs(&P, c, d, u, rhs, 0, &L, 0, r);
         if (k > 0) {
@@ -206,8 +208,9 @@ kernel void smnn_factor_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
                     for (int m = 0; m < n; m++) r[i] -= K[i * NMAX + m] * z[m];
             }
             /* Lanes at their right separator: its Schur term M_r - K_b K_b^T, right-hand side
-             * beta_r - K_b z_b, and the coupling -K_b F_b (Fg holds G_{b+1}). */
-            for (int i = 0; i < n; i++) {
+             * beta_r - K_b z_b, and the coupling -K_b F_b (Fg holds G_{b+1}); every chunk is
+             * m or m + 1 points long. */
+            for (int i = 0; i < n && k >= G.m; i++) {
                 for (int j = 0; j <= i; j++)
                     smnn_store_where(WSP(B, 0, SMNN_BOFF_SR(n) + SMNN_PIDX(i, j)),
                                      A[i * NMAX + j], cap);
@@ -222,6 +225,7 @@ kernel void smnn_factor_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             /* The fill-in at the chunk's first point: M[a, a - 1] = N_{a-1}. */
             realv ppow[2 * NMAX];
             smnn_powers(pstep, 2 * P.R1, ppow);
+
             for (int i = 0; i < n; i++)
                 for (int j = 0; j < n; j++)
                     Fg[i * NMAX + j] = C.leftv * smnn_N_entry(&P, i, j, ppow);
@@ -273,6 +277,7 @@ kernel void smnn_factor_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             }
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) Fg[i * NMAX + j] = A[i * NMAX + j];
+        pstep = astep;
     }
     for (int i = 0; i < n; i++) {
         for (int j = 0; j <= i; j++)
@@ -307,7 +312,7 @@ kernel void smnn_forward_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         smnn_fill_rhs(&P, c, d, u, rhs, flags & SMNN_FLAG_FROM_RHS, &L, 0, r);
         if (k > 0) {
             for (int i = 0; i < n; i++) r[i] = smnn_forward_rhs(&W, k, n, i, r[i], z);
-            for (int i = 0; i < n; i++)
+            for (int i = 0; i < n && k >= G.m; i++)
                 smnn_store_where(WSP(B, 0, SMNN_BOFF_GR(n) + i), r[i], cap);
         }
         if (k == G.Tc) break;

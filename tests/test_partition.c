@@ -443,18 +443,19 @@ static void test_options_and_rule(void **state) {
     assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
     assert_int_equal(smnn_plan_get_options(plan)->time_chunks, 1); /* T = 20: too short */
     smnn_plan_free(plan);
-    /* The rule on a described device: a 2-unit CPU wants 64 lanes in double. */
+    /* The rule on a described device: a 4-unit CPU wants 32 lanes in double. */
     smnn_device_info cpu;
     memset(&cpu, 0, sizeof cpu);
     cpu.is_cpu = 1;
-    cpu.compute_units = 2;
+    cpu.compute_units = 4;
     assert_int_equal(smnn_time_chunks_choose(&cpu, 3, 1536, 50, SMNN_PRECISION_DOUBLE), 1);
-    assert_int_equal(smnn_time_chunks_choose(&cpu, 3, 1, 100000, SMNN_PRECISION_DOUBLE), 64);
-    assert_int_equal(smnn_time_chunks_choose(&cpu, 3, 16, 100000, SMNN_PRECISION_DOUBLE), 4);
+    assert_int_equal(smnn_time_chunks_choose(&cpu, 3, 1, 100000, SMNN_PRECISION_DOUBLE), 32);
+    assert_int_equal(smnn_time_chunks_choose(&cpu, 3, 5, 100000, SMNN_PRECISION_DOUBLE), 7);
     assert_int_equal(smnn_time_chunks_choose(&cpu, 3, 1, 100000, SMNN_PRECISION_SINGLE), 1);
-    assert_int_equal(smnn_time_chunks_choose(&cpu, 3, 64, 100000, SMNN_PRECISION_DOUBLE), 1);
+    assert_int_equal(smnn_time_chunks_choose(&cpu, 3, 32, 100000, SMNN_PRECISION_DOUBLE), 1);
     assert_int_equal(smnn_time_chunks_choose(&cpu, 3, 1, 64, SMNN_PRECISION_DOUBLE), 1);
-    assert_int_equal(smnn_time_chunks_choose(&cpu, 3, 1, 1000, SMNN_PRECISION_DOUBLE), 31);
+    assert_int_equal(smnn_time_chunks_choose(&cpu, 3, 1, 300, SMNN_PRECISION_DOUBLE), 9);
+    assert_int_equal(smnn_time_chunks_choose(&cpu, 65, 1, 100000, SMNN_PRECISION_DOUBLE), 1);
     smnn_device_info gpu = cpu;
     gpu.is_cpu = 0;
     gpu.is_gpu = 1;

@@ -182,7 +182,7 @@ int main(int argc, char **argv) {
     printf("\nParallel in time (automatic time chunks P, double-precision Cholesky plans): with\n"
            "  want = %s, P = ceil(want / B) when B < want, at most T / 32 and\n"
            "  2 sqrt(T); P = 1 (the sequential walk) otherwise. On the chosen device, n = 3:\n",
-           cd->is_cpu ? "4 x compute units x 8 lanes" : "256 x compute units");
+           cd->is_cpu ? "compute units x 8 lanes" : "256 x compute units");
     printf("  %-12s %-10s %-10s %-10s\n", "T", "B = 1", "B = 16", "B = 1536");
     const size_t Ts[] = {10000, 100000, 1000000};
     for (size_t i = 0; i < sizeof Ts / sizeof Ts[0]; i++)
