@@ -19,7 +19,8 @@
 #         smnn-gpu-compile is not run (it needs clang, not a GPU),
 #         smnn-bench suites paper, scaling, blocks (CSV with the LAPACK peer, JSON without and
 #         with the fused backward pass as its own phase; in single precision on a device
-#         without fp64),
+#         without fp64); the scaling suite holds the parallel-in-time shapes (B = 1, 4, 16, 64
+#         at T = 1e4 .. 1e6, the sequential walk next to the automatic time chunks),
 #         the batch over every device of the node ("all", smnn-bench --devices) against one,
 #         plots when gnuplot is there, OUTDIR/summary.md.
 #       --quick: the 'quick' and 'paper' suites only, 3 repeats (for a check of the script on a

@@ -5,13 +5,16 @@
 #                       every batch size in SCALING.csv, with the fitted slope in the legend
 #   OUTDIR/paper.png    per shape of PAPER.csv: smnn/LAPACK time ratio and ratio to the floor
 #   OUTDIR/blocks.png   ns per system-step against block size n (BLOCKS.csv), smnn and LAPACK
+#   OUTDIR/partition.png  parallel in time: ns per system and time point against B at T = 1e5
+#                       and 1e6, the sequential walk (time_chunks 1) against the automatic P
+#                       (the scaling suite's side-by-side shapes)
 set -eu
 scaling=$1 paper=$2 blocks=$3 out=$4
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# one file per (batch, phase) series: columns steps, median_ms
-awk -F, -v d="$tmp" 'NR > 1 { f = d "/s_" $1 "_" $9 ".dat"; print $2, $10 > f }' "$scaling"
+# one file per (batch, phase) series of the automatic P: columns steps, median_ms
+awk -F, -v d="$tmp" 'NR > 1 && $21 != 1 { f = d "/s_" $1 "_" $9 ".dat"; print $2, $10 > f }' "$scaling"
 plots=""
 for f in "$tmp"/s_*.dat; do
     name=$(basename "$f" .dat | sed 's/^s_//; s/_/, /; s/^/B=/')
@@ -55,4 +58,30 @@ set ylabel 'ns per system-step'
 set title 'smnn-bench --suite blocks: B = 1024, T = 100'
 plot '$tmp/b_forward.dat' using 1:2 with linespoints title 'smnn forward', '$tmp/b_lapack_pbsv.dat' using 1:2 with linespoints title 'LAPACK pbtrf+pbtrs (all cores)'
 GP
-echo "wrote $out/scaling.png $out/paper.png $out/blocks.png"
+# Parallel in time: (phase, option, T) series of ns per system-step against B; the option
+# column (21) is 1 for the sequential walk, 0 for the automatic P (column 20 the P it chose).
+awk -F, -v d="$tmp" 'NR > 1 && ($9 == "forward" || $9 == "forward_backward") &&
+    ($2 == 100000 || $2 == 1000000) && $21 != "" {
+        f = d "/p_" $9 "_" ($21 == 1 ? "seq" : "auto") "_" $2 ".dat"; print $1, $14, $20 > f }' "$scaling"
+pplots=""
+for f in "$tmp"/p_*.dat; do
+    [ -e "$f" ] || continue
+    sort -n "$f" -o "$f"
+    name=$(basename "$f" .dat | sed 's/^p_//; s/_seq_/, P = 1, T = /; s/_auto_/, automatic P, T = /')
+    case "$f" in *_seq_*) dt=2 ;; *) dt=1 ;; esac
+    pplots="$pplots '$f' using 1:2 with linespoints dt $dt lw 2 title '$name',"
+done
+if [ -n "$pplots" ]; then
+gnuplot <<GP
+set terminal pngcairo size 1100,700 font 'sans,11' noenhanced
+set output '$out/partition.png'
+set logscale xy
+set grid
+set key right top
+set xlabel 'batch B (systems)'
+set ylabel 'ns per system and time point'
+set title 'parallel in time (n = 3): the sequential walk (dashed) against the automatic time chunks P'
+plot ${pplots%,}
+GP
+fi
+echo "wrote $out/scaling.png $out/paper.png $out/blocks.png${pplots:+ $out/partition.png}"

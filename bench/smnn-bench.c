@@ -38,6 +38,7 @@ typedef struct record {
     double median_ms, min_ms, max_ms, wall_ms, ns_per_step, bytes_per_step, gbps, floor_ratio;
     size_t workspace_per_step;
     int parts; /* the plan's time chunks (0 for the peers) */
+    int asked; /* the time_chunks option it was made with: 0 automatic */
 } record;
 
 static record *records;
@@ -319,6 +320,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
         rc.floor_ratio = copy_gbps > 0 ? rc.gbps > 0 ? copy_gbps / rc.gbps : 0 : 0;
         rc.workspace_per_step = (size_t)((double)smnn_plan_workspace_bytes(plan) / steps);
         rc.parts = smnn_plan_get_options(plan)->time_chunks;
+        rc.asked = po.time_chunks;
         add(rc);
         free(dev);
         free(wall);
@@ -585,8 +587,8 @@ static void print_records(const char *format, double copy_gbps, const char *devi
                 printf(", \"bytes_per_system_step\": %.1f, \"gbps\": %.4g, \"floor_ratio\": %.4g, "
                        "\"workspace_bytes_per_system_step\": %zu",
                        r->bytes_per_step, r->gbps, r->floor_ratio, r->workspace_per_step);
-            printf(", \"factorization\": \"%s\", \"time_chunks\": %d}%s\n", r->factorization,
-                   r->parts, i + 1 < nrecords ? "," : "");
+            printf(", \"factorization\": \"%s\", \"time_chunks\": %d, \"time_chunks_option\": %d}%s\n",
+                   r->factorization, r->parts, r->asked, i + 1 < nrecords ? "," : "");
         }
         printf("]}\n");
         return;
@@ -595,7 +597,7 @@ static void print_records(const char *format, double copy_gbps, const char *devi
     if (csv)
         printf("batch,steps,dims,orders,equations,n,precision,variant,phase,median_ms,min_ms,"
                "max_ms,wall_ms,ns_per_system_step,bytes_per_system_step,gbps,floor_ratio,"
-               "ratio_to_lapack,factorization,time_chunks\n");
+               "ratio_to_lapack,factorization,time_chunks,time_chunks_option\n");
     else
         printf("device: %s, copy bandwidth %.2f GB/s\n\n%6s %7s %3s %5s %-7s %-24s %10s %10s %9s "
                "%8s %7s %9s %s\n",
@@ -611,11 +613,11 @@ static void print_records(const char *format, double copy_gbps, const char *devi
         double ratio = lap > 0 ? r->median_ms / lap : 0;
         if (csv)
             printf("%zu,%zu,%zu,%zu,%zu,%zu,%s,%s,%s,%.6g,%.6g,%.6g,%.6g,%.6g,%.1f,%.4g,%.4g,%.4g,"
-                   "%s,%d\n",
+                   "%s,%d,%d\n",
                    r->s.B, r->s.T, r->s.V, r->s.R1, r->s.Q, r->s.V * r->s.R1, r->precision,
                    r->variant, r->phase, r->median_ms, r->min_ms, r->max_ms, r->wall_ms,
                    r->ns_per_step, r->bytes_per_step, r->gbps, r->floor_ratio, ratio,
-                   r->factorization, r->parts);
+                   r->factorization, r->parts, r->asked);
         else
             printf("%6zu %7zu %3zu %5d %-7s %-24s %10.3f %10.3f %9.1f %8.0f %7.2f %9.3f %s\n",
                    r->s.B, r->s.T, r->s.V * r->s.R1, r->parts, r->variant, r->phase, r->median_ms,

@@ -521,25 +521,49 @@ static void test_bench_factorization(void **state) {
     assert_string_equal(line, "batch,steps,dims,orders,equations,n,precision,variant,phase,"
                               "median_ms,min_ms,max_ms,wall_ms,ns_per_system_step,"
                               "bytes_per_system_step,gbps,floor_ratio,ratio_to_lapack,"
-                              "factorization");
+                              "factorization,time_chunks,time_chunks_option");
     int plan_rows = 0, peer_rows = 0;
     while ((line = strtok_r(NULL, "\n", &save))) {
         char *f[32];
         int n = csv_fields(line, f, 32);
-        if (n != 19) fail_msg("a CSV row has %d fields, not 19", n);
+        if (n != 21) fail_msg("a CSV row has %d fields, not 21", n);
         int peer = !strcmp(f[8], "lapack_pbsv") || !strcmp(f[8], "dense_reference");
         if (peer) {
             assert_string_equal(f[7], "-");
             assert_string_equal(f[18], "-");
+            assert_string_equal(f[19], "0");
             peer_rows++;
         } else {
             assert_string_equal(f[18], "qr");
+            assert_string_equal(f[19], "1"); /* QR plans walk time sequentially */
+            assert_string_equal(f[20], "0");
             plan_rows++;
         }
     }
     free(out);
     assert_int_equal(plan_rows, 3); /* forward, frozen_solve, forward_backward */
     assert_int_equal(peer_rows, 2);
+    /* --time-chunks: the P asked for and the P in use, in the last two columns. */
+    snprintf(cmd, sizeof cmd, "%s --batch 1 --steps 40 --repeats 1 --warmup 0 --no-peers "
+             "--factorization cholesky --time-chunks 3 --format csv", exe);
+    if (run(cmd) != 0) fail_msg("smnn-bench failed: %s", slurp("stderr.txt"));
+    out = strdup(slurp("stdout.txt"));
+    assert_non_null(out);
+    save = NULL;
+    line = strtok_r(out, "\n", &save);
+    plan_rows = 0;
+    while ((line = strtok_r(NULL, "\n", &save))) {
+        char *f[32];
+        assert_int_equal(csv_fields(line, f, 32), 21);
+        assert_string_equal(f[19], "3");
+        assert_string_equal(f[20], "3");
+        plan_rows++;
+    }
+    free(out);
+    assert_int_equal(plan_rows, 3);
+    snprintf(cmd, sizeof cmd, "%s --batch 1 --steps 4 --time-chunks 3 --no-peers", exe);
+    assert_int_equal(run(cmd), 1); /* 4 points hold at most 2 chunks */
+    assert_non_null(strstr(slurp("stderr.txt"), "time_chunks"));
     /* JSON: a "factorization" field in every record. */
     snprintf(cmd, sizeof cmd, "%s %s --factorization cholesky --format json", exe, tiny);
     if (run(cmd) != 0) fail_msg("smnn-bench failed: %s", slurp("stderr.txt"));
@@ -579,7 +603,7 @@ static void test_bench_fused(void **state) {
     while ((line = strtok_r(NULL, "\n", &save))) {
         char *f[32];
         int n = csv_fields(line, f, 32);
-        if (n != 19) fail_msg("a CSV row has %d fields, not 19", n);
+        if (n != 21) fail_msg("a CSV row has %d fields, not 21", n);
         if (rows >= 4) fail_msg("more than four rows: %s", f[8]);
         assert_string_equal(f[8], want[rows]);
         if (!(atof(f[9]) > 0)) fail_msg("%s: median %s ms", f[8], f[9]);
@@ -614,7 +638,7 @@ static void test_bench_devices(void **state) {
     while ((line = strtok_r(NULL, "\n", &save))) {
         char *f[32];
         int n = csv_fields(line, f, 32);
-        if (n != 19) fail_msg("a CSV row has %d fields, not 19", n);
+        if (n != 21) fail_msg("a CSV row has %d fields, not 21", n);
         if (rows >= 4) fail_msg("more than four rows: %s", f[8]);
         assert_string_equal(f[8], want[rows][0]);
         assert_string_equal(f[7], want[rows][1]);
