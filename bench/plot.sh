@@ -66,7 +66,7 @@ awk -F, -v d="$tmp" 'NR > 1 && ($9 == "forward" || $9 == "forward_backward") &&
 pplots=""
 for f in "$tmp"/p_*.dat; do
     [ -e "$f" ] || continue
-    sort -n "$f" -o "$f"
+    sort -s -n -k1,1 -u "$f" -o "$f" # one point per B (the first measured)
     name=$(basename "$f" .dat | sed 's/^p_//; s/_seq_/, P = 1, T = /; s/_auto_/, automatic P, T = /')
     case "$f" in *_seq_*) dt=2 ;; *) dt=1 ;; esac
     pplots="$pplots '$f' using 1:2 with linespoints dt $dt lw 2 title '$name',"

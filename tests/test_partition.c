@@ -334,10 +334,16 @@ static void test_six_odes(void **state) {
             double *y0 = malloc(ny * sizeof *y0), *y1 = malloc(ny * sizeof *y1);
             smnn_plan *seq = make_plan(&p, SMNN_PRECISION_DOUBLE, 1, 0);
             smnn_plan *par = make_plan(&p, SMNN_PRECISION_DOUBLE, 16, 0);
-            assert_status(smnn_solve(seq, c, d, u, s, y0), SMNN_SUCCESS);
-            assert_status(smnn_solve(par, c, d, u, s, y1), SMNN_SUCCESS);
-            double e = test_rel_err(y1, y0, ny);
-            if (T == 200) {
+            smnn_status st0 = smnn_solve(seq, c, d, u, s, y0);
+            int cut = test_skip_loops_cut(st0, o->name);
+            if (!cut) assert_status(st0, SMNN_SUCCESS);
+            smnn_status st1 = smnn_solve(par, c, d, u, s, y1);
+            if (!cut) cut = test_skip_loops_cut(st1, o->name);
+            if (!cut) assert_status(st1, SMNN_SUCCESS);
+            double e = cut ? 0 : test_rel_err(y1, y0, ny);
+            if (cut) {
+                /* nothing to compare: printed by test_skip_loops_cut */
+            } else if (T == 200) {
                 double *ref = malloc(ny * sizeof *ref);
                 assert_status(smnn_reference_solve(&p, c, d, u, s, ref, 0), SMNN_SUCCESS);
                 double e0 = test_rel_err(y0, ref, ny), e1 = test_rel_err(y1, ref, ny);
@@ -371,8 +377,10 @@ static void test_six_odes(void **state) {
 }
 
 /* y'' = -y, y(0) = 1, y'(0) = 0 over T = 1e5 points at step 1e-3 (the normal equations keep
- * about 3 digits there): for P in {2, 3, 16, 1000} the distance to cos t stays within 10x the
- * sequential walk's own. */
+ * about 3 digits there): for P in {2, 3, 16, 1000} (chunks of unequal length: T - P + 1 is not
+ * a multiple of P) the distance to cos t stays within 10x the sequential walk's own. (At
+ * T = 1e6 the discretisation itself drifts a whole amplitude off cos t for both walks, at steps
+ * 1e-3 and 1e-2 alike, so the longer horizon is compared on a well-conditioned problem below.) */
 static void test_long_horizon(void **state) {
     (void)state;
     test_skip_without_fp64();
@@ -395,7 +403,12 @@ static void test_long_horizon(void **state) {
     const int list[] = {1, 2, 3, 16, 1000};
     for (int i = 0; i < 5; i++) {
         smnn_plan *plan = make_plan(&p, SMNN_PRECISION_DOUBLE, list[i], 0);
-        assert_status(smnn_solve(plan, c, d, u, s, y), SMNN_SUCCESS);
+        smnn_status st = smnn_solve(plan, c, d, u, s, y);
+        if (test_skip_loops_cut(st, "y'' = -y over T = 1e5")) {
+            smnn_plan_free(plan);
+            break;
+        }
+        assert_status(st, SMNN_SUCCESS);
         double e = 0;
         for (size_t t = 0; t < T; t++) {
             double dv = fabs(y[t * 3] - cos((double)t * h));
@@ -411,6 +424,53 @@ static void test_long_horizon(void **state) {
     free(d);
     free(s);
     free(y);
+}
+
+/* T = 1e6 on a well-conditioned random problem (steps in [0.5, 1.5]): for P in {2, 3, 16, 1000}
+ * y within 1e-12 of the sequential walk and the four gradients within 1e-9. */
+static void test_million_points(void **state) {
+    (void)state;
+    test_skip_without_fp64();
+    const test_case k = {1, 1000000, 1, 3, 1, 1, 0, 0, SMNN_VARIANT_PRIVATE};
+    smnn_problem p;
+    test_problem_of(&k, 1.0, 2.0, 0.7, &p);
+    test_rng r = test_rng_make(12);
+    test_inputs in;
+    test_inputs_make(&p, &r, 0.5, 1.5, &in);
+    size_t ny = smnn_problem_y_count(&p);
+    double *gy = random_array(&r, ny);
+    smnn_plan *seq = make_plan(&p, SMNN_PRECISION_DOUBLE, 1, 0);
+    run_out s0;
+    smnn_status st = smnn_solve(seq, in.c, in.d, in.u, in.s, gy); /* probe: loops cut? */
+    if (test_skip_loops_cut(st, "T = 1e6")) {
+        smnn_plan_free(seq);
+        free(gy);
+        test_inputs_free(&in);
+        return;
+    }
+    for (size_t i = 0; i < ny; i++) gy[i] = test_uniform(&r, -1, 1);
+    run_all(seq, &p, &in, in.d, in.u, gy, &s0);
+    smnn_plan_free(seq);
+    const int list[] = {2, 3, 16, 1000};
+    double worst_y = 0, worst_g = 0;
+    for (int i = 0; i < 4; i++) {
+        smnn_plan *plan = make_plan(&p, SMNN_PRECISION_DOUBLE, list[i], 0);
+        run_out o;
+        run_all(plan, &p, &in, in.d, in.u, gy, &o);
+        check_close("y", &k, list[i], o.y, s0.y, ny, 1e-12, &worst_y);
+        check_close("frozen y", &k, list[i], o.yf, s0.yf, ny, 1e-12, &worst_y);
+        check_close("dl/dc", &k, list[i], o.gc, s0.gc, smnn_problem_c_count(&p), 1e-9, &worst_g);
+        check_close("dl/dd", &k, list[i], o.gd, s0.gd, smnn_problem_d_count(&p), 1e-9, &worst_g);
+        check_close("dl/du", &k, list[i], o.gu, s0.gu, smnn_problem_u_count(&p), 1e-9, &worst_g);
+        check_close("dl/ds", &k, list[i], o.gs, s0.gs, smnn_problem_s_count(&p), 1e-9, &worst_g);
+        run_free(&o);
+        smnn_plan_free(plan);
+    }
+    fprintf(stderr, "# T = 1e6, P = 2, 3, 16, 1000: y within %.1e of the sequential walk, "
+            "gradients within %.1e\n", worst_y, worst_g);
+    run_free(&s0);
+    free(gy);
+    test_inputs_free(&in);
 }
 
 /* Options the partitioned walk cannot take are refused with their reason; the automatic rule
@@ -474,6 +534,7 @@ int main(void) {
         cmocka_unit_test(test_failure_isolation),
         cmocka_unit_test(test_six_odes),
         cmocka_unit_test(test_long_horizon),
+        cmocka_unit_test(test_million_points),
     };
     return cmocka_run_group_tests(tests, NULL, test_teardown_context);
 }

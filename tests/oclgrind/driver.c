@@ -1,6 +1,7 @@
 /* The kernel driver for the Oclgrind pass (tests/oclgrind/run.sh): runs every kernel of the
  * library on small shapes, both factorizations (block Cholesky: factor.cl; block QR:
- * factor_qr.cl), both variants, one and eight systems per work-item, both precisions (double
+ * factor_qr.cl; and the Cholesky walk partitioned in time, partition.cl, with every interior
+ * one point), both variants, one and eight systems per work-item, both precisions (double
  * where the device has fp64), through every entry point: solve (with refinement, so the
  * residual, add and check kernels run too; QR plans with their default guarded step), factor,
  * frozen solve and the backward pass with every gradient (c passed, so QR plans refine lambda
@@ -107,10 +108,11 @@ static const char *prec_name(smnn_precision prec) {
 }
 
 static int run(smnn_context *ctx, const shape *sh, const expected *e, smnn_factorization f,
-               smnn_variant v, int vw, smnn_precision prec) {
+               smnn_variant v, int vw, smnn_precision prec, int parts) {
     const rp_inputs *in = &e->in;
     smnn_plan_options o;
     smnn_plan_options_init(&o);
+    o.time_chunks = parts;
     o.variant = v;
     o.systems_per_item = vw;
     o.precision = prec;
@@ -156,10 +158,11 @@ static int run(smnn_context *ctx, const shape *sh, const expected *e, smnn_facto
         }
         ok &= e_solve <= tol && e_frozen <= tol && e_grad <= gtol;
     }
-    printf("B=%zu T=%zu n=%zu %-8s %-7s width %d %s: solve %.1e, frozen %.1e, gradients %.1e "
-           "(%s) -> %s\n",
+    printf("B=%zu T=%zu n=%zu %-8s %-7s width %d %s P=%d: solve %.1e, frozen %.1e, gradients "
+           "%.1e (%s) -> %s\n",
            sh->B, sh->T, sh->V * sh->R1, smnn_factorization_name(f), smnn_variant_name(v), vw,
-           prec_name(prec), e_solve, e_frozen, e_grad, grad_names[worst], ok ? "ok" : "FAILED");
+           prec_name(prec), parts, e_solve, e_frozen, e_grad, grad_names[worst],
+           ok ? "ok" : "FAILED");
     smnn_plan_free(plan);
     free(y);
     for (int k = 0; k < 4; k++) free(g[k]);
@@ -257,10 +260,17 @@ int main(void) {
             for (int f = SMNN_FACTORIZATION_CHOLESKY; f <= SMNN_FACTORIZATION_QR; f++) {
                 smnn_factorization fa = (smnn_factorization)f;
                 smnn_precision pr = (smnn_precision)prec;
-                ok &= run(ctx, &shapes[i], &e, fa, SMNN_VARIANT_PRIVATE, 1, pr);
-                ok &= run(ctx, &shapes[i], &e, fa, SMNN_VARIANT_PRIVATE, 8, pr);
-                ok &= run(ctx, &shapes[i], &e, fa, SMNN_VARIANT_LOCAL, 0, pr);
+                ok &= run(ctx, &shapes[i], &e, fa, SMNN_VARIANT_PRIVATE, 1, pr, 1);
+                ok &= run(ctx, &shapes[i], &e, fa, SMNN_VARIANT_PRIVATE, 8, pr, 1);
+                ok &= run(ctx, &shapes[i], &e, fa, SMNN_VARIANT_LOCAL, 0, pr, 1);
             }
+            /* Parallel in time (cl/partition.cl): the most chunks the shape holds (T = 5 and
+             * 3: every interior one point, separators at 1, 3 and at 1; T = 4: two points,
+             * the separator 2, one point). */
+            int parts = (int)(shapes[i].T + 1) / 2;
+            for (int vw = 1; vw <= 8; vw *= 8)
+                ok &= run(ctx, &shapes[i], &e, SMNN_FACTORIZATION_CHOLESKY,
+                          SMNN_VARIANT_PRIVATE, vw, (smnn_precision)prec, parts);
         }
         expected_free(&e);
     }
