@@ -40,6 +40,19 @@ SMNN_DEFINE_BLOCK_OPS(__private, private)
 SMNN_DEFINE_BLOCK_OPS(__local, local)
 #endif
 
+/* The next pivot block and right-hand side of the walk over time: A -= K K^T (lower triangle)
+ * and, with with_rhs, r -= K z (K = K_{t-1}, z = z_{t-1}; the private variant's step, sequential
+ * or partitioned). */
+inline void smnn_walk_update(realv *A, const realv *K, realv *r, const realv *z, int n,
+                             int with_rhs) {
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j <= i; j++)
+            A[i * NMAX + j] = smnn_rowdot_private(K, A[i * NMAX + j], i, j, n);
+        if (with_rhs)
+            for (int k = 0; k < n; k++) r[i] -= K[i * NMAX + k] * z[k];
+    }
+}
+
 /* In-place Cholesky factorization of the lower triangle of A (n x n, all lanes at once); returns
  * the lanes whose pivot was not positive or not finite. The local variant spreads the same
  * column steps (smnn_rowdot_local) over its work-items. */

@@ -40,14 +40,7 @@ kernel void smnn_factor_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         realv astep = smnn_steps(&P, s, &L, t);
         smnn_fill_M(&P, c, &L, t, astep, pstep, A);
         if (with_rhs) smnn_fill_rhs(&P, c, d, u, rhs, 0, &L, t, r);
-        if (t > 0) {
-            for (int i = 0; i < n; i++) {
-                for (int j = 0; j <= i; j++)
-                    A[i * NMAX + j] = smnn_rowdot_private(K, A[i * NMAX + j], i, j, n);
-                if (with_rhs)
-                    for (int k = 0; k < n; k++) r[i] -= K[i * NMAX + k] * z[k];
-            }
-        }
+        if (t > 0) smnn_walk_update(A, K, r, z, n, with_rhs);
         maskv bad = smnn_cholesky(A, n);
         if (with_rhs) bad |= smnn_lsolve_private(A, r, z, n);
         for (int j = 0; j < VW; j++)

@@ -104,6 +104,20 @@ inline global real *smnn_lane_elem(global real *region, long q, long lanes_cap, 
 #endif
 }
 
+/* The views of a work-item whose first lane is `first`: its chunk records, its boundary records
+ * (chunk kernels) and its systems' separator records (separator kernels). */
+inline smnn_wsl smnn_chunk_wsl(global real *ws, const smnn_parts *G, int bcap, int n, int first) {
+    return smnn_lane_wsl(ws, first, smnn_lanes_cap(bcap, G->P), G->Tc, SMNN_PREC(n));
+}
+inline smnn_wsl smnn_bnd_wsl(global real *ws, const smnn_parts *G, int bcap, int n, int first) {
+    return smnn_lane_wsl(ws + smnn_off_bnd(G, bcap, n), first, smnn_lanes_cap(bcap, G->P), 1,
+                         SMNN_BREC(n));
+}
+inline smnn_wsl smnn_sep_wsl(global real *ws, const smnn_parts *G, int bcap, int n, int first) {
+    return smnn_lane_wsl(ws + smnn_off_sep(G, bcap, n), first, smnn_sep_cap(bcap), G->P - 1,
+                         SMNN_REC(n));
+}
+
 /* The lanes of a chunk kernel's work-item: lane q = first + j of the batch chunk's
  * bcount * P lanes is chunk q % P of system q / P (clamped to the last lane). */
 typedef struct smnn_chunk_lanes {
@@ -176,12 +190,10 @@ kernel void smnn_factor_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const int n = P.n, T = P.T;
     const int with_rhs = flags & SMNN_FLAG_WITH_RHS;
     const smnn_parts G = smnn_make_parts(T, parts);
-    const long lanes_cap = smnn_lanes_cap(bcap, parts);
     smnn_chunk_lanes C;
     smnn_lanes L = smnn_make_chunk_lanes(first, bofs, bcount, &G, &C);
-    const smnn_wsl W = smnn_lane_wsl(ws, first, lanes_cap, G.Tc, SMNN_PREC(n));
-    const smnn_wsl B =
-        smnn_lane_wsl(ws + smnn_off_bnd(&G, bcap, n), first, lanes_cap, 1, SMNN_BREC(n));
+    const smnn_wsl W = smnn_chunk_wsl(ws, &G, bcap, n, first);
+    const smnn_wsl B = smnn_bnd_wsl(ws, &G, bcap, n, first);
     /* A: the pivot block, then L_t; K: K_{t-1}, then K_t; Fg: G_t, then F_t; Sl: the left
      * separator's Schur term (lower); gl: its right-hand side term. */
     realv A[NMAX * NMAX], K[NMAX * NMAX], Fg[NMAX * NMAX], Sl[NMAX * NMAX], z[NMAX], r[NMAX],
@@ -201,12 +213,7 @@ kernel void smnn_factor_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         smnn_fill_M(&P, c, &L, 0, astep, pstep, A);
         if (with_rhs) smnn_fill_rhs(&P, c, d, u, rhs, 0, &L, 0, r);
         if (k > 0) {
-            for (int i = 0; i < n; i++) {
-                for (int j = 0; j <= i; j++)
-                    A[i * NMAX + j] = smnn_rowdot_private(K, A[i * NMAX + j], i, j, n);
-                if (with_rhs)
-                    for (int m = 0; m < n; m++) r[i] -= K[i * NMAX + m] * z[m];
-            }
+            smnn_walk_update(A, K, r, z, n, with_rhs);
             /* Lanes at their right separator: its Schur term M_r - K_b K_b^T, right-hand side
              * beta_r - K_b z_b, and the coupling -K_b F_b (Fg holds G_{b+1}); every chunk is
              * m or m + 1 points long. */
@@ -296,12 +303,10 @@ kernel void smnn_forward_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const smnn_prob P = SMNN_PROBLEM();
     const int n = P.n, T = P.T;
     const smnn_parts G = smnn_make_parts(T, parts);
-    const long lanes_cap = smnn_lanes_cap(bcap, parts);
     smnn_chunk_lanes C;
     smnn_lanes L = smnn_make_chunk_lanes(first, bofs, bcount, &G, &C);
-    const smnn_wsl W = smnn_lane_wsl(ws, first, lanes_cap, G.Tc, SMNN_PREC(n));
-    const smnn_wsl B =
-        smnn_lane_wsl(ws + smnn_off_bnd(&G, bcap, n), first, lanes_cap, 1, SMNN_BREC(n));
+    const smnn_wsl W = smnn_chunk_wsl(ws, &G, bcap, n, first);
+    const smnn_wsl B = smnn_bnd_wsl(ws, &G, bcap, n, first);
     realv A[NMAX * NMAX], z[NMAX], r[NMAX], gl[NMAX];
     for (int i = 0; i < n; i++) z[i] = gl[i] = (realv)(0);
     int finfo[VW];
@@ -346,9 +351,7 @@ kernel void smnn_factor_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const int T = dims.s0, n = SMNN_N(init.s2);
     const smnn_parts G = smnn_make_parts(T, parts);
     const smnn_lanes L = smnn_make_lanes(first, bofs, bcount);
-    const smnn_wsl S =
-        smnn_lane_wsl(ws + smnn_off_sep(&G, bcap, n), first, smnn_sep_cap(bcap), parts - 1,
-                      SMNN_REC(n));
+    const smnn_wsl S = smnn_sep_wsl(ws, &G, bcap, n, first);
     realv A[NMAX * NMAX], K[NMAX * NMAX];
     int finfo[VW];
     for (int j = 0; j < VW; j++) finfo[j] = 0;
@@ -409,9 +412,7 @@ kernel void smnn_solve_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const int T = dims.s0, n = SMNN_N(init.s2);
     const smnn_parts G = smnn_make_parts(T, parts);
     const smnn_lanes L = smnn_make_lanes(first, bofs, bcount);
-    const smnn_wsl S =
-        smnn_lane_wsl(ws + smnn_off_sep(&G, bcap, n), first, smnn_sep_cap(bcap), parts - 1,
-                      SMNN_REC(n));
+    const smnn_wsl S = smnn_sep_wsl(ws, &G, bcap, n, first);
     realv A[NMAX * NMAX], z[NMAX], r[NMAX];
     int finfo[VW];
     for (int j = 0; j < VW; j++) finfo[j] = 0;
@@ -472,10 +473,9 @@ kernel void smnn_back_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     (void)flags;
     const int T = dims.s0, n = SMNN_N(init.s2);
     const smnn_parts G = smnn_make_parts(T, parts);
-    const long lanes_cap = smnn_lanes_cap(bcap, parts);
     smnn_chunk_lanes C;
     smnn_lanes L = smnn_make_chunk_lanes(first, bofs, bcount, &G, &C);
-    const smnn_wsl W = smnn_lane_wsl(ws, first, lanes_cap, G.Tc, SMNN_PREC(n));
+    const smnn_wsl W = smnn_chunk_wsl(ws, &G, bcap, n, first);
     /* y at the left separator (0 for the first chunk) and at the right one (0 past T - 1). */
     realv yl[NMAX], yn[NMAX], yc[NMAX], r[NMAX];
     int ok[VW];
