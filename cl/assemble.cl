@@ -135,7 +135,7 @@ inline realv smnn_beta_finish(const smnn_prob *P, global const real *u, const sm
     int v = i / P->R1, r = i % P->R1;
 #if SMNN_TIME_LANES
     /* Lanes past T_init read nothing (u holds T_init points). */
-    if (r < P->Rinit1) {
+    if (r < P->Rinit1 && smnn_some_lane_below(L, t, P->Tinit)) {
         realv uv = (realv)(0);
         __private real *pu = (__private real *)&uv;
         for (int j = 0; j < VW; j++) {

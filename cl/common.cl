@@ -65,12 +65,14 @@ typedef float4 real4;
 #if VW == 1
 typedef real realv;
 typedef int maskv;
+typedef int intv;
 #define SMNN_MASK_ELEM int
 #define VLOAD(p) (*(p))
 #define VSTORE(v, p) (*(p) = (v))
 #else
 typedef SMNN_CAT(SMNN_REAL_NAME, VW) realv;
 typedef SMNN_CAT(SMNN_MASK_NAME, VW) maskv;
+typedef SMNN_CAT(int, VW) intv; /* an int per lane */
 #define SMNN_MASK_ELEM SMNN_MASK_NAME
 #define VLOAD(p) SMNN_CAT(vload, VW)(0, (p))
 #define VSTORE(v, p) SMNN_CAT(vstore, VW)((v), 0, (p))
@@ -225,17 +227,37 @@ typedef struct smnn_edges {
     smnn_when next, prev, init;
 } smnn_edges;
 
+#if SMNN_TIME_LANES
+/* The lanes' times as one int vector, and a comparison of it as 1 or 0 per lane. */
+#if VW == 1
+#define SMNN_LANE_TIMES(L) ((L)->tt[0])
+#define SMNN_FLAG(c) ((real)(c))
+#else
+#define SMNN_LANE_TIMES(L) SMNN_CAT(vload, VW)(0, (L)->tt)
+#define SMNN_FLAG(c) (-SMNN_CAT(convert_, SMNN_CAT(SMNN_REAL_NAME, VW))(c))
+#endif
+#endif
+
+/* Whether some lane's time is below limit (a partitioned program's lanes may differ; lanes
+ * past the real ones repeat a real lane's time or stand later). */
+inline int smnn_some_lane_below(const smnn_lanes *L, int t, int limit) {
+#if SMNN_TIME_LANES && VW == 1
+    return L->tt[0] + t < limit;
+#elif SMNN_TIME_LANES
+    return any(SMNN_LANE_TIMES(L) < limit - t); /* vector comparisons give -1: MSB set */
+#else
+    (void)L;
+    return t < limit;
+#endif
+}
+
 inline smnn_edges smnn_edges_at(const smnn_prob *P, const smnn_lanes *L, int t) {
     smnn_edges E;
 #if SMNN_TIME_LANES
-    __private real *pn = (__private real *)&E.next, *pp = (__private real *)&E.prev,
-                   *pi = (__private real *)&E.init;
-    for (int j = 0; j < VW; j++) {
-        int tj = L->tt[j] + t;
-        pn[j] = tj < P->T - 1 ? (real)1 : (real)0;
-        pp[j] = tj > 0 ? (real)1 : (real)0;
-        pi[j] = tj < P->Tinit ? (real)1 : (real)0;
-    }
+    const intv tv = SMNN_LANE_TIMES(L);
+    E.next = SMNN_FLAG(tv < P->T - 1 - t);
+    E.prev = SMNN_FLAG(tv > -t);
+    E.init = SMNN_FLAG(tv < P->Tinit - t);
 #else
     (void)L;
     E.next = t < P->T - 1;

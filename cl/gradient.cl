@@ -71,17 +71,6 @@ inline void smnn_scatter_at(global real *base, long stride_b, long stride_t, con
     }
 }
 
-/* Whether some lane's time is below limit (a partitioned program's lanes may differ). */
-inline int smnn_some_lane_below(const smnn_lanes *L, int t, int limit) {
-#if SMNN_TIME_LANES
-    for (int j = 0; j < L->count; j++)
-        if (L->tt[j] + t < limit) return 1;
-    return 0;
-#else
-    (void)L;
-    return t < limit;
-#endif
-}
 
 /* The gradients of the rows at point t for the lanes L: the governing rows (dl/dc_t, dl/dd_t),
  * the initial-value rows (dl/du_t) and, for t < T - 1, the Taylor rows of the interval (t, t+1)

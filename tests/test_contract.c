@@ -16,11 +16,15 @@ static const char *const reduce_args[] = {SMNN_REDUCE_ARGS(SMNN_AS_NAME, SMNN_AS
 static const char *const update_args[] = {SMNN_UPDATE_ARGS(SMNN_AS_NAME, SMNN_AS_NAME)};
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
+/* Kinds of program a kernel is in (bits): local-variant programs (SMNN_VARIANT 0 or 2 at
+ * VW = 1) and partitioned ones (SMNN_TIME_LANES=1). */
+enum { IN_ALL = 0, IN_LOCAL = 1, IN_TIME = 2 };
+
 typedef struct kernel_table {
     const char *kernel;
     const char *const *args;
     size_t nargs, count_enum; /* names in the table, and the host's SMNN_<TABLE>_COUNT_ */
-    int local; /* in local-variant programs only (SMNN_VARIANT 0 or 2 at VW = 1) */
+    unsigned in; /* IN_ALL, or the kinds of program (bits) that hold the kernel */
 } kernel_table;
 
 static const kernel_table kernels[] = {
@@ -30,7 +34,13 @@ static const kernel_table kernels[] = {
     {"smnn_factor_local", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 1},
     {"smnn_forward_substitute_local", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 1},
     {"smnn_back_substitute_local", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 1},
-    {"smnn_residual", residual_args, N_OF(residual_args), SMNN_RESIDUAL_COUNT_, 1},
+    {"smnn_residual", residual_args, N_OF(residual_args), SMNN_RESIDUAL_COUNT_,
+     IN_LOCAL | IN_TIME},
+    {"smnn_factor_chunks", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, IN_TIME},
+    {"smnn_forward_chunks", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, IN_TIME},
+    {"smnn_back_chunks", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, IN_TIME},
+    {"smnn_factor_separators", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, IN_TIME},
+    {"smnn_solve_separators", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, IN_TIME},
     {"smnn_gradient", gradient_args, N_OF(gradient_args), SMNN_GRADIENT_COUNT_, 0},
     {"smnn_back_gradient_private", backgrad_args, N_OF(backgrad_args), SMNN_BACKGRAD_COUNT_, 0},
     {"smnn_reduce", reduce_args, N_OF(reduce_args), SMNN_REDUCE_COUNT_, 0},
@@ -39,7 +49,7 @@ static const kernel_table kernels[] = {
 
 /* Checks every kernel of the program built with `extra` defines. Returns 0 when the driver has
  * no argument information (the test then skips). */
-static int check_program(const char *extra, int vw) {
+static int check_program(const char *extra, unsigned kind) {
     smnn_context *ctx = test_context();
     char opts[256];
     snprintf(opts, sizeof opts, "-cl-kernel-arg-info %s", extra);
@@ -49,7 +59,7 @@ static int check_program(const char *extra, int vw) {
     assert_status(smnn__kernels_program(ctx, prec, opts, &prog), SMNN_SUCCESS);
     for (size_t i = 0; i < N_OF(kernels); i++) {
         const kernel_table *t = &kernels[i];
-        if (t->local && vw > 1) continue;
+        if (t->in != IN_ALL && !(t->in & kind)) continue;
         assert_int_equal(t->nargs, t->count_enum);
         cl_int err;
         cl_kernel k = clCreateKernel(prog, t->kernel, &err);
@@ -80,17 +90,22 @@ static int check_program(const char *extra, int vw) {
 static void test_kernel_arguments(void **state) {
     (void)state;
     /* Both variants at one system per work-item, generic and specialised; the private variant
-     * at eight systems per work-item. */
+     * at eight systems per work-item; partitioned (parallel-in-time) programs at one and eight
+     * lanes per work-item. */
     static const struct {
         const char *extra;
-        int vw;
+        unsigned kind;
     } shapes[] = {
-        {"-DSMNN_VARIANT=0 -DNMAX=8 -DWG=8 -DVW=1", 1},
-        {"-DSMNN_VARIANT=0 -DNMAX=6 -DWG=16 -DVW=1 -DNFIX=6 -DVFIX=2 -DR1FIX=3 -DQFIX=2", 1},
-        {"-DSMNN_VARIANT=1 -DNMAX=3 -DWG=8 -DVW=8 -DNFIX=3 -DVFIX=1 -DR1FIX=3 -DQFIX=1", 8},
+        {"-DSMNN_VARIANT=0 -DNMAX=8 -DWG=8 -DVW=1", IN_LOCAL},
+        {"-DSMNN_VARIANT=0 -DNMAX=6 -DWG=16 -DVW=1 -DNFIX=6 -DVFIX=2 -DR1FIX=3 -DQFIX=2",
+         IN_LOCAL},
+        {"-DSMNN_VARIANT=1 -DNMAX=3 -DWG=8 -DVW=8 -DNFIX=3 -DVFIX=1 -DR1FIX=3 -DQFIX=1", 0},
+        {"-DSMNN_VARIANT=1 -DSMNN_FACTOR=1 -DNMAX=4 -DWG=8 -DVW=1 -DSMNN_TIME_LANES=1", IN_TIME},
+        {"-DSMNN_VARIANT=1 -DSMNN_FACTOR=1 -DNMAX=3 -DWG=8 -DVW=8 -DNFIX=3 -DVFIX=1 -DR1FIX=3 "
+         "-DQFIX=1 -DSMNN_TIME_LANES=1", IN_TIME},
     };
     for (size_t i = 0; i < N_OF(shapes); i++) {
-        if (!check_program(shapes[i].extra, shapes[i].vw)) {
+        if (!check_program(shapes[i].extra, shapes[i].kind)) {
             skip();
             return;
         }
@@ -106,6 +121,15 @@ static void test_record_layout(void **state) {
         assert_int_equal(SMNN_OFF_Z(n), SMNN_OFF_K(n) + n * n);
         assert_int_equal(SMNN_REC(n), SMNN_OFF_Z(n) + n);
         assert_int_equal(SMNN_PIDX(n - 1, n - 1) + 1, SMNN_LP(n));
+        /* The partitioned walk's records (contract.h "Parallel in time"): the sequential
+         * record then F_t; the boundary terms S_l, S_r (packed), the coupling, g_l, g_r. */
+        assert_int_equal(SMNN_OFF_F(n), SMNN_REC(n));
+        assert_int_equal(SMNN_PREC(n), SMNN_OFF_F(n) + n * n);
+        assert_int_equal(SMNN_BOFF_SR(n), SMNN_BOFF_SL(n) + SMNN_LP(n));
+        assert_int_equal(SMNN_BOFF_SRL(n), SMNN_BOFF_SR(n) + SMNN_LP(n));
+        assert_int_equal(SMNN_BOFF_GL(n), SMNN_BOFF_SRL(n) + n * n);
+        assert_int_equal(SMNN_BOFF_GR(n), SMNN_BOFF_GL(n) + n);
+        assert_int_equal(SMNN_BREC(n), SMNN_BOFF_GR(n) + n);
     }
 }
 
