@@ -29,7 +29,10 @@
  * Failure rule: a system fails when a pivot block of a chunk or of the reduced system is not
  * positive definite or a value is not finite; info[b] = t + 1 for the earliest such time point t
  * (the separators' points count as theirs), -(t + 1) when only a substitution's value is not
- * finite; its y is NaN. On an SPD system the partitioned walk meets no failure where the
+ * finite; its y is NaN. A failing chunk also spoils its left separator (through the Schur
+ * terms it sends there); that separator is not reported unless its own rows are not finite
+ * (smnn_sep_counts), so a bad value in the inputs is reported at its own time point, as the
+ * sequential walk reports it. On an SPD system the partitioned walk meets no failure where the
  * sequential one meets none; on a system that is not SPD both fail, possibly at different
  * points. */
 
@@ -178,6 +181,17 @@ inline realv smnn_bnd_gather(global real *ws, const smnn_parts *G, int bcap, int
         pv[j] = *smnn_lane_elem(bnd, q, lanes_cap, 1, SMNN_BREC(n), 0, e);
     }
     return v;
+}
+
+/* Whether the failure of separator i (first found in the reduced walk) is reported for lane j
+ * of a separator kernel: when the chunk to its right did not fail (pinfo 0), or when the
+ * separator's own terms from the chunk to its left (own, a mask per lane) are not finite. A
+ * chunk that fails makes its left separator fail too, through its Schur terms; that chunk's
+ * own, later point is the one to report (the sequential walk meets it first), and a
+ * separator's own bad rows stay reported (an Inf step both at and after a separator). */
+inline int smnn_sep_counts(global const int *pinfo, int lane, int parts, int i, maskv own,
+                           int j) {
+    return SMNN_MASK_LANE(own, j) || pinfo[(long)lane * parts + i + 1] == 0;
 }
 
 kernel void smnn_factor_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
@@ -352,23 +366,29 @@ kernel void smnn_factor_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const smnn_parts G = smnn_make_parts(T, parts);
     const smnn_lanes L = smnn_make_lanes(first, bofs, bcount);
     const smnn_wsl S = smnn_sep_wsl(ws, &G, bcap, n, first);
+    global const int *pinfo = (global const int *)(ws + smnn_off_pinfo(&G, bcap, n));
     realv A[NMAX * NMAX], K[NMAX * NMAX];
     int finfo[VW];
     for (int j = 0; j < VW; j++) finfo[j] = 0;
     for (int i = 0; i < parts - 1; i++) {
         /* S_i: chunk i's M_r - K_b K_b^T plus chunk i + 1's -sum F^T F. */
+        maskv own = (maskv)(0);
         for (int a = 0; a < n; a++)
             for (int b = 0; b <= a; b++) {
                 long e = SMNN_PIDX(a, b);
-                realv v = smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i, SMNN_BOFF_SR(n) + e) +
-                          smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i + 1, SMNN_BOFF_SL(n) + e);
+                realv r = smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i, SMNN_BOFF_SR(n) + e);
+                own |= SMNN_BAD(r);
+                realv v =
+                    r + smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i + 1, SMNN_BOFF_SL(n) + e);
                 if (i > 0) v = smnn_rowdot_private(K, v, a, b, n);
                 A[a * NMAX + b] = v;
             }
         maskv bad = smnn_cholesky(A, n);
         const int tsep = smnn_part_sep(&G, i);
-        for (int j = 0; j < VW; j++)
-            if (SMNN_MASK_LANE(bad, j) && !finfo[j]) finfo[j] = tsep + 1;
+        for (int j = 0; j < L.count; j++)
+            if (SMNN_MASK_LANE(bad, j) && !finfo[j] &&
+                smnn_sep_counts(pinfo, first + j, parts, i, own, j))
+                finfo[j] = tsep + 1;
         for (int a = 0; a < n; a++)
             for (int b = 0; b <= a; b++) VSTORE(A[a * NMAX + b], WSP(S, i, SMNN_PIDX(a, b)));
         if (i == parts - 2) break;
@@ -385,7 +405,6 @@ kernel void smnn_factor_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         }
     }
     /* The system's code: the earliest failure among its chunks and separators. */
-    global const int *pinfo = (global const int *)(ws + smnn_off_pinfo(&G, bcap, n));
     const int cut = smnn_loops_cut(T);
     for (int j = 0; j < L.count; j++) {
         int code = cut ? SMNN_INFO_LOOPS_CUT : finfo[j];
@@ -413,13 +432,16 @@ kernel void smnn_solve_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const smnn_parts G = smnn_make_parts(T, parts);
     const smnn_lanes L = smnn_make_lanes(first, bofs, bcount);
     const smnn_wsl S = smnn_sep_wsl(ws, &G, bcap, n, first);
+    global const int *pinfo = (global const int *)(ws + smnn_off_pinfo(&G, bcap, n));
     realv A[NMAX * NMAX], z[NMAX], r[NMAX];
     int finfo[VW];
     for (int j = 0; j < VW; j++) finfo[j] = 0;
     for (int i = 0; i < parts - 1; i++) {
+        maskv own = (maskv)(0);
         for (int a = 0; a < n; a++) {
-            r[a] = smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i, SMNN_BOFF_GR(n) + a) +
-                   smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i + 1, SMNN_BOFF_GL(n) + a);
+            realv g = smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i, SMNN_BOFF_GR(n) + a);
+            own |= SMNN_BAD(g);
+            r[a] = g + smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i + 1, SMNN_BOFF_GL(n) + a);
         }
         if (i > 0)
             for (int a = 0; a < n; a++) r[a] = smnn_forward_rhs(&S, i, n, a, r[a], z);
@@ -427,12 +449,13 @@ kernel void smnn_solve_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         maskv bad = smnn_lsolve_private(A, r, z, n);
         for (int a = 0; a < n; a++) VSTORE(z[a], WSP(S, i, SMNN_OFF_Z(n) + a));
         const int tsep = smnn_part_sep(&G, i);
-        for (int j = 0; j < VW; j++)
-            if (SMNN_MASK_LANE(bad, j) && !finfo[j]) finfo[j] = -(tsep + 1);
+        for (int j = 0; j < L.count; j++)
+            if (SMNN_MASK_LANE(bad, j) && !finfo[j] &&
+                smnn_sep_counts(pinfo, first + j, parts, i, own, j))
+                finfo[j] = -(tsep + 1);
     }
     /* A failed factorization stays reported; otherwise the earliest failure of this
      * substitution (the chunks' codes come from the forward walk that preceded it). */
-    global const int *pinfo = (global const int *)(ws + smnn_off_pinfo(&G, bcap, n));
     int ok[VW];
     for (int j = 0; j < VW; j++) ok[j] = 0;
     for (int j = 0; j < L.count; j++) {

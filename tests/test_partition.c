@@ -318,6 +318,38 @@ static void test_failure_isolation(void **state) {
                          ref[b * per + i]);
         }
     }
+    /* Each corruption alone, in system 2 of the six: the report names the time point the
+     * sequential walk fails at, wherever it falls: inside a chunk, on a separator (its own
+     * rows), at the chunk after a separator (a failing chunk makes its left separator fail
+     * too, which must not be reported), in the right-hand side only. */
+    static const struct {
+        int what; /* 0: c NaN, 1: s Inf, 2: c overflowing, 3: d NaN */
+        size_t t, expect;
+    } alone[] = {{0, 9, 9}, {1, 12, 12}, {2, 6, 6}, {3, 21, 21}, {1, 4, 4}, {0, 10, 10},
+                 {3, 15, 15}, {2, 14, 14}};
+    for (size_t a = 0; a < sizeof alone / sizeof alone[0]; a++) {
+        test_inputs clean;
+        test_rng r2 = test_rng_make(11);
+        test_inputs_make(&p, &r2, 0.3, 1.2, &clean);
+        size_t t = alone[a].t;
+        if (alone[a].what == 0) clean.c[(2 * T + t) * Q * n + 3] = NAN;
+        if (alone[a].what == 1) clean.s[2 * (T - 1) + t] = INFINITY;
+        if (alone[a].what == 2) clean.c[(2 * T + t) * Q * n + 0] = 1e300;
+        if (alone[a].what == 3) clean.d[2 * T * Q + t * Q] = NAN;
+        cl_mem b[5];
+        test_device_inputs(&p, &clean, b);
+        assert_status(smnn_solve_async(plan, NULL, b[0], b[1], b[2], b[3], b[4], 0, NULL, &ev),
+                      SMNN_SUCCESS);
+        assert_int_equal(clWaitForEvents(1, &ev), CL_SUCCESS);
+        clReleaseEvent(ev);
+        assert_status(smnn_plan_failures(plan, &rep), SMNN_SUCCESS);
+        if (rep.count != 1 || rep.first_system != 2 || rep.first_step != alone[a].expect)
+            fail_msg("corruption %d at %zu: %zu failures, first system %zu at %zu (expected "
+                     "system 2 at %zu)", alone[a].what, t, rep.count, rep.first_system,
+                     rep.first_step, alone[a].expect);
+        test_release_buffers(b, 5);
+        test_inputs_free(&clean);
+    }
     /* The blocking form names the same first system and time point. */
     in.c[(4 * T + 6) * Q * n + 0] = 1.0;
     in.c[(1 * T + 9) * Q * n + 3] = 1e300;

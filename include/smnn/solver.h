@@ -163,10 +163,11 @@ void smnn_plan_options_init(smnn_plan_options *opt);
  *
  * The automatic rule (time_chunks = 0): P = 1 unless the plan is a double-precision one with
  * the private variant and the Cholesky factorization and the batch leaves the device short of
- * lanes: with `want` = compute units x 8 (one vector of lanes per unit: CPUs run one work-item
- * per thread, and more chunks only add work) on CPUs and 256 x compute units on other devices, P = ceil(want / B) when B < want, bounded by T / 32
- * (chunks of at least 32 points) and 2 sqrt(T) (the separators' walk, P - 1 sequential points
- * per system, stays short); 1 when that leaves P < 2. Single precision stays sequential unless
+ * lanes. With `want` = compute units x 8 on CPUs (one vector of lanes per unit: CPUs run one
+ * work-item per thread, and more chunks only add work) and 256 x compute units on other
+ * devices, P = ceil(want / B) when B < want, bounded by T / 32 (chunks of at least 32 points)
+ * and 2 sqrt(T) (the separators' walk, P - 1 sequential points per system, stays short); 1 when
+ * that leaves P < 2. Single precision stays sequential unless
  * asked: there the partitioned factorization is a weaker start for the refinement on
  * ill-conditioned problems (population growth, T = 1000, step 0.01, 8 steps: 2.0e-2 from the
  * double solution against 9.5e-4 sequentially). The device's kind and compute units come from
