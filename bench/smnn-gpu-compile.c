@@ -9,7 +9,9 @@
  *
  * The GPU is described, not present: the shapes are chosen by the library's own tuning table
  * (lib/solver/tuning.c) for a device with is_gpu = 1, 48 KiB of local memory and work-groups of
- * 1024, plus each variant forced. clang runs without a shell (posix_spawnp), its source is the
+ * 1024, plus each variant forced, plus the partitioned (parallel-in-time) programs of the
+ * Cholesky factorization (variant "time": cl/partition.cl, one system of 16 time chunks; its
+ * chunk walk, smnn_factor_chunks, and substitutions are the kernels reported). clang runs without a shell (posix_spawnp), its source is the
  * library's embedded kernels written to a temporary folder.
  *
  * Usage: smnn-gpu-compile [--clang PATH] [--quick] [--format text|csv]
@@ -242,11 +244,14 @@ int main(int argc, char **argv) {
                            : sizeof shapes / sizeof shapes[0];
     for (size_t si = 0; si < nshapes; si++) {
         const int *sh = quick ? quick_shapes[si] : shapes[si];
-        for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL; v++) {
+        /* v = SMNN_VARIANT_LOCAL + 1: the private variant partitioned in time. */
+        for (int v = SMNN_VARIANT_PRIVATE; v <= SMNN_VARIANT_LOCAL + 1; v++) {
+            const int timed = v == SMNN_VARIANT_LOCAL + 1;
             /* Precision x factorization: double and single, each Cholesky then QR. */
             for (int pf = 0; pf < 4; pf++) {
                 const int prec = SMNN_PRECISION_DOUBLE + pf / 2;
                 const int fz = SMNN_FACTORIZATION_CHOLESKY + pf % 2;
+                if (timed && fz == SMNN_FACTORIZATION_QR) continue; /* Cholesky only */
                 const char *fname = smnn_factorization_name((smnn_factorization)fz);
                 smnn_problem p;
                 smnn_problem_init(&p);
@@ -257,10 +262,15 @@ int main(int argc, char **argv) {
                 p.equations = (size_t)sh[2];
                 smnn_plan_options opt;
                 smnn_plan_options_init(&opt);
-                opt.variant = (smnn_variant)v;
+                opt.variant = timed ? SMNN_VARIANT_PRIVATE : (smnn_variant)v;
+                if (timed) {
+                    p.batch = 1;
+                    opt.time_chunks = 16;
+                }
                 opt.precision = (smnn_precision)prec;
                 opt.factorization = (smnn_factorization)fz;
                 smnn__kernel_shape shape;
+                const char *vname = timed ? "time" : smnn_variant_name((smnn_variant)v);
                 if (smnn__kernel_shape_for(&gpu, &p, &opt, &shape) != SMNN_SUCCESS) {
                     fprintf(stderr, "smnn-gpu-compile: %s\n", smnn_last_error());
                     failures++;
@@ -303,8 +313,7 @@ int main(int argc, char **argv) {
                     if (rc != 0) {
                         failures++;
                         fprintf(stderr, "smnn-gpu-compile: %s failed for n = %d, %s, %s, %s "
-                                "(options: %s):\n%s\n", tg->name, sh[0] * sh[1],
-                                smnn_variant_name(shape.variant),
+                                "(options: %s):\n%s\n", tg->name, sh[0] * sh[1], vname,
                                 prec == SMNN_PRECISION_DOUBLE ? "double" : "single", fname,
                                 options.data, text ? text : "(no log)");
                     } else {
@@ -313,10 +322,15 @@ int main(int argc, char **argv) {
                         const char *kernels[] = {
                             fz == SMNN_FACTORIZATION_QR ? "smnn_factor_qr" : "smnn_factor",
                             "smnn_forward_substitute", "smnn_back_substitute"};
+                        const char *chunk_kernels[] = {"smnn_factor_chunks", "smnn_forward_chunks",
+                                                       "smnn_back_chunks"};
                         for (int k = 0; k < 3; k++) {
                             char name[64];
-                            snprintf(name, sizeof name, "%s_%s", kernels[k],
-                                     smnn_variant_name(shape.variant));
+                            if (timed)
+                                snprintf(name, sizeof name, "%s", chunk_kernels[k]);
+                            else
+                                snprintf(name, sizeof name, "%s_%s", kernels[k],
+                                         smnn_variant_name(shape.variant));
                             usage u;
                             int found = ptx ? ptx_usage(ptx, name, &u)
                                             : amd_usage(text ? text : "", name, &u);
@@ -331,17 +345,17 @@ int main(int argc, char **argv) {
                             if (csv)
                                 printf("%s,%d,%d,%d,%d,%s,%s,%s,%s,%ld,%ld,%ld,%ld,%ld\n",
                                        tg->name, sh[0] * sh[1], sh[0], sh[1], sh[2],
-                                       smnn_variant_name(shape.variant), pn, fname, name, u.priv,
+                                       vname, pn, fname, name, u.priv,
                                        u.local, u.vgpr, u.spill, u.occ);
                             else if (ptx)
                                 printf("%-14s %4d %-8s %-7s %-9s %-32s %ld bytes local depot, "
                                        "%ld bytes shared\n",
-                                       tg->name, sh[0] * sh[1], smnn_variant_name(shape.variant),
+                                       tg->name, sh[0] * sh[1], vname,
                                        pn, fname, name, u.priv, u.local);
                             else
                                 printf("%-14s %4d %-8s %-7s %-9s %-32s %ld bytes scratch/lane, "
                                        "%ld bytes LDS, %ld VGPRs (%ld spilled), %ld waves/SIMD\n",
-                                       tg->name, sh[0] * sh[1], smnn_variant_name(shape.variant),
+                                       tg->name, sh[0] * sh[1], vname,
                                        pn, fname, name, u.priv, u.local, u.vgpr, u.spill, u.occ);
                         }
                     }
