@@ -528,6 +528,48 @@ static void test_million_points(void **state) {
     test_inputs_free(&in);
 }
 
+/* One batch over two contexts on the device (lib/multi): the parts' plans take the whole
+ * batch's time chunks, the calibration solve (64 points) as many as it holds, and every system
+ * comes out bit-identical to one plan's. P = 100 over T = 5000 made the calibration plan fail
+ * before (100 chunks need 199 points). */
+static void test_several_contexts(void **state) {
+    (void)state;
+    const smnn_device_info *d = smnn_context_device(test_context());
+    char spec[64];
+    snprintf(spec, sizeof spec, "%u:%u,%u:%u", d->platform_index, d->device_index,
+             d->platform_index, d->device_index);
+    smnn_context **ctxs = NULL;
+    size_t nctx = 0;
+    assert_status(smnn_contexts_create(spec, &ctxs, &nctx), SMNN_SUCCESS);
+    const test_case k = {3, 5000, 1, 3, 1, 1, 0, SMNN_SHARE_S_BATCH, SMNN_VARIANT_PRIVATE};
+    smnn_problem p;
+    test_problem_of(&k, 1.0, 2.0, 0.7, &p);
+    test_rng r = test_rng_make(13);
+    test_inputs in;
+    test_inputs_make(&p, &r, 0.5, 1.5, &in);
+    size_t ny = smnn_problem_y_count(&p);
+    double *y1 = malloc(ny * sizeof *y1), *y2 = malloc(ny * sizeof *y2);
+    smnn_plan_options opt = test_options(test_device_precision(), SMNN_VARIANT_PRIVATE);
+    opt.factorization = SMNN_FACTORIZATION_CHOLESKY;
+    opt.time_chunks = 100;
+    smnn_plan *one = NULL;
+    assert_status(smnn_plan_create(test_context(), &p, &opt, &one), SMNN_SUCCESS);
+    smnn_status st = smnn_solve(one, in.c, in.d, in.u, in.s, y1);
+    if (!test_skip_loops_cut(st, "T = 5000")) {
+        assert_status(st, SMNN_SUCCESS);
+        smnn_multi_plan *multi = NULL;
+        assert_status(smnn_multi_plan_create(ctxs, nctx, &p, &opt, NULL, &multi), SMNN_SUCCESS);
+        assert_status(smnn_multi_solve(multi, in.c, in.d, in.u, in.s, y2), SMNN_SUCCESS);
+        assert_memory_equal(y1, y2, ny * sizeof *y1);
+        smnn_multi_plan_free(multi);
+    }
+    smnn_plan_free(one);
+    smnn_contexts_free(ctxs, nctx);
+    free(y1);
+    free(y2);
+    test_inputs_free(&in);
+}
+
 /* Options the partitioned walk cannot take are refused with their reason; the automatic rule
  * picks P = 1 for full batches, more for small ones, and the plan reports it. */
 static void test_options_and_rule(void **state) {
@@ -590,6 +632,7 @@ int main(void) {
         cmocka_unit_test(test_six_odes),
         cmocka_unit_test(test_long_horizon),
         cmocka_unit_test(test_million_points),
+        cmocka_unit_test(test_several_contexts),
     };
     return cmocka_run_group_tests(tests, NULL, test_teardown_context);
 }

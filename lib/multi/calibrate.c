@@ -33,7 +33,8 @@ static uint64_t cache_key(const smnn_device_info *d, const smnn_problem *p,
                       p->init_orders, p->shared};
     h = smnn__hash(h, shape, sizeof shape);
     int o[] = {(int)opt->precision, (int)opt->variant, opt->systems_per_item,
-               (int)opt->factorization, opt->refine_steps, opt->generic_kernels};
+               (int)opt->factorization, opt->refine_steps, opt->generic_kernels,
+               opt->time_chunks};
     return smnn__hash(h, o, sizeof o);
 }
 
@@ -76,11 +77,17 @@ static void fill(double *x, size_t n, double base) {
 }
 
 smnn_status smnn__calibrate(smnn_context *ctx, const smnn_problem *full,
-                            const smnn_plan_options *opt, double *throughput) {
+                            const smnn_plan_options *full_opt, double *throughput) {
     smnn_problem p = *full;
     if (p.batch > CAL_BATCH) p.batch = CAL_BATCH;
     if (p.steps > CAL_STEPS) p.steps = CAL_STEPS;
     if (p.init_steps > p.steps) p.init_steps = p.steps;
+    /* The whole batch's time chunks (parallel in time), as many as the calibration's shorter
+     * horizon holds. */
+    smnn_plan_options copy = *full_opt;
+    const smnn_plan_options *opt = &copy;
+    if (copy.time_chunks > 1 && (size_t)copy.time_chunks > (p.steps + 1) / 2)
+        copy.time_chunks = (int)((p.steps + 1) / 2);
     uint64_t key = cache_key(&ctx->info, &p, opt);
     if (cache_find(key, throughput)) return SMNN_SUCCESS;
 
