@@ -53,6 +53,18 @@ inline void smnn_walk_update(realv *A, const realv *K, realv *r, const realv *z,
     }
 }
 
+/* K_t = N_t L_t^-T from L_t (the lower triangle of A) and the powers apow of the step s_t,
+ * into K (row stride NMAX) and into the workspace record t of W (the walk's coupling factor,
+ * sequential or partitioned). */
+inline void smnn_store_coupling(const smnn_prob *P, const realv *apow, const realv *A, realv *K,
+                                const smnn_wsl *W, int t, int n) {
+    for (int i = 0; i < n; i++) {
+        smnn_coupling_row_private(P, i, apow, A, K + i * NMAX);
+        for (int j = 0; j < n; j++)
+            VSTORE(K[i * NMAX + j], WSP(*W, t, SMNN_OFF_K(n) + i * n + j));
+    }
+}
+
 /* In-place Cholesky factorization of the lower triangle of A (n x n, all lanes at once); returns
  * the lanes whose pivot was not positive or not finite. The local variant spreads the same
  * column steps (smnn_rowdot_local) over its work-items. */

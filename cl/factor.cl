@@ -52,11 +52,7 @@ kernel void smnn_factor_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         if (t < T - 1) {
             realv apow[2 * NMAX];
             smnn_powers(astep, 2 * P.R1, apow);
-            for (int i = 0; i < n; i++) {
-                smnn_coupling_row_private(&P, i, apow, A, K + i * NMAX);
-                for (int j = 0; j < n; j++)
-                    VSTORE(K[i * NMAX + j], WSP(W, t, SMNN_OFF_K(n) + i * n + j));
-            }
+            smnn_store_coupling(&P, apow, A, K, &W, t, n);
         }
         pstep = astep;
     }

@@ -285,11 +285,7 @@ kernel void smnn_factor_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
          * once K_t is known). */
         realv apow[2 * NMAX];
         smnn_powers(astep, 2 * P.R1, apow);
-        for (int i = 0; i < n; i++) {
-            smnn_coupling_row_private(&P, i, apow, A, K + i * NMAX);
-            for (int j = 0; j < n; j++)
-                VSTORE(K[i * NMAX + j], WSP(W, k, SMNN_OFF_K(n) + i * n + j));
-        }
+        smnn_store_coupling(&P, apow, A, K, &W, k, n);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < n; j++) {
                 realv a = (realv)(0);
