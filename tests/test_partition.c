@@ -100,6 +100,20 @@ static void check_close(const char *what, const test_case *k, int parts, const d
                  "(relative), more than %.0e", k->B, k->T, k->V * k->R1, parts, what, e, tol);
 }
 
+/* A partitioned run o against the sequential one s0 of problem p (case k, P = parts): y and the
+ * frozen y within ytol, the four gradients within gtol; the worst of each kept. */
+static void check_runs(const test_case *k, int parts, const smnn_problem *p, const run_out *o,
+                       const run_out *s0, double ytol, double gtol, double *worst_y,
+                       double *worst_g) {
+    size_t ny = smnn_problem_y_count(p);
+    check_close("y", k, parts, o->y, s0->y, ny, ytol, worst_y);
+    check_close("frozen y", k, parts, o->yf, s0->yf, ny, ytol, worst_y);
+    check_close("dl/dc", k, parts, o->gc, s0->gc, smnn_problem_c_count(p), gtol, worst_g);
+    check_close("dl/dd", k, parts, o->gd, s0->gd, smnn_problem_d_count(p), gtol, worst_g);
+    check_close("dl/du", k, parts, o->gu, s0->gu, smnn_problem_u_count(p), gtol, worst_g);
+    check_close("dl/ds", k, parts, o->gs, s0->gs, smnn_problem_s_count(p), gtol, worst_g);
+}
+
 /* Every case and chunk count, at one and at eight lanes per work-item, in double precision
  * (where the device has it) and in single: y and the frozen y within 1e-12 of the sequential walk
  * and within the reference's bound, gradients within 1e-9. Single precision keeps the suite's
@@ -145,16 +159,7 @@ static void test_matches_sequential(void **state) {
                         continue;
                     }
                     assert_matches_reference(o.y, ref, ny, prec);
-                    check_close("y", k, parts, o.y, s0.y, ny, ytol, &worst_y);
-                    check_close("frozen y", k, parts, o.yf, s0.yf, ny, ytol, &worst_y);
-                    check_close("dl/dc", k, parts, o.gc, s0.gc, smnn_problem_c_count(&p), gtol,
-                                &worst_g);
-                    check_close("dl/dd", k, parts, o.gd, s0.gd, smnn_problem_d_count(&p), gtol,
-                                &worst_g);
-                    check_close("dl/du", k, parts, o.gu, s0.gu, smnn_problem_u_count(&p), gtol,
-                                &worst_g);
-                    check_close("dl/ds", k, parts, o.gs, s0.gs, smnn_problem_s_count(&p), gtol,
-                                &worst_g);
+                    check_runs(k, parts, &p, &o, &s0, ytol, gtol, &worst_y, &worst_g);
                     run_free(&o);
                     smnn_plan_free(plan);
                 }
@@ -512,12 +517,7 @@ static void test_million_points(void **state) {
         smnn_plan *plan = make_plan(&p, SMNN_PRECISION_DOUBLE, list[i], 0);
         run_out o;
         run_all(plan, &p, &in, in.d, in.u, gy, &o);
-        check_close("y", &k, list[i], o.y, s0.y, ny, 1e-12, &worst_y);
-        check_close("frozen y", &k, list[i], o.yf, s0.yf, ny, 1e-12, &worst_y);
-        check_close("dl/dc", &k, list[i], o.gc, s0.gc, smnn_problem_c_count(&p), 1e-9, &worst_g);
-        check_close("dl/dd", &k, list[i], o.gd, s0.gd, smnn_problem_d_count(&p), 1e-9, &worst_g);
-        check_close("dl/du", &k, list[i], o.gu, s0.gu, smnn_problem_u_count(&p), 1e-9, &worst_g);
-        check_close("dl/ds", &k, list[i], o.gs, s0.gs, smnn_problem_s_count(&p), 1e-9, &worst_g);
+        check_runs(&k, list[i], &p, &o, &s0, 1e-12, 1e-9, &worst_y, &worst_g);
         run_free(&o);
         smnn_plan_free(plan);
     }
