@@ -3,7 +3,6 @@
 
 #include <clblast_c.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,14 +21,6 @@ struct fitstep {
     fit_refine_stats rs;
     fit_times times;
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 void fitstep_free(fitstep *f) {
     if (!f) return;
@@ -62,13 +53,13 @@ fitstep *fitstep_create(smnn_context *ctx, size_t windows, size_t T, size_t orde
     if (orders < 2 || orders > 16 ||
         hu_mul_n(&sz, 5, ncols, windows, T, orders, nterms > 1 ? nterms : 1) != 0 ||
         sz > ((size_t)1 << 40)) {
-        fail(err, errlen, "%zu windows of %zu points with %zu orders: too large", windows, T,
+        hu_fail(err, errlen, "%zu windows of %zu points with %zu orders: too large", windows, T,
              orders);
         return NULL;
     }
     fitstep *f = calloc(1, sizeof *f);
     if (!f) {
-        fail(err, errlen, "out of memory");
+        hu_fail(err, errlen, "out of memory");
         return NULL;
     }
     f->ctx = ctx;
@@ -96,7 +87,7 @@ fitstep *fitstep_create(smnn_context *ctx, size_t windows, size_t T, size_t orde
     if (smnn_plan_create(ctx, &p, opt, &f->plan) != SMNN_SUCCESS ||
         smnn_buffer_from_host(ctx, opt->precision, c_host, orders, &f->bc) != SMNN_SUCCESS ||
         smnn_buffer_from_host(ctx, opt->precision, s_host, 1, &f->bs) != SMNN_SUCCESS) {
-        fail(err, errlen, "%s", smnn_last_error());
+        hu_fail(err, errlen, "%s", smnn_last_error());
         fitstep_free(f);
         return NULL;
     }
@@ -113,7 +104,7 @@ fitstep *fitstep_create(smnn_context *ctx, size_t windows, size_t T, size_t orde
         cl_int e = CL_SUCCESS;
         *bufs[i].m = clCreateBuffer(cc, CL_MEM_READ_WRITE, bufs[i].count * elem, NULL, &e);
         if (!*bufs[i].m) {
-            fail(err, errlen, "clCreateBuffer(%s, %zu bytes) failed: %s", bufs[i].name,
+            hu_fail(err, errlen, "clCreateBuffer(%s, %zu bytes) failed: %s", bufs[i].name,
                  bufs[i].count * elem, smnn_cl_error_name(e));
             fitstep_free(f);
             return NULL;
@@ -126,13 +117,13 @@ fitstep *fitstep_create(smnn_context *ctx, size_t windows, size_t T, size_t orde
     f->gy = hu_calloc(ny, sizeof *f->gy);
     f->stage = f->f32 ? hu_alloc(most, sizeof *f->stage) : NULL;
     if (!f->y || !f->gy || (f->f32 && !f->stage)) {
-        fail(err, errlen, "out of memory for %zu windows of %zu points", windows, T);
+        hu_fail(err, errlen, "out of memory for %zu windows of %zu points", windows, T);
         fitstep_free(f);
         return NULL;
     }
     /* The left-hand side never changes: factor once. */
     if (smnn_factor_async(f->plan, NULL, f->bc, f->bs, 0, NULL, NULL) != SMNN_SUCCESS) {
-        fail(err, errlen, "factor: %s", smnn_last_error());
+        hu_fail(err, errlen, "factor: %s", smnn_last_error());
         fitstep_free(f);
         return NULL;
     }
@@ -148,7 +139,7 @@ static int gemm(fitstep *f, size_t m, size_t n, size_t k, cl_mem a, size_t lda, 
                : CLBlastDgemm(CLBlastLayoutRowMajor, t, t, m, n, k, 1.0, a, 0, lda, b, 0, ldb, 0.0,
                               c, 0, ldc, &f->q, NULL);
     if (st != CLBlastSuccess)
-        return fail(err, errlen, "CLBlast%cgemm failed with status %d", f->f32 ? 'S' : 'D',
+        return hu_fail(err, errlen, "CLBlast%cgemm failed with status %d", f->f32 ? 'S' : 'D',
                     (int)st);
     return 0;
 }
@@ -164,7 +155,7 @@ static int put(fitstep *f, cl_mem buf, const double *x, size_t n, const char *na
     cl_int e = clEnqueueWriteBuffer(f->q, buf, CL_TRUE, 0, n * (f->f32 ? 4 : 8), src, 0, NULL,
                                     NULL);
     if (e != CL_SUCCESS)
-        return fail(err, errlen, "clEnqueueWriteBuffer(%s) failed: %s", name,
+        return hu_fail(err, errlen, "clEnqueueWriteBuffer(%s) failed: %s", name,
                     smnn_cl_error_name(e));
     return 0;
 }
@@ -174,14 +165,14 @@ static int get(fitstep *f, cl_mem buf, size_t n, double *y, const char *name, ch
                size_t errlen) {
     if (smnn_buffer_to_host(f->ctx, f->f32 ? SMNN_PRECISION_SINGLE : SMNN_PRECISION_DOUBLE, buf, n,
                             y) != SMNN_SUCCESS)
-        return fail(err, errlen, "reading %s: %s", name, smnn_last_error());
+        return hu_fail(err, errlen, "reading %s: %s", name, smnn_last_error());
     return 0;
 }
 
 static int note_refinement(fitstep *f, size_t it, size_t *passes, char *err, size_t errlen) {
     smnn_failure_report r;
     if (smnn_plan_unconverged(f->plan, &r) != SMNN_SUCCESS)
-        return fail(err, errlen, "refinement report: %s", smnn_last_error());
+        return hu_fail(err, errlen, "refinement report: %s", smnn_last_error());
     if (r.count == 0) return 0;
     if (f->rs.solves + f->rs.backward == 0) f->rs.first_step = it;
     (*passes)++;
@@ -205,7 +196,7 @@ int fitstep_run(fitstep *f, size_t it, const double *phi, const double *u, const
     smnn_status st = smnn_solve_frozen_async(f->plan, NULL, f->bc, f->bd, f->bu, f->by, 0, NULL,
                                              NULL);
     if (st != SMNN_SUCCESS && st != SMNN_ERROR_NOT_CONVERGED)
-        return fail(err, errlen, "frozen solve: %s", smnn_last_error());
+        return hu_fail(err, errlen, "frozen solve: %s", smnn_last_error());
     if (get(f, f->by, B * T * R1, f->y, "y", err, errlen) ||
         note_refinement(f, it, &f->rs.solves, err, errlen))
         return -1;
@@ -224,7 +215,7 @@ int fitstep_run(fitstep *f, size_t it, const double *phi, const double *u, const
     st = smnn_backward_async(f->plan, NULL, f->bc, NULL, NULL, NULL, f->bgy, NULL, f->bgd, NULL,
                              NULL, 0, NULL, NULL);
     if (st != SMNN_SUCCESS && st != SMNN_ERROR_NOT_CONVERGED)
-        return fail(err, errlen, "backward: %s", smnn_last_error());
+        return hu_fail(err, errlen, "backward: %s", smnn_last_error());
     clFinish(f->q);
     if (f->qr && note_refinement(f, it, &f->rs.backward, err, errlen)) return -1;
     double h5 = 1e-3 * hu_now_ms();

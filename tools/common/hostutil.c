@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -52,4 +53,12 @@ void *hu_calloc(size_t count, size_t size) {
     size_t bytes;
     if (hu_mul(count, size, &bytes) != 0) return NULL;
     return calloc(bytes ? count : 1, bytes ? size : 1);
+}
+
+int hu_fail(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
 }

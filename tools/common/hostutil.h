@@ -24,4 +24,9 @@ void *hu_alloc(size_t count, size_t size);
 /* The same, zero-filled. */
 void *hu_calloc(size_t count, size_t size);
 
+/* Formats a message into err (errlen bytes, truncated, NUL-terminated when errlen > 0) and
+ * returns -1: the failure path of helpers that report into a caller's buffer. */
+int hu_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hostutil.h"
+
 #define CONTOUR_POINTS 64
 
 static const char *kernels_src =
@@ -125,14 +127,6 @@ const char *__asan_default_options(void) {
     return "new_delete_type_mismatch=0";
 }
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static const char *clfft_name(clfftStatus st) {
     switch ((int)st) {
     case CLFFT_BUGCHECK: return "CLFFT_BUGCHECK";
@@ -152,7 +146,7 @@ static const char *clfft_name(clfftStatus st) {
     do {                                                                                           \
         clfftStatus st_ = (call);                                                                  \
         if (st_ != CLFFT_SUCCESS)                                                                  \
-            return fail(err, errlen, "%s failed: %s (%d)", #call, clfft_name(st_), (int)st_);     \
+            return hu_fail(err, errlen, "%s failed: %s (%d)", #call, clfft_name(st_), (int)st_);     \
     } while (0)
 
 int kdv_grid_ok(size_t n, char *why, size_t len) {
@@ -218,7 +212,7 @@ static int buffer(kdv_solver *s, size_t bytes, const void *host, cl_mem *out, co
     *out = clCreateBuffer(s->cl, CL_MEM_READ_WRITE | (host ? CL_MEM_COPY_HOST_PTR : 0), bytes,
                           (void *)host, &e);
     if (!*out)
-        return fail(err, errlen, "clCreateBuffer(%s, %zu bytes) failed: %s", what, bytes,
+        return hu_fail(err, errlen, "clCreateBuffer(%s, %zu bytes) failed: %s", what, bytes,
                     smnn_cl_error_name(e));
     return 0;
 }
@@ -231,7 +225,7 @@ static int upload_coefficients(kdv_solver *s, char *err, size_t errlen) {
     if (!buf || !c) {
         free(buf);
         free(c);
-        return fail(err, errlen, "out of memory for the ETDRK4 coefficients");
+        return hu_fail(err, errlen, "out of memory for the ETDRK4 coefficients");
     }
     size_t kept = (s->n - 1) / 3; /* 3 kept < n: no product of two kept modes aliases */
     const double *xi = s->xi;
@@ -310,18 +304,18 @@ int kdv_create(smnn_context *ctx, size_t samples, size_t n, double length, doubl
                const double *xi, kdv_solver **out, char *err, size_t errlen) {
     *out = NULL;
     char why[160];
-    if (!kdv_grid_ok(n, why, sizeof why)) return fail(err, errlen, "%s", why);
+    if (!kdv_grid_ok(n, why, sizeof why)) return hu_fail(err, errlen, "%s", why);
     if (samples == 0 || samples > ((size_t)1 << 30) || n > ((size_t)1 << 24) ||
         samples * n > ((size_t)1 << 31))
-        return fail(err, errlen, "%zu samples of %zu points: too many for one batch", samples, n);
+        return hu_fail(err, errlen, "%zu samples of %zu points: too many for one batch", samples, n);
     if (!(length > 0) || !isfinite(length) || !(h > 0) || !isfinite(h))
-        return fail(err, errlen, "domain length %g and time step %g must be finite and > 0",
+        return hu_fail(err, errlen, "domain length %g and time step %g must be finite and > 0",
                     length, h);
     if (!single && !smnn_context_device(ctx)->has_fp64)
-        return fail(err, errlen, "double precision needs cl_khr_fp64, which device '%s' lacks",
+        return hu_fail(err, errlen, "double precision needs cl_khr_fp64, which device '%s' lacks",
                     smnn_context_device(ctx)->device_name);
     kdv_solver *s = calloc(1, sizeof *s);
-    if (!s) return fail(err, errlen, "out of memory");
+    if (!s) return hu_fail(err, errlen, "out of memory");
     s->ctx = ctx;
     s->cl = smnn_context_cl_context(ctx);
     s->q = smnn_context_cl_queue(ctx);
@@ -335,7 +329,7 @@ int kdv_create(smnn_context *ctx, size_t samples, size_t n, double length, doubl
         for (int j = 0; j < KDV_TERMS; j++) {
             if (!isfinite(xi[j])) {
                 free(s);
-                return fail(err, errlen, "coefficient %d (%s) is %g, not finite", j,
+                return hu_fail(err, errlen, "coefficient %d (%s) is %g, not finite", j,
                             kdv_term_names[j], xi[j]);
             }
             s->xi[j] = xi[j];
@@ -351,7 +345,7 @@ int kdv_create(smnn_context *ctx, size_t samples, size_t n, double length, doubl
         clfftStatus st = clfftSetup(NULL);
         if (st != CLFFT_SUCCESS) {
             kdv_free(s);
-            return fail(err, errlen, "clfftSetup failed: %s (%d)", clfft_name(st), (int)st);
+            return hu_fail(err, errlen, "clfftSetup failed: %s (%d)", clfft_name(st), (int)st);
         }
     }
     clfft_users++;
@@ -367,14 +361,14 @@ int kdv_create(smnn_context *ctx, size_t samples, size_t n, double length, doubl
             char log[2048] = "";
             if (s->prog)
                 clGetProgramBuildInfo(s->prog, dev, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, NULL);
-            rc = fail(err, errlen, "building the KdV kernels failed: %s\n%s",
+            rc = hu_fail(err, errlen, "building the KdV kernels failed: %s\n%s",
                       smnn_cl_error_name(e), log);
         }
     }
     for (int i = 0; i < K_COUNT && rc == 0; i++) {
         s->k[i] = clCreateKernel(s->prog, kernel_names[i], &e);
         if (!s->k[i])
-            rc = fail(err, errlen, "clCreateKernel(%s) failed: %s", kernel_names[i],
+            rc = hu_fail(err, errlen, "clCreateKernel(%s) failed: %s", kernel_names[i],
                       smnn_cl_error_name(e));
     }
     size_t rb = samples * n * s->real_size, cb = samples * s->nk * s->cplx_size;
@@ -417,7 +411,7 @@ static int launch(kdv_solver *s, int which, size_t count, char *err, size_t errl
     size_t global = (count + 63) / 64 * 64;
     if (e == CL_SUCCESS) e = clEnqueueNDRangeKernel(s->q, k, 1, NULL, &global, NULL, 0, NULL, NULL);
     if (e != CL_SUCCESS)
-        return fail(err, errlen, "launching %s failed: %s", kernel_names[which],
+        return hu_fail(err, errlen, "launching %s failed: %s", kernel_names[which],
                     smnn_cl_error_name(e));
     return 0;
 }
@@ -451,7 +445,7 @@ static int to_physical(kdv_solver *s, cl_mem v, char *err, size_t errlen) {
     size_t cb = s->samples * s->nk * s->cplx_size;
     cl_int e = clEnqueueCopyBuffer(s->q, v, s->vt, 0, 0, cb, 0, NULL, NULL);
     if (e != CL_SUCCESS)
-        return fail(err, errlen, "clEnqueueCopyBuffer failed: %s", smnn_cl_error_name(e));
+        return hu_fail(err, errlen, "clEnqueueCopyBuffer failed: %s", smnn_cl_error_name(e));
     CLFFT(clfftEnqueueTransform(s->c2r, CLFFT_BACKWARD, 1, &s->q, 0, NULL, NULL, &s->vt, &s->u,
                                 NULL));
     return 0;
@@ -502,7 +496,7 @@ static int nonlinear(kdv_solver *s, cl_mem v, cl_mem nv, char *err, size_t errle
 int kdv_set(kdv_solver *s, const double *u0, char *err, size_t errlen) {
     size_t nr = s->samples * s->n, nc = s->samples * s->nk;
     void *host = malloc(nr * s->real_size);
-    if (!host) return fail(err, errlen, "out of memory");
+    if (!host) return hu_fail(err, errlen, "out of memory");
     for (size_t i = 0; i < nr; i++) {
         if (s->single)
             ((float *)host)[i] = (float)u0[i];
@@ -513,7 +507,7 @@ int kdv_set(kdv_solver *s, const double *u0, char *err, size_t errlen) {
                                     NULL);
     free(host);
     if (e != CL_SUCCESS)
-        return fail(err, errlen, "clEnqueueWriteBuffer failed: %s", smnn_cl_error_name(e));
+        return hu_fail(err, errlen, "clEnqueueWriteBuffer failed: %s", smnn_cl_error_name(e));
     CLFFT(clfftEnqueueTransform(s->r2c, CLFFT_FORWARD, 1, &s->q, 0, NULL, NULL, &s->u2, &s->v,
                                 NULL));
     cl_int nk = (cl_int)s->nk;
@@ -544,11 +538,11 @@ int kdv_step(kdv_solver *s, size_t steps, char *err, size_t errlen) {
         if (t % 64 == 63) {
             cl_int e = clFinish(s->q);
             if (e != CL_SUCCESS)
-                return fail(err, errlen, "clFinish failed: %s", smnn_cl_error_name(e));
+                return hu_fail(err, errlen, "clFinish failed: %s", smnn_cl_error_name(e));
         }
     }
     cl_int e = clFinish(s->q);
-    if (e != CL_SUCCESS) return fail(err, errlen, "clFinish failed: %s", smnn_cl_error_name(e));
+    if (e != CL_SUCCESS) return hu_fail(err, errlen, "clFinish failed: %s", smnn_cl_error_name(e));
     return 0;
 }
 
@@ -560,11 +554,11 @@ int kdv_get(kdv_solver *s, double *u, char *err, size_t errlen) {
                (size_t)0) != 0)
         return -1;
     void *host = malloc(nr * s->real_size);
-    if (!host) return fail(err, errlen, "out of memory");
+    if (!host) return hu_fail(err, errlen, "out of memory");
     cl_int e = clEnqueueReadBuffer(s->q, s->u, CL_TRUE, 0, nr * s->real_size, host, 0, NULL, NULL);
     if (e != CL_SUCCESS) {
         free(host);
-        return fail(err, errlen, "clEnqueueReadBuffer failed: %s", smnn_cl_error_name(e));
+        return hu_fail(err, errlen, "clEnqueueReadBuffer failed: %s", smnn_cl_error_name(e));
     }
     for (size_t i = 0; i < nr; i++) u[i] = s->single ? ((float *)host)[i] : ((double *)host)[i];
     free(host);
@@ -579,7 +573,7 @@ int kdv_fields(kdv_solver *s, double *u, double *ux, double *uxx, double *uxxx, 
     double *outs[4] = {u, ux, uxx, uxxx};
     scalar inv = real_arg(s, 1.0 / (double)s->n);
     void *host = malloc(nr * s->real_size);
-    if (!host) return fail(err, errlen, "out of memory");
+    if (!host) return hu_fail(err, errlen, "out of memory");
     for (int p = 0; p < 4; p++) {
         cl_int e = CL_SUCCESS;
         if (launch(s, K_SCALE, nr, err, errlen, MEM(bufs[p]), inv.size, (const void *)&inv.v,
@@ -590,7 +584,7 @@ int kdv_fields(kdv_solver *s, double *u, double *ux, double *uxx, double *uxxx, 
         e = clEnqueueReadBuffer(s->q, bufs[p], CL_TRUE, 0, nr * s->real_size, host, 0, NULL, NULL);
         if (e != CL_SUCCESS) {
             free(host);
-            return fail(err, errlen, "clEnqueueReadBuffer failed: %s", smnn_cl_error_name(e));
+            return hu_fail(err, errlen, "clEnqueueReadBuffer failed: %s", smnn_cl_error_name(e));
         }
         for (size_t i = 0; i < nr; i++)
             outs[p][i] = s->single ? ((float *)host)[i] : ((double *)host)[i];
