@@ -17,27 +17,27 @@
  * w_gov^2 C_t^T d_t to beta_t; the initial-value rows add w_init^2 on the diagonal and
  * w_init^2 u_t to beta_t for t < T_init and orders r < n_init_orders. */
 
-inline real smnn_inv_fact(int k) {
+SMNN_INLINE real smnn_inv_fact(int k) {
     real f = (real)1;
-    for (int i = 2; i <= k; i++) f *= (real)i;
+    SMNN_UNROLL for (int i = 2; i <= k; i++) f *= (real)i;
     return (real)1 / f;
 }
 
-inline real smnn_ipow(real x, int k) {
+SMNN_INLINE real smnn_ipow(real x, int k) {
     real p = (real)1;
-    for (int i = 0; i < k; i++) p *= x;
+    SMNN_UNROLL for (int i = 0; i < k; i++) p *= x;
     return p;
 }
 
 /* h^j / j!: the Taylor coefficient of the smoothness rows. */
-inline real smnn_taylor_coef(real h, int j) {
+SMNN_INLINE real smnn_taylor_coef(real h, int j) {
     return smnn_ipow(h, j) * smnn_inv_fact(j);
 }
 
 /* sum_{r' >= r} (sign h)^(r'-r)/(r'-r)! x[r'] for one variable (x at its orders), from the
  * powers pw[k] = h^k (sign = 1 or -1): the Taylor prediction of order r from a neighbouring
  * point, i.e. minus the off-point part of a row (the refinement's residual). */
-inline realv smnn_taylor(int R1, int r, const realv *pw, real sign, const realv *x) {
+SMNN_INLINE realv smnn_taylor(int R1, int r, const realv *pw, real sign, const realv *x) {
     realv acc = (realv)(0);
     for (int rp = r; rp < R1; rp++) {
         real f = ((rp - r) & 1) ? sign : (real)1;
@@ -53,11 +53,12 @@ inline realv smnn_taylor(int R1, int r, const realv *pw, real sign, const realv 
  *   w_smooth h^r (y_{t,r} - sum_{r' >= r} (-h)^(r'-r)/(r'-r)! y_{t+1,r'});
  * xa receives its coefficients of y_t, xb those of y_{t+1} (n each). The QR factorization folds
  * these rows themselves (both variants). */
-inline void smnn_smooth_row(const smnn_prob *P, int i, int backward, const realv *pw, realv *xa,
+SMNN_INLINE void smnn_smooth_row(const smnn_prob *P, int i, int backward, const realv *pw,
+                                 realv *xa,
                             realv *xb) {
     const int R1 = P->R1, v = i / R1, r = i % R1;
     const realv wr = P->ws * pw[r];
-    for (int j = 0; j < P->n; j++) xa[j] = xb[j] = (realv)(0);
+    SMNN_UNROLL for (int j = 0; j < P->n; j++) xa[j] = xb[j] = (realv)(0);
     if (!backward) {
         xb[i] = wr;
         for (int rp = r; rp < R1; rp++) xa[v * R1 + rp] = -wr * pw[rp - r] * smnn_inv_fact(rp - r);
@@ -71,7 +72,7 @@ inline void smnn_smooth_row(const smnn_prob *P, int i, int backward, const realv
 }
 
 /* G[r][r'] = (F^T F)[r][r'] = sum_{k <= min(r, r')} 1/((r-k)! (r'-k)!) */
-inline real smnn_gram(int r, int rp) {
+SMNN_INLINE real smnn_gram(int r, int rp) {
     int m = min(r, rp);
     real g = (real)0;
     for (int k = 0; k <= m; k++) g += smnn_inv_fact(r - k) * smnn_inv_fact(rp - k);
@@ -79,15 +80,15 @@ inline real smnn_gram(int r, int rp) {
 }
 
 /* pw[k] = h^k for k < count (per lane). */
-inline void smnn_powers(realv h, int count, realv *pw) {
+SMNN_INLINE void smnn_powers(realv h, int count, realv *pw) {
     pw[0] = (realv)(1);
-    for (int k = 1; k < count; k++) pw[k] = pw[k - 1] * h;
+    SMNN_UNROLL for (int k = 1; k < count; k++) pw[k] = pw[k - 1] * h;
 }
 
 /* The smoothness and initial-value part of M_t[i][j], from the powers of the step to the next
  * point (apow) and from the previous point (ppow), 2 * n_orders of each, with the rows that
  * exist at t (E, from smnn_edges_at). */
-inline realv smnn_smooth_entry(const smnn_prob *P, const smnn_edges *E, int i, int j,
+SMNN_INLINE realv smnn_smooth_entry(const smnn_prob *P, const smnn_edges *E, int i, int j,
                                const realv *apow, const realv *ppow) {
     const int R1 = P->R1;
     int vi = i / R1, ri = i % R1, vj = j / R1, rj = j % R1;
@@ -106,18 +107,19 @@ inline realv smnn_smooth_entry(const smnn_prob *P, const smnn_edges *E, int i, i
 
 /* m plus one governing row's contribution to M_t[i][j], for its coefficients ci, cj. (One
  * expression, so that a compiler contracting a * b + c does so the same way everywhere.) */
-inline realv smnn_gov_add(const smnn_prob *P, realv m, realv ci, realv cj) {
+SMNN_INLINE realv smnn_gov_add(const smnn_prob *P, realv m, realv ci, realv cj) {
     return m + P->wg2 * ci * cj;
 }
 
 /* C_t[q][i] of every lane. */
-inline realv smnn_coef(const smnn_prob *P, global const real *c, const smnn_lanes *L, int t, int q,
+SMNN_INLINE realv smnn_coef(const smnn_prob *P, global const real *c, const smnn_lanes *L, int t,
+                            int q,
                        int i) {
     return smnn_gather_at(c, P->cb, P->ct, L, t, q * P->n + i);
 }
 
 /* N_t[i][j] (row i at point t+1, column j at point t), from the powers of the step s_t. */
-inline realv smnn_N_entry(const smnn_prob *P, int i, int j, const realv *apow) {
+SMNN_INLINE realv smnn_N_entry(const smnn_prob *P, int i, int j, const realv *apow) {
     const int R1 = P->R1;
     int vi = i / R1, ri = i % R1, vj = j / R1, rj = j % R1;
     if (vi != vj) return (realv)(0);
@@ -129,7 +131,8 @@ inline realv smnn_N_entry(const smnn_prob *P, int i, int j, const realv *apow) {
 
 /* beta_t[i] = w_gov^2 (C_t^T d_t)[i] + w_init^2 u_t[v, r] (t < T_init, r < n_init_orders), from
  * cd = (C_t^T d_t)[i]. */
-inline realv smnn_beta_finish(const smnn_prob *P, global const real *u, const smnn_lanes *L, int t,
+SMNN_INLINE realv smnn_beta_finish(const smnn_prob *P, global const real *u, const smnn_lanes *L,
+                                   int t,
                               int i, realv cd) {
     cd *= P->wg2;
     int v = i / P->R1, r = i % P->R1;
@@ -138,7 +141,7 @@ inline realv smnn_beta_finish(const smnn_prob *P, global const real *u, const sm
     if (r < P->Rinit1 && smnn_some_lane_below(L, t, P->Tinit)) {
         realv uv = (realv)(0);
         __private real *pu = (__private real *)&uv;
-        for (int j = 0; j < VW; j++) {
+        SMNN_UNROLL for (int j = 0; j < VW; j++) {
             int tj = L->tt[j] + t;
             if (tj < P->Tinit) pu[j] = u[L->b[j] * P->ub + (long)tj * P->ut + v * P->Rinit1 + r];
         }
@@ -152,39 +155,39 @@ inline realv smnn_beta_finish(const smnn_prob *P, global const real *u, const sm
 }
 
 /* beta_t[i] alone (the local variant: one row per work-item). */
-inline realv smnn_beta_entry(const smnn_prob *P, global const real *c, global const real *d,
+SMNN_INLINE realv smnn_beta_entry(const smnn_prob *P, global const real *c, global const real *d,
                              global const real *u, const smnn_lanes *L, int t, int i) {
     realv acc = (realv)(0);
-    for (int q = 0; q < P->Q; q++)
+    SMNN_UNROLL for (int q = 0; q < P->Q; q++)
         acc += smnn_coef(P, c, L, t, q, i) * smnn_gather_at(d, P->db, P->dt, L, t, q);
     return smnn_beta_finish(P, u, L, t, i, acc);
 }
 
 /* All of beta_t into out[0..n), reading each d_t[q] once (the same sums as smnn_beta_entry, in
  * the same order). */
-inline void smnn_fill_beta(const smnn_prob *P, global const real *c, global const real *d,
+SMNN_INLINE void smnn_fill_beta(const smnn_prob *P, global const real *c, global const real *d,
                            global const real *u, const smnn_lanes *L, int t, realv *out) {
     const int n = P->n;
-    for (int i = 0; i < n; i++) out[i] = (realv)(0);
-    for (int q = 0; q < P->Q; q++) {
+    SMNN_UNROLL for (int i = 0; i < n; i++) out[i] = (realv)(0);
+    SMNN_UNROLL for (int q = 0; q < P->Q; q++) {
         realv dq = smnn_gather_at(d, P->db, P->dt, L, t, q);
-        for (int i = 0; i < n; i++) out[i] += smnn_coef(P, c, L, t, q, i) * dq;
+        SMNN_UNROLL for (int i = 0; i < n; i++) out[i] += smnn_coef(P, c, L, t, q, i) * dq;
     }
-    for (int i = 0; i < n; i++) out[i] = smnn_beta_finish(P, u, L, t, i, out[i]);
+    SMNN_UNROLL for (int i = 0; i < n; i++) out[i] = smnn_beta_finish(P, u, L, t, i, out[i]);
 }
 
 /* The step s_t of system b (one work-item per system and time point). */
-inline real smnn_step(const smnn_prob *P, global const real *s, long b, int t) {
+SMNN_INLINE real smnn_step(const smnn_prob *P, global const real *s, long b, int t) {
     return s[b * P->sb + (long)t * P->st];
 }
 
 /* The step s_t of every lane (0 past the last point; in a partitioned program also before the
  * first). */
-inline realv smnn_steps(const smnn_prob *P, global const real *s, const smnn_lanes *L, int t) {
+SMNN_INLINE realv smnn_steps(const smnn_prob *P, global const real *s, const smnn_lanes *L, int t) {
 #if SMNN_TIME_LANES
     realv v;
     __private real *pv = (__private real *)&v;
-    for (int j = 0; j < VW; j++) {
+    SMNN_UNROLL for (int j = 0; j < VW; j++) {
         int tj = L->tt[j] + t;
         pv[j] = tj >= 0 && tj < P->T - 1 ? s[L->b[j] * P->sb + (long)tj * P->st] : (real)0;
     }
@@ -196,25 +199,28 @@ inline realv smnn_steps(const smnn_prob *P, global const real *s, const smnn_lan
 
 /* The lower triangle of M_t into A (row stride NMAX): smoothness, initial values, then the
  * governing rows one at a time. */
-inline void smnn_fill_M(const smnn_prob *P, global const real *c, const smnn_lanes *L, int t,
+SMNN_INLINE void smnn_fill_M(const smnn_prob *P, global const real *c, const smnn_lanes *L, int t,
                         realv astep, realv pstep, realv *A) {
     const int n = P->n;
     realv apow[2 * NMAX], ppow[2 * NMAX], crow[NMAX];
     const smnn_edges E = smnn_edges_at(P, L, t);
     smnn_powers(astep, 2 * P->R1, apow);
     smnn_powers(pstep, 2 * P->R1, ppow);
-    for (int i = 0; i < n; i++)
+    SMNN_UNROLL for (int i = 0; i < n; i++)
+        SMNN_UNROLL
         for (int j = 0; j <= i; j++) A[i * NMAX + j] = smnn_smooth_entry(P, &E, i, j, apow, ppow);
-    for (int q = 0; q < P->Q; q++) {
-        for (int i = 0; i < n; i++) crow[i] = smnn_coef(P, c, L, t, q, i);
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j <= i; j++) A[i * NMAX + j] = smnn_gov_add(P, A[i * NMAX + j], crow[i], crow[j]);
+    SMNN_UNROLL for (int q = 0; q < P->Q; q++) {
+        SMNN_UNROLL for (int i = 0; i < n; i++) crow[i] = smnn_coef(P, c, L, t, q, i);
+        SMNN_UNROLL for (int i = 0; i < n; i++)
+            SMNN_UNROLL
+            for (int j = 0; j <= i; j++) A[i * NMAX + j] = smnn_gov_add(P, A[i * NMAX + j],
+                                                                        crow[i], crow[j]);
     }
 }
 
 /* Row i of the right-hand side at t: beta_t[i], or with from_rhs the given right-hand side (laid
  * out (B, T, n)); the local variant's form of smnn_fill_rhs. */
-inline realv smnn_rhs_entry(const smnn_prob *P, global const real *c, global const real *d,
+SMNN_INLINE realv smnn_rhs_entry(const smnn_prob *P, global const real *c, global const real *d,
                             global const real *u, global const real *rhs, int from_rhs,
                             const smnn_lanes *L, int t, int i) {
     return from_rhs ? smnn_gather_at(rhs, (long)P->T * P->n, P->n, L, t, i)
@@ -222,13 +228,14 @@ inline realv smnn_rhs_entry(const smnn_prob *P, global const real *c, global con
 }
 
 /* The whole right-hand side at t into out[0..n). */
-inline void smnn_fill_rhs(const smnn_prob *P, global const real *c, global const real *d,
+SMNN_INLINE void smnn_fill_rhs(const smnn_prob *P, global const real *c, global const real *d,
                           global const real *u, global const real *rhs, int from_rhs,
                           const smnn_lanes *L, int t, realv *out) {
     if (!from_rhs) {
         smnn_fill_beta(P, c, d, u, L, t, out);
         return;
     }
+    SMNN_UNROLL
     for (int i = 0; i < P->n; i++) out[i] = smnn_gather_at(rhs, (long)P->T * P->n, P->n, L, t, i);
 }
 
@@ -237,24 +244,24 @@ inline void smnn_fill_rhs(const smnn_prob *P, global const real *c, global const
 
 /* The Taylor rows of one interval (a, b) with powers pw of its step h added to the residual acc
  * of its left point (right = 0) or of its right point (right = 1). */
-inline void smnn_residual_interval(const smnn_prob *P, const realv *ya, const realv *yb,
+SMNN_INLINE void smnn_residual_interval(const smnn_prob *P, const realv *ya, const realv *yb,
                                    const realv *pw, realv *acc, int right) {
     const int R1 = P->R1;
-    for (int v = 0; v < P->V; v++) {
+    SMNN_UNROLL for (int v = 0; v < P->V; v++) {
         const realv *xa = ya + v * R1, *xb = yb + v * R1;
-        for (int k = 0; k < R1; k++) {
+        SMNN_UNROLL for (int k = 0; k < R1; k++) {
             realv wk = P->ws2 * pw[2 * k];
             /* forward row: y_{b,k} - sum_j h^j/j! y_{a,k+j} = 0 */
             realv ef = -(xb[k] - smnn_taylor(R1, k, pw, (real)1, xa));
             /* backward row: y_{a,k} - sum_j (-h)^j/j! y_{b,k+j} = 0 */
             realv eb = -(xa[k] - smnn_taylor(R1, k, pw, (real)-1, xb));
             if (!right) {
-                for (int rp = k; rp < R1; rp++)
+                SMNN_UNROLL for (int rp = k; rp < R1; rp++)
                     acc[v * R1 + rp] -= wk * pw[rp - k] * smnn_inv_fact(rp - k) * ef;
                 acc[v * R1 + k] += wk * eb;
             } else {
                 acc[v * R1 + k] += wk * ef;
-                for (int rp = k; rp < R1; rp++) {
+                SMNN_UNROLL for (int rp = k; rp < R1; rp++) {
                     real f = ((rp - k) & 1) ? (real)-1 : (real)1;
                     acc[v * R1 + rp] -= wk * f * pw[rp - k] * smnn_inv_fact(rp - k) * eb;
                 }
@@ -265,17 +272,17 @@ inline void smnn_residual_interval(const smnn_prob *P, const realv *ya, const re
 
 /* The residual at time t of the systems of L into acc, from y_{t-1} (yp, with the step hp before
  * t), y_t (yc) and y_{t+1} (yn); pw is scratch for the powers of a step. */
-inline void smnn_residual_at(const smnn_prob *P, global const real *c, global const real *d,
+SMNN_INLINE void smnn_residual_at(const smnn_prob *P, global const real *c, global const real *d,
                              global const real *u, global const real *s, int homogeneous,
                              const smnn_lanes *L, int t, const realv *yp, const realv *yc,
                              const realv *yn, realv hp, realv *pw, realv *acc) {
     const int n = P->n, R1 = P->R1;
-    for (int i = 0; i < n; i++) acc[i] = (realv)(0);
+    SMNN_UNROLL for (int i = 0; i < n; i++) acc[i] = (realv)(0);
     /* Governing rows at t. */
-    for (int q = 0; q < P->Q; q++) {
+    SMNN_UNROLL for (int q = 0; q < P->Q; q++) {
         realv e = homogeneous ? (realv)(0) : smnn_gather(d, P->db, L, (long)t * P->dt + q);
-        for (int i = 0; i < n; i++) e -= smnn_coef(P, c, L, t, q, i) * yc[i];
-        for (int i = 0; i < n; i++) acc[i] += P->wg2 * smnn_coef(P, c, L, t, q, i) * e;
+        SMNN_UNROLL for (int i = 0; i < n; i++) e -= smnn_coef(P, c, L, t, q, i) * yc[i];
+        SMNN_UNROLL for (int i = 0; i < n; i++) acc[i] += P->wg2 * smnn_coef(P, c, L, t, q, i) * e;
     }
     /* Initial-value rows at t. */
     if (t < P->Tinit)
@@ -302,18 +309,19 @@ inline void smnn_residual_at(const smnn_prob *P, global const real *c, global co
  * window moved on. On entry yc holds y_t, yp y_{t-1} (anything at t = 0) and *hp the step before
  * t (0 at t = 0); on return they hold y_{t+1}, y_t and s_t. y and g are laid out (B, T, n). Each
  * value of y is read once over the walk. */
-inline void smnn_residual_step(const smnn_prob *P, global const real *c, global const real *d,
+SMNN_INLINE void smnn_residual_step(const smnn_prob *P, global const real *c, global const real *d,
                                global const real *u, global const real *s, global const real *g,
                                global const real *y, const smnn_lanes *L, int t, realv *yp,
                                realv *yc, realv *yn, realv *hp, realv *pw, realv *acc) {
     const int n = P->n;
     const long per = (long)P->T * n;
     if (t < P->T - 1)
+        SMNN_UNROLL
         for (int i = 0; i < n; i++) yn[i] = smnn_gather(y, per, L, (long)(t + 1) * n + i);
     smnn_residual_at(P, c, d, u, s, g != 0, L, t, yp, yc, yn, *hp, pw, acc);
     if (g)
-        for (int i = 0; i < n; i++) acc[i] += smnn_gather(g, per, L, (long)t * n + i);
-    for (int i = 0; i < n; i++) {
+        SMNN_UNROLL for (int i = 0; i < n; i++) acc[i] += smnn_gather(g, per, L, (long)t * n + i);
+    SMNN_UNROLL for (int i = 0; i < n; i++) {
         yp[i] = yc[i];
         yc[i] = yn[i];
     }

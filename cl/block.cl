@@ -9,16 +9,21 @@
 
 #define SMNN_DEFINE_BLOCK_OPS(AS, SUF)                                                             \
     /* acc - sum_{k < len} A[i][k] A[j][k]: the update of one Cholesky entry. */                   \
-    inline realv smnn_rowdot_##SUF(AS const realv *A, realv acc, int i, int j, int len) {          \
+    SMNN_INLINE realv smnn_rowdot_##SUF(AS const realv *A, realv acc, int i, int j,                \
+                                        int len) {                                                 \
+        SMNN_UNROLL                                                                                \
         for (int k = 0; k < len; k++) acc -= A[i * NMAX + k] * A[j * NMAX + k];                    \
         return acc;                                                                                \
     }                                                                                              \
     /* x = L^-1 b (forward substitution with the lower triangle of A); returns the lanes whose     \
      * result is not finite. x and b may be the same array. */                                     \
-    inline maskv smnn_lsolve_##SUF(AS const realv *A, AS const realv *b, AS realv *x, int n) {    \
+    SMNN_INLINE maskv smnn_lsolve_##SUF(AS const realv *A, AS const realv *b, AS realv *x,         \
+                                        int n) {                                                   \
         maskv bad = (maskv)(0);                                                                    \
+        SMNN_UNROLL                                                                                \
         for (int i = 0; i < n; i++) {                                                              \
             realv r = b[i];                                                                        \
+            SMNN_UNROLL                                                                            \
             for (int k = 0; k < i; k++) r -= A[i * NMAX + k] * x[k];                               \
             x[i] = r / A[i * NMAX + i];                                                            \
             bad |= SMNN_BAD(x[i]);                                                                 \
@@ -26,10 +31,13 @@
         return bad;                                                                                \
     }                                                                                              \
     /* Row i of K_t = N_t L_t^-T into krow: solves L_t krow^T = N_t[i, :]^T. */                    \
-    inline void smnn_coupling_row_##SUF(const smnn_prob *P, int i, const realv *apow,              \
+    SMNN_INLINE void smnn_coupling_row_##SUF(const smnn_prob *P, int i,                            \
+                                             const realv *apow,                                    \
                                         AS const realv *A, __private realv *krow) {                \
+        SMNN_UNROLL                                                                                \
         for (int j = 0; j < P->n; j++) {                                                           \
             realv a = smnn_N_entry(P, i, j, apow);                                                 \
+            SMNN_UNROLL                                                                            \
             for (int k = 0; k < j; k++) a -= krow[k] * A[j * NMAX + k];                            \
             krow[j] = a / A[j * NMAX + j];                                                         \
         }                                                                                          \
@@ -43,24 +51,25 @@ SMNN_DEFINE_BLOCK_OPS(__local, local)
 /* The next pivot block and right-hand side of the walk over time: A -= K K^T (lower triangle)
  * and, with with_rhs, r -= K z (K = K_{t-1}, z = z_{t-1}; the private variant's step, sequential
  * or partitioned). */
-inline void smnn_walk_update(realv *A, const realv *K, realv *r, const realv *z, int n,
+SMNN_INLINE void smnn_walk_update(realv *A, const realv *K, realv *r, const realv *z, int n,
                              int with_rhs) {
-    for (int i = 0; i < n; i++) {
-        for (int j = 0; j <= i; j++)
+    SMNN_UNROLL for (int i = 0; i < n; i++) {
+        SMNN_UNROLL for (int j = 0; j <= i; j++)
             A[i * NMAX + j] = smnn_rowdot_private(K, A[i * NMAX + j], i, j, n);
         if (with_rhs)
-            for (int k = 0; k < n; k++) r[i] -= K[i * NMAX + k] * z[k];
+            SMNN_UNROLL for (int k = 0; k < n; k++) r[i] -= K[i * NMAX + k] * z[k];
     }
 }
 
 /* K_t = N_t L_t^-T from L_t (the lower triangle of A) and the powers apow of the step s_t,
  * into K (row stride NMAX) and into the workspace record t of W (the walk's coupling factor,
  * sequential or partitioned). */
-inline void smnn_store_coupling(const smnn_prob *P, const realv *apow, const realv *A, realv *K,
+SMNN_INLINE void smnn_store_coupling(const smnn_prob *P, const realv *apow, const realv *A,
+                                     realv *K,
                                 const smnn_wsl *W, int t, int n) {
-    for (int i = 0; i < n; i++) {
+    SMNN_UNROLL for (int i = 0; i < n; i++) {
         smnn_coupling_row_private(P, i, apow, A, K + i * NMAX);
-        for (int j = 0; j < n; j++)
+        SMNN_UNROLL for (int j = 0; j < n; j++)
             VSTORE(K[i * NMAX + j], WSP(*W, t, SMNN_OFF_K(n) + i * n + j));
     }
 }
@@ -68,15 +77,15 @@ inline void smnn_store_coupling(const smnn_prob *P, const realv *apow, const rea
 /* In-place Cholesky factorization of the lower triangle of A (n x n, all lanes at once); returns
  * the lanes whose pivot was not positive or not finite. The local variant spreads the same
  * column steps (smnn_rowdot_local) over its work-items. */
-inline maskv smnn_cholesky(realv *A, int n) {
+SMNN_INLINE maskv smnn_cholesky(realv *A, int n) {
     maskv bad = (maskv)(0);
-    for (int j = 0; j < n; j++) {
+    SMNN_UNROLL for (int j = 0; j < n; j++) {
         realv dj = smnn_rowdot_private(A, A[j * NMAX + j], j, j, j);
         bad |= SMNN_BAD_PIVOT(dj);
         realv ljj = sqrt(dj);
         A[j * NMAX + j] = ljj;
         realv inv = (realv)(1) / ljj;
-        for (int i = j + 1; i < n; i++)
+        SMNN_UNROLL for (int i = j + 1; i < n; i++)
             A[i * NMAX + j] = smnn_rowdot_private(A, A[i * NMAX + j], i, j, j) * inv;
     }
     return bad;
@@ -84,26 +93,29 @@ inline maskv smnn_cholesky(realv *A, int n) {
 
 /* z_t[i] - sum_k K_t[k][i] y_{t+1}[k]: the right-hand side of row i of the back substitution at
  * t (the coupling term only for t < T-1), read from the workspace. */
-inline realv smnn_back_rhs(const smnn_wsl *W, int t, int n, int i, const realv *ynext) {
+SMNN_INLINE realv smnn_back_rhs(const smnn_wsl *W, int t, int n, int i, const realv *ynext) {
     realv r = VLOAD(WSP(*W, t, SMNN_OFF_Z(n) + i));
     if (t < W->T - 1)
+        SMNN_UNROLL
         for (int k = 0; k < n; k++) r -= VLOAD(WSP(*W, t, SMNN_OFF_K(n) + k * n + i)) * ynext[k];
     return r;
 }
 
 /* beta_t[i] - sum_k K_{t-1}[i][k] z_{t-1}[k]: the right-hand side of row i of the forward
  * substitution at t > 0, with K_{t-1} read from the workspace. */
-inline realv smnn_forward_rhs(const smnn_wsl *W, int t, int n, int i, realv beta,
+SMNN_INLINE realv smnn_forward_rhs(const smnn_wsl *W, int t, int n, int i, realv beta,
                               const realv *zprev) {
+    SMNN_UNROLL
     for (int k = 0; k < n; k++) beta -= VLOAD(WSP(*W, t - 1, SMNN_OFF_K(n) + i * n + k)) * zprev[k];
     return beta;
 }
 
 /* Row i of y_t = L_t^-T r: y[i] = (r[i] - sum_{k > i} L_t[k][i] y[k]) / L_t[i][i], with L_t from
  * the workspace; rows are solved from n-1 down. */
-inline void smnn_ltsolve(const smnn_wsl *W, int t, int n, const realv *r, realv *y) {
-    for (int i = n - 1; i >= 0; i--) {
+SMNN_INLINE void smnn_ltsolve(const smnn_wsl *W, int t, int n, const realv *r, realv *y) {
+    SMNN_UNROLL for (int i = n - 1; i >= 0; i--) {
         realv acc = r[i];
+        SMNN_UNROLL
         for (int k = i + 1; k < n; k++) acc -= VLOAD(WSP(*W, t, SMNN_PIDX(k, i))) * y[k];
         y[i] = acc / VLOAD(WSP(*W, t, SMNN_PIDX(i, i)));
     }
@@ -111,14 +123,15 @@ inline void smnn_ltsolve(const smnn_wsl *W, int t, int n, const realv *r, realv 
 
 /* One step of the back substitution, all rows: y_t = L_t^-T (z_t - K_t^T y_{t+1}) from the
  * workspace (ynext = y_{t+1}, unread at t = T-1). */
-inline void smnn_back_step(const smnn_wsl *W, int t, int n, const realv *ynext, realv *y) {
+SMNN_INLINE void smnn_back_step(const smnn_wsl *W, int t, int n, const realv *ynext, realv *y) {
     realv r[NMAX];
-    for (int i = 0; i < n; i++) r[i] = smnn_back_rhs(W, t, n, i, ynext);
+    SMNN_UNROLL for (int i = 0; i < n; i++) r[i] = smnn_back_rhs(W, t, n, i, ynext);
     smnn_ltsolve(W, t, n, r, y);
 }
 
 /* L_t from the workspace (packed) into the lower triangle of A (row stride NMAX). */
-inline void smnn_load_L(const smnn_wsl *W, int t, int n, realv *A) {
-    for (int i = 0; i < n; i++)
+SMNN_INLINE void smnn_load_L(const smnn_wsl *W, int t, int n, realv *A) {
+    SMNN_UNROLL for (int i = 0; i < n; i++)
+        SMNN_UNROLL
         for (int j = 0; j <= i; j++) A[i * NMAX + j] = VLOAD(WSP(*W, t, SMNN_PIDX(i, j)));
 }

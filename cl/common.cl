@@ -52,6 +52,32 @@ typedef float4 real4;
 #ifndef SMNN_TIME_LANES
 #define SMNN_TIME_LANES 0
 #endif
+/* In double precision, helpers are always inlined (and static, so that no compiler keeps and
+ * compiles an outlined copy of them) and, in programs specialised for a block of at most
+ * SMNN_UNROLL_MAX_N entries, the loops over the block are fully unrolled: a step's blocks of
+ * realv then stay in registers instead of stack arrays indexed at run time (bench/RESULTS.md,
+ * optimisation log entry 13: B = 1536, T = 50, n = 3, forward + backward 0.47x the time). A loop
+ * whose trip count is not a compile-time constant must not carry SMNN_UNROLL (compilers warn).
+ * Larger blocks keep their loops: unrolled, code and compile time grow as n^3 (n = 16: 81 s to
+ * build against 8) and they ran no faster. Single precision keeps its calls and loops, and with
+ * them its results bit for bit: inlined, its kernels rounded differently, enough to move the
+ * refinement's results across test bounds (population growth, 8 refinement steps: 4.0e-3 from
+ * the double solution against the bound 1e-3). Double results are unchanged bit for bit. The
+ * host passes SMNN_UNROLL_MAX_N=0 (calls and loops as in single precision) for GPUs, where this
+ * is not measured (tuning.c). */
+#ifndef SMNN_UNROLL_MAX_N
+#define SMNN_UNROLL_MAX_N 9
+#endif
+#if SMNN_DOUBLE && SMNN_UNROLL_MAX_N > 0
+#define SMNN_INLINE static inline __attribute__((always_inline))
+#else
+#define SMNN_INLINE inline
+#endif
+#if SMNN_DOUBLE && defined(NFIX) && NFIX <= SMNN_UNROLL_MAX_N
+#define SMNN_UNROLL _Pragma("unroll")
+#else
+#define SMNN_UNROLL
+#endif
 #define SMNN_HAS_CHOLESKY (SMNN_FACTOR != SMNN_KFACTOR_QR)
 #define SMNN_HAS_QR (SMNN_FACTOR != SMNN_KFACTOR_CHOLESKY)
 #define SMNN_HAS_PRIVATE (SMNN_VARIANT != SMNN_KVARIANT_LOCAL)
@@ -95,7 +121,7 @@ typedef SMNN_CAT(int, VW) intv; /* an int per lane */
  * once the device's budget is spent, every later loop ends at its first turn. (A work-item that
  * finished its loops within 2 turns of the budget is reported too: an error, never a wrong
  * number.) On conforming compilers it costs two private increments. */
-inline int smnn_loops_cut(int T) {
+SMNN_INLINE int smnn_loops_cut(int T) {
     const int two = 2 + (T < 0);
     volatile int k = 0;
     for (int i = 0; i < two; i++) k = k + 1;
@@ -105,7 +131,7 @@ inline int smnn_loops_cut(int T) {
 #if SMNN_HAS_LOCAL
 /* The end of a local-variant kernel, called by every work-item of the group: after work-item 0
  * wrote the system's info, a work-item whose loops were cut marks it SMNN_INFO_LOOPS_CUT. */
-inline void smnn_mark_cut_local(global int *info, int T) {
+SMNN_INLINE void smnn_mark_cut_local(global int *info, int T) {
     barrier(CLK_GLOBAL_MEM_FENCE);
     if (smnn_loops_cut(T)) *info = SMNN_INFO_LOOPS_CUT;
 }
@@ -120,7 +146,7 @@ typedef struct smnn_prob {
     long cb, ct, db, dt, ub, ut, sb, st;
 } smnn_prob;
 
-inline smnn_prob smnn_make_prob(int4 dims, int4 init, real4 w, real4 wr, long8 str) {
+SMNN_INLINE smnn_prob smnn_make_prob(int4 dims, int4 init, real4 w, real4 wr, long8 str) {
     smnn_prob P;
     P.T = dims.s0;
     P.V = dims.s1;
@@ -172,26 +198,27 @@ typedef struct smnn_lanes {
     int first, count;
 } smnn_lanes;
 
-inline smnn_lanes smnn_make_lanes(int first, long bofs, int bcount) {
+SMNN_INLINE smnn_lanes smnn_make_lanes(int first, long bofs, int bcount) {
     smnn_lanes L;
     L.first = first;
     L.count = min(VW, bcount - first);
-    for (int j = 0; j < VW; j++) L.b[j] = bofs + min(first + j, bcount - 1);
+    SMNN_UNROLL for (int j = 0; j < VW; j++) L.b[j] = bofs + min(first + j, bcount - 1);
 #if SMNN_TIME_LANES
-    for (int j = 0; j < VW; j++) L.tt[j] = 0;
+    SMNN_UNROLL for (int j = 0; j < VW; j++) L.tt[j] = 0;
 #endif
     return L;
 }
 
 /* base[b * stride_b + off] for every lane (one broadcast load when the input is shared). */
-inline realv smnn_gather(global const real *base, long stride_b, const smnn_lanes *L, long off) {
+SMNN_INLINE realv smnn_gather(global const real *base, long stride_b, const smnn_lanes *L,
+                              long off) {
 #if VW == 1
     return base[L->b[0] * stride_b + off];
 #else
     if (stride_b == 0) return (realv)(base[off]);
     realv v;
     __private real *pv = (__private real *)&v;
-    for (int j = 0; j < VW; j++) pv[j] = base[L->b[j] * stride_b + off];
+    SMNN_UNROLL for (int j = 0; j < VW; j++) pv[j] = base[L->b[j] * stride_b + off];
     return v;
 #endif
 }
@@ -199,11 +226,11 @@ inline realv smnn_gather(global const real *base, long stride_b, const smnn_lane
 /* Element (b, t, inner) of every lane, base[b * stride_b + t * stride_t + inner], t being the
  * lane's own time in a partitioned program. */
 #if SMNN_TIME_LANES
-inline realv smnn_gather_at(global const real *base, long stride_b, long stride_t,
+SMNN_INLINE realv smnn_gather_at(global const real *base, long stride_b, long stride_t,
                             const smnn_lanes *L, int t, long inner) {
     realv v;
     __private real *pv = (__private real *)&v;
-    for (int j = 0; j < VW; j++)
+    SMNN_UNROLL for (int j = 0; j < VW; j++)
         pv[j] = base[L->b[j] * stride_b + (long)(L->tt[j] + t) * stride_t + inner];
     return v;
 }
@@ -240,7 +267,7 @@ typedef struct smnn_edges {
 
 /* Whether some lane's time is below limit (a partitioned program's lanes may differ; lanes
  * past the real ones repeat a real lane's time or stand later). */
-inline int smnn_some_lane_below(const smnn_lanes *L, int t, int limit) {
+SMNN_INLINE int smnn_some_lane_below(const smnn_lanes *L, int t, int limit) {
 #if SMNN_TIME_LANES && VW == 1
     return L->tt[0] + t < limit;
 #elif SMNN_TIME_LANES
@@ -251,7 +278,7 @@ inline int smnn_some_lane_below(const smnn_lanes *L, int t, int limit) {
 #endif
 }
 
-inline smnn_edges smnn_edges_at(const smnn_prob *P, const smnn_lanes *L, int t) {
+SMNN_INLINE smnn_edges smnn_edges_at(const smnn_prob *P, const smnn_lanes *L, int t) {
     smnn_edges E;
 #if SMNN_TIME_LANES
     const intv tv = SMNN_LANE_TIMES(L);
@@ -282,7 +309,7 @@ typedef struct smnn_wsl {
     int T;
 } smnn_wsl;
 
-inline smnn_wsl smnn_make_wsl(global real *ws, long group, long lane, long gw, int T, int n) {
+SMNN_INLINE smnn_wsl smnn_make_wsl(global real *ws, long group, long lane, long gw, int T, int n) {
     smnn_wsl W;
     W.gw = gw;
     W.sz = SMNN_REC(n);
@@ -293,7 +320,8 @@ inline smnn_wsl smnn_make_wsl(global real *ws, long group, long lane, long gw, i
 #define WSP(W, t, k) ((W).base + ((long)(t) * (W).sz + (k)) * (W).gw)
 
 /* The private variant's workspace view of the work-item whose lanes are L. */
-inline smnn_wsl smnn_private_wsl(global real *ws, const smnn_lanes *L, int bcap, int T, int n) {
+SMNN_INLINE smnn_wsl smnn_private_wsl(global real *ws, const smnn_lanes *L, int bcap, int T,
+                                      int n) {
 #if VW == 1
     return smnn_make_wsl(ws, 0, L->first, bcap, T, n);
 #else

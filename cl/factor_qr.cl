@@ -39,7 +39,7 @@
 
 /* The rotation that zeroes x against the pivot p: p becomes sqrt(p^2 + x^2) >= 0, and (c, s)
  * apply it to the rest of the two rows (c = 1, s = 0 where both are zero). */
-inline void smnn_givens(realv *p, realv x, realv *c, realv *s) {
+SMNN_INLINE void smnn_givens(realv *p, realv x, realv *c, realv *s) {
     realv r = sqrt(*p * *p + x * x);
     maskv zero = isequal(r, (realv)(0));
     realv inv = (realv)(1) / SMNN_SELECT(r, (realv)(1), zero);
@@ -51,7 +51,7 @@ inline void smnn_givens(realv *p, realv x, realv *c, realv *s) {
 /* The rank test (both variants): the lanes whose diagonal entry d of R_t is not above
  * SMNN_QR_RANK_TOL * eps times its column's norm sqrt(norm2), or is not finite. (islessequal is
  * false for NaN: a NaN diagonal is caught by SMNN_BAD.) */
-inline maskv smnn_qr_pivot_bad(realv d, realv norm2) {
+SMNN_INLINE maskv smnn_qr_pivot_bad(realv d, realv norm2) {
     const real tol = (real)SMNN_QR_RANK_TOL * (real)SMNN_EPS;
     return islessequal(d, tol * sqrt(norm2)) | SMNN_BAD(d) | SMNN_BAD(norm2);
 }
@@ -68,7 +68,7 @@ inline maskv smnn_qr_pivot_bad(realv d, realv norm2) {
 
 /* Folds a row that touches y_t only (x over columns k0..n-1, right-hand side xr) into the top
  * rows: R (row stride NMAX) and zeta. x is overwritten. */
-inline void smnn_qr_fold_point(realv *R, realv *zeta, realv *x, realv xr, int k0, int n) {
+SMNN_INLINE void smnn_qr_fold_point(realv *R, realv *zeta, realv *x, realv xr, int k0, int n) {
     for (int k = k0; k < n; k++) {
         realv c, s;
         smnn_givens(&R[k * NMAX + k], x[k], &c, &s);
@@ -80,17 +80,18 @@ inline void smnn_qr_fold_point(realv *R, realv *zeta, realv *x, realv xr, int k0
 /* Folds a smoothness row (xa over the columns of y_t from k0 on, xb over those of y_{t+1},
  * right-hand side 0) into the top rows [R S | zeta], then what is left of it into the bottom
  * triangle [Rb | zb]. xa and xb are overwritten. */
-inline void smnn_qr_fold_interval(realv *R, realv *S, realv *zeta, realv *Rb, realv *zb, realv *xa,
+SMNN_INLINE void smnn_qr_fold_interval(realv *R, realv *S, realv *zeta, realv *Rb, realv *zb,
+                                       realv *xa,
                                   realv *xb, int k0, int n) {
     realv xr = (realv)(0);
     for (int k = k0; k < n; k++) {
         realv c, s;
         smnn_givens(&R[k * NMAX + k], xa[k], &c, &s);
         for (int j = k + 1; j < n; j++) SMNN_ROTATE(R[k * NMAX + j], xa[j], c, s);
-        for (int j = 0; j < n; j++) SMNN_ROTATE(S[k * NMAX + j], xb[j], c, s);
+        SMNN_UNROLL for (int j = 0; j < n; j++) SMNN_ROTATE(S[k * NMAX + j], xb[j], c, s);
         SMNN_ROTATE(zeta[k], xr, c, s);
     }
-    for (int k = 0; k < n; k++) {
+    SMNN_UNROLL for (int k = 0; k < n; k++) {
         realv c, s;
         smnn_givens(&Rb[k * NMAX + k], xb[k], &c, &s);
         for (int j = k + 1; j < n; j++) SMNN_ROTATE(Rb[k * NMAX + j], xb[j], c, s);
@@ -99,11 +100,11 @@ inline void smnn_qr_fold_interval(realv *R, realv *S, realv *zeta, realv *Rb, re
 }
 
 /* The lanes whose R (upper triangle, n x n) has a diagonal entry failing the rank test. */
-inline maskv smnn_qr_rank_deficient(const realv *R, int n) {
+SMNN_INLINE maskv smnn_qr_rank_deficient(const realv *R, int n) {
     maskv bad = (maskv)(0);
-    for (int j = 0; j < n; j++) {
+    SMNN_UNROLL for (int j = 0; j < n; j++) {
         realv norm2 = (realv)(0);
-        for (int i = 0; i <= j; i++) norm2 += R[i * NMAX + j] * R[i * NMAX + j];
+        SMNN_UNROLL for (int i = 0; i <= j; i++) norm2 += R[i * NMAX + j] * R[i * NMAX + j];
         bad |= smnn_qr_pivot_bad(R[j * NMAX + j], norm2);
     }
     return bad;
@@ -122,20 +123,20 @@ kernel void smnn_factor_qr_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     realv R[NMAX * NMAX], S[NMAX * NMAX], Rb[NMAX * NMAX], zeta[NMAX], zb[NMAX];
     realv xa[NMAX], xb[NMAX], pw[NMAX];
     int finfo[VW];
-    for (int j = 0; j < VW; j++) finfo[j] = 0;
-    for (int i = 0; i < n; i++) {
+    SMNN_UNROLL for (int j = 0; j < VW; j++) finfo[j] = 0;
+    SMNN_UNROLL for (int i = 0; i < n; i++) {
         zb[i] = (realv)(0);
-        for (int j = 0; j < n; j++) Rb[i * NMAX + j] = (realv)(0);
+        SMNN_UNROLL for (int j = 0; j < n; j++) Rb[i * NMAX + j] = (realv)(0);
     }
     for (int t = 0; t < T; t++) {
         /* Start from what the rows before t say about y_t. */
-        for (int i = 0; i < n; i++) {
+        SMNN_UNROLL for (int i = 0; i < n; i++) {
             zeta[i] = zb[i];
-            for (int j = i; j < n; j++) R[i * NMAX + j] = Rb[i * NMAX + j];
+            SMNN_UNROLL for (int j = i; j < n; j++) R[i * NMAX + j] = Rb[i * NMAX + j];
         }
         /* Governing rows of t. */
-        for (int q = 0; q < P.Q; q++) {
-            for (int i = 0; i < n; i++) xa[i] = P.wg * smnn_coef(&P, c, &L, t, q, i);
+        SMNN_UNROLL for (int q = 0; q < P.Q; q++) {
+            SMNN_UNROLL for (int i = 0; i < n; i++) xa[i] = P.wg * smnn_coef(&P, c, &L, t, q, i);
             realv xr = with_rhs ? P.wg * smnn_gather(d, P.db, &L, (long)t * P.dt + q) : (realv)(0);
             smnn_qr_fold_point(R, zeta, xa, xr, 0, n);
         }
@@ -144,7 +145,7 @@ kernel void smnn_factor_qr_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             for (int v = 0; v < P.V; v++) {
                 for (int r = 0; r < P.Rinit1; r++) {
                     int i = v * R1 + r;
-                    for (int j = i; j < n; j++) xa[j] = (realv)(0);
+                    SMNN_UNROLL for (int j = i; j < n; j++) xa[j] = (realv)(0);
                     xa[i] = (realv)(P.wi);
                     realv xr = with_rhs ? P.wi * smnn_gather(u, P.ub, &L,
                                                              (long)t * P.ut + v * P.Rinit1 + r)
@@ -157,15 +158,15 @@ kernel void smnn_factor_qr_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         if (t < T - 1) {
             realv h = smnn_steps(&P, s, &L, t);
             smnn_powers(h, R1, pw);
-            for (int i = 0; i < n; i++) {
+            SMNN_UNROLL for (int i = 0; i < n; i++) {
                 zb[i] = (realv)(0);
-                for (int j = 0; j < n; j++) {
+                SMNN_UNROLL for (int j = 0; j < n; j++) {
                     S[i * NMAX + j] = (realv)(0);
                     Rb[i * NMAX + j] = (realv)(0);
                 }
             }
-            for (int v = 0; v < P.V; v++) {
-                for (int r = 0; r < R1; r++) {
+            SMNN_UNROLL for (int v = 0; v < P.V; v++) {
+                SMNN_UNROLL for (int r = 0; r < R1; r++) {
                     const int i = v * R1 + r;
                     for (int backward = 0; backward < 2; backward++) {
                         smnn_smooth_row(&P, i, backward, pw, xa, xb);
@@ -176,17 +177,18 @@ kernel void smnn_factor_qr_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         }
         maskv bad = smnn_qr_rank_deficient(R, n);
         if (with_rhs)
-            for (int i = 0; i < n; i++) bad |= SMNN_BAD(zeta[i]);
-        for (int j = 0; j < VW; j++)
+            SMNN_UNROLL for (int i = 0; i < n; i++) bad |= SMNN_BAD(zeta[i]);
+        SMNN_UNROLL for (int j = 0; j < VW; j++)
             if (SMNN_MASK_LANE(bad, j) && !finfo[j]) finfo[j] = t + 1;
         /* The record of factor.cl: L_t = R_t^T (packed), K_t = S_t^T, z_t = zeta_t. */
-        for (int i = 0; i < n; i++) {
+        SMNN_UNROLL for (int i = 0; i < n; i++) {
+            SMNN_UNROLL
             for (int j = 0; j <= i; j++) VSTORE(R[j * NMAX + i], WSP(W, t, SMNN_PIDX(i, j)));
             if (with_rhs) VSTORE(zeta[i], WSP(W, t, SMNN_OFF_Z(n) + i));
         }
         if (t < T - 1)
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < n; j++)
+            SMNN_UNROLL for (int i = 0; i < n; i++)
+                SMNN_UNROLL for (int j = 0; j < n; j++)
                     VSTORE(S[j * NMAX + i], WSP(W, t, SMNN_OFF_K(n) + i * n + j));
     }
     const int cut = smnn_loops_cut(T);
@@ -206,7 +208,7 @@ kernel void smnn_factor_qr_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
  * next time point starts from. */
 
 /* Entry (k, j) of the trapezoid of time t (k < n: top rows; k >= n: bottom rows, j >= n). */
-inline global real *smnn_qr_entry(const smnn_wsl *W, int t, int n, int k, int j) {
+SMNN_INLINE global real *smnn_qr_entry(const smnn_wsl *W, int t, int n, int k, int j) {
     if (k < n) {
         if (j < n) return WSP(*W, t, SMNN_PIDX(j, k));
         if (j < 2 * n) return WSP(*W, t, SMNN_OFF_K(n) + (j - n) * n + k);
@@ -219,13 +221,13 @@ inline global real *smnn_qr_entry(const smnn_wsl *W, int t, int n, int k, int j)
 /* Row rho of time t into x[0..2n] (x[2n]: right-hand side): the governing rows, then the
  * initial-value rows (t < T_init), then the smoothness rows of (t, t+1) (pw: the powers of its
  * step), forward and backward for each variable and order, in the order of the private kernel. */
-inline void smnn_qr_row(const smnn_prob *P, global const real *c, global const real *d,
+SMNN_INLINE void smnn_qr_row(const smnn_prob *P, global const real *c, global const real *d,
                         global const real *u, const smnn_lanes *L, int t, const real *pw,
                         int with_rhs, int rho, local real *x) {
     const int n = P->n, R1 = P->R1;
-    for (int j = 0; j <= 2 * n; j++) x[j] = (real)0;
+    SMNN_UNROLL for (int j = 0; j <= 2 * n; j++) x[j] = (real)0;
     if (rho < P->Q) {
-        for (int i = 0; i < n; i++) x[i] = P->wg * smnn_coef(P, c, L, t, rho, i);
+        SMNN_UNROLL for (int i = 0; i < n; i++) x[i] = P->wg * smnn_coef(P, c, L, t, rho, i);
         if (with_rhs) x[2 * n] = P->wg * smnn_gather(d, P->db, L, (long)t * P->dt + rho);
         return;
     }
@@ -241,7 +243,7 @@ inline void smnn_qr_row(const smnn_prob *P, global const real *c, global const r
     rho -= ninit;
     real xa[NMAX], xb[NMAX];
     smnn_smooth_row(P, rho >> 1, rho & 1, pw, xa, xb);
-    for (int j = 0; j < n; j++) {
+    SMNN_UNROLL for (int j = 0; j < n; j++) {
         x[j] = xa[j];
         x[n + j] = xb[j];
     }
@@ -266,9 +268,9 @@ kernel void smnn_factor_qr_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     /* The triangle that time 0 starts from is empty. */
     for (int j = lid; j <= RHS; j += WG) {
         if (j < n)
-            for (int k = 0; k <= j; k++) *smnn_qr_entry(&W, 0, n, k, j) = (real)0;
+            SMNN_UNROLL for (int k = 0; k <= j; k++) *smnn_qr_entry(&W, 0, n, k, j) = (real)0;
         else if (j == RHS)
-            for (int k = 0; k < n; k++) *smnn_qr_entry(&W, 0, n, k, j) = (real)0;
+            SMNN_UNROLL for (int k = 0; k < n; k++) *smnn_qr_entry(&W, 0, n, k, j) = (real)0;
     }
     for (int t = 0; t < T; t++) {
         const int interval = t < T - 1;
@@ -278,8 +280,10 @@ kernel void smnn_factor_qr_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             /* S_t and the bottom rows start empty (each column by its owner). */
             for (int j = lid; j <= RHS; j += WG) {
                 if (j >= n && j < RHS)
+                    SMNN_UNROLL
                     for (int k = 0; k <= j; k++) *smnn_qr_entry(&W, t, n, k, j) = (real)0;
                 else if (j == RHS)
+                    SMNN_UNROLL
                     for (int k = n; k < 2 * n; k++) *smnn_qr_entry(&W, t, n, k, j) = (real)0;
             }
         }
@@ -327,13 +331,13 @@ kernel void smnn_factor_qr_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         for (int j = lid; j <= RHS; j += WG) {
             if (j < n) {
                 real norm2 = (real)0;
-                for (int k = 0; k <= j; k++) {
+                SMNN_UNROLL for (int k = 0; k <= j; k++) {
                     real e = *smnn_qr_entry(&W, t, n, k, j);
                     norm2 += e * e;
                 }
                 if (smnn_qr_pivot_bad(*smnn_qr_entry(&W, t, n, j, j), norm2)) atomic_or(&fail, 1);
             } else if (j == RHS && with_rhs) {
-                for (int k = 0; k < n; k++)
+                SMNN_UNROLL for (int k = 0; k < n; k++)
                     if (SMNN_BAD(*smnn_qr_entry(&W, t, n, k, j))) atomic_or(&fail, 1);
             }
         }

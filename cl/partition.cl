@@ -44,7 +44,7 @@ typedef struct smnn_parts {
     int P, m, rem, Tc;
 } smnn_parts;
 
-inline smnn_parts smnn_make_parts(int T, int P) {
+SMNN_INLINE smnn_parts smnn_make_parts(int T, int P) {
     smnn_parts G;
     G.P = P;
     G.m = (T - P + 1) / P;
@@ -52,39 +52,40 @@ inline smnn_parts smnn_make_parts(int T, int P) {
     G.Tc = G.m + (G.rem > 0);
     return G;
 }
-inline int smnn_part_start(const smnn_parts *G, int p) {
+SMNN_INLINE int smnn_part_start(const smnn_parts *G, int p) {
     return p * (G->m + 1) + min(p, G->rem);
 }
-inline int smnn_part_len(const smnn_parts *G, int p) {
+SMNN_INLINE int smnn_part_len(const smnn_parts *G, int p) {
     return G->m + (p < G->rem);
 }
 /* The right separator of chunk p (P - 1 .. : none, T). */
-inline int smnn_part_sep(const smnn_parts *G, int p) {
+SMNN_INLINE int smnn_part_sep(const smnn_parts *G, int p) {
     return smnn_part_start(G, p) + smnn_part_len(G, p);
 }
 
 /* The lanes a batch chunk's workspace is laid out for, bcap systems (contract.h): bcap * P
  * (system, chunk) lanes and bcap systems, each rounded up to whole lane groups. */
-inline long smnn_lanes_cap(int bcap, int P) {
+SMNN_INLINE long smnn_lanes_cap(int bcap, int P) {
     return ((long)bcap * P + VW - 1) / VW * VW;
 }
-inline long smnn_sep_cap(int bcap) {
+SMNN_INLINE long smnn_sep_cap(int bcap) {
     return ((long)bcap + VW - 1) / VW * VW;
 }
 /* Offsets in reals of the regions of a batch chunk's workspace. */
-inline long smnn_off_bnd(const smnn_parts *G, int bcap, int n) {
+SMNN_INLINE long smnn_off_bnd(const smnn_parts *G, int bcap, int n) {
     return smnn_lanes_cap(bcap, G->P) * G->Tc * SMNN_PREC(n);
 }
-inline long smnn_off_pinfo(const smnn_parts *G, int bcap, int n) {
+SMNN_INLINE long smnn_off_pinfo(const smnn_parts *G, int bcap, int n) {
     return smnn_off_bnd(G, bcap, n) + smnn_lanes_cap(bcap, G->P) * SMNN_BREC(n);
 }
-inline long smnn_off_sep(const smnn_parts *G, int bcap, int n) {
+SMNN_INLINE long smnn_off_sep(const smnn_parts *G, int bcap, int n) {
     return smnn_off_pinfo(G, bcap, n) + smnn_lanes_cap(bcap, G->P);
 }
 
 /* A view of records of sz reals, Trec per lane, over lanes_cap lanes, for the work-item whose
  * first lane is `first` (the layouts of common.cl). */
-inline smnn_wsl smnn_lane_wsl(global real *region, long first, long lanes_cap, int Trec, long sz) {
+SMNN_INLINE smnn_wsl smnn_lane_wsl(global real *region, long first, long lanes_cap, int Trec,
+                                   long sz) {
     smnn_wsl W;
     W.sz = sz;
     W.T = Trec;
@@ -98,7 +99,8 @@ inline smnn_wsl smnn_lane_wsl(global real *region, long first, long lanes_cap, i
     return W;
 }
 /* Element e of record t of lane q alone, in the same layout. */
-inline global real *smnn_lane_elem(global real *region, long q, long lanes_cap, int Trec, long sz,
+SMNN_INLINE global real *smnn_lane_elem(global real *region, long q, long lanes_cap, int Trec,
+                                        long sz,
                                    int t, long e) {
 #if VW == 1
     return region + ((long)t * sz + e) * lanes_cap + q;
@@ -109,14 +111,17 @@ inline global real *smnn_lane_elem(global real *region, long q, long lanes_cap, 
 
 /* The views of a work-item whose first lane is `first`: its chunk records, its boundary records
  * (chunk kernels) and its systems' separator records (separator kernels). */
-inline smnn_wsl smnn_chunk_wsl(global real *ws, const smnn_parts *G, int bcap, int n, int first) {
+SMNN_INLINE smnn_wsl smnn_chunk_wsl(global real *ws, const smnn_parts *G, int bcap, int n,
+                                    int first) {
     return smnn_lane_wsl(ws, first, smnn_lanes_cap(bcap, G->P), G->Tc, SMNN_PREC(n));
 }
-inline smnn_wsl smnn_bnd_wsl(global real *ws, const smnn_parts *G, int bcap, int n, int first) {
+SMNN_INLINE smnn_wsl smnn_bnd_wsl(global real *ws, const smnn_parts *G, int bcap, int n,
+                                  int first) {
     return smnn_lane_wsl(ws + smnn_off_bnd(G, bcap, n), first, smnn_lanes_cap(bcap, G->P), 1,
                          SMNN_BREC(n));
 }
-inline smnn_wsl smnn_sep_wsl(global real *ws, const smnn_parts *G, int bcap, int n, int first) {
+SMNN_INLINE smnn_wsl smnn_sep_wsl(global real *ws, const smnn_parts *G, int bcap, int n,
+                                  int first) {
     return smnn_lane_wsl(ws + smnn_off_sep(G, bcap, n), first, smnn_sep_cap(bcap), G->P - 1,
                          SMNN_REC(n));
 }
@@ -129,14 +134,14 @@ typedef struct smnn_chunk_lanes {
     realv leftv; /* 1 where the chunk has a left separator */
 } smnn_chunk_lanes;
 
-inline smnn_lanes smnn_make_chunk_lanes(int first, long bofs, int bcount, const smnn_parts *G,
+SMNN_INLINE smnn_lanes smnn_make_chunk_lanes(int first, long bofs, int bcount, const smnn_parts *G,
                                         smnn_chunk_lanes *C) {
     smnn_lanes L;
     const int lanes = bcount * G->P;
     L.first = first;
     L.count = min(VW, lanes - first);
     __private real *pl = (__private real *)&C->lenv, *pf = (__private real *)&C->leftv;
-    for (int j = 0; j < VW; j++) {
+    SMNN_UNROLL for (int j = 0; j < VW; j++) {
         int q = min(first + j, lanes - 1);
         L.b[j] = bofs + q / G->P;
         C->part[j] = q % G->P;
@@ -151,17 +156,17 @@ inline smnn_lanes smnn_make_chunk_lanes(int first, long bofs, int bcount, const 
 
 /* Every lane to its local point k: time start + min(k, len), at most T - 1 (k = len is the
  * chunk's right separator). */
-inline void smnn_lanes_at(smnn_lanes *L, const smnn_chunk_lanes *C, int k, int T) {
-    for (int j = 0; j < VW; j++) L->tt[j] = min(C->start[j] + min(k, C->len[j]), T - 1);
+SMNN_INLINE void smnn_lanes_at(smnn_lanes *L, const smnn_chunk_lanes *C, int k, int T) {
+    SMNN_UNROLL for (int j = 0; j < VW; j++) L->tt[j] = min(C->start[j] + min(k, C->len[j]), T - 1);
 }
 
 /* Stores v where m holds, keeping the old value elsewhere. */
-inline void smnn_store_where(global real *p, realv v, maskv m) {
+SMNN_INLINE void smnn_store_where(global real *p, realv v, maskv m) {
     VSTORE(SMNN_SELECT(VLOAD(p), v, m), p);
 }
 
 /* The failure code of every real lane of a work-item (chunk kernels). */
-inline void smnn_lane_codes(global real *ws, const smnn_parts *G, int bcap, int n,
+SMNN_INLINE void smnn_lane_codes(global real *ws, const smnn_parts *G, int bcap, int n,
                             const smnn_lanes *L, const int *finfo, int T) {
     global int *pinfo = (global int *)(ws + smnn_off_pinfo(G, bcap, n));
     const int cut = smnn_loops_cut(T);
@@ -170,13 +175,13 @@ inline void smnn_lane_codes(global real *ws, const smnn_parts *G, int bcap, int 
 }
 
 /* Element e of the boundary record of chunk p of every system lane of L (separator kernels). */
-inline realv smnn_bnd_gather(global real *ws, const smnn_parts *G, int bcap, int n,
+SMNN_INLINE realv smnn_bnd_gather(global real *ws, const smnn_parts *G, int bcap, int n,
                              const smnn_lanes *L, long bofs, int p, long e) {
     global real *bnd = ws + smnn_off_bnd(G, bcap, n);
     const long lanes_cap = smnn_lanes_cap(bcap, G->P);
     realv v;
     __private real *pv = (__private real *)&v;
-    for (int j = 0; j < VW; j++) {
+    SMNN_UNROLL for (int j = 0; j < VW; j++) {
         long q = (L->b[j] - bofs) * G->P + p;
         pv[j] = *smnn_lane_elem(bnd, q, lanes_cap, 1, SMNN_BREC(n), 0, e);
     }
@@ -189,7 +194,7 @@ inline realv smnn_bnd_gather(global real *ws, const smnn_parts *G, int bcap, int
  * chunk that fails makes its left separator fail too, through its Schur terms; that chunk's
  * own, later point is the one to report (the sequential walk meets it first), and a
  * separator's own bad rows stay reported (an Inf step both at and after a separator). */
-inline int smnn_sep_counts(global const int *pinfo, int lane, int parts, int i, maskv own,
+SMNN_INLINE int smnn_sep_counts(global const int *pinfo, int lane, int parts, int i, maskv own,
                            int j) {
     return SMNN_MASK_LANE(own, j) || pinfo[(long)lane * parts + i + 1] == 0;
 }
@@ -212,12 +217,12 @@ kernel void smnn_factor_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
      * separator's Schur term (lower); gl: its right-hand side term. */
     realv A[NMAX * NMAX], K[NMAX * NMAX], Fg[NMAX * NMAX], Sl[NMAX * NMAX], z[NMAX], r[NMAX],
         gl[NMAX];
-    for (int i = 0; i < n; i++) {
+    SMNN_UNROLL for (int i = 0; i < n; i++) {
         z[i] = gl[i] = (realv)(0);
-        for (int j = 0; j < n; j++) K[i * NMAX + j] = Sl[i * NMAX + j] = (realv)(0);
+        SMNN_UNROLL for (int j = 0; j < n; j++) K[i * NMAX + j] = Sl[i * NMAX + j] = (realv)(0);
     }
     int finfo[VW];
-    for (int j = 0; j < VW; j++) finfo[j] = 0;
+    SMNN_UNROLL for (int j = 0; j < VW; j++) finfo[j] = 0;
     realv pstep = smnn_steps(&P, s, &L, -1); /* the step into the chunk's first point */
     for (int k = 0; k <= G.Tc; k++) {
         smnn_lanes_at(&L, &C, k, T);
@@ -247,37 +252,38 @@ kernel void smnn_factor_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             realv ppow[2 * NMAX];
             smnn_powers(pstep, 2 * P.R1, ppow);
 
-            for (int i = 0; i < n; i++)
-                for (int j = 0; j < n; j++)
+            SMNN_UNROLL for (int i = 0; i < n; i++)
+                SMNN_UNROLL for (int j = 0; j < n; j++)
                     Fg[i * NMAX + j] = C.leftv * smnn_N_entry(&P, i, j, ppow);
         }
         maskv bad = smnn_cholesky(A, n);
         if (with_rhs) bad |= smnn_lsolve_private(A, r, z, n);
         /* F_t = L_t^-1 G_t, column by column. */
-        for (int j = 0; j < n; j++)
-            for (int i = 0; i < n; i++) {
+        SMNN_UNROLL for (int j = 0; j < n; j++)
+            SMNN_UNROLL for (int i = 0; i < n; i++) {
                 realv a = Fg[i * NMAX + j];
-                for (int m = 0; m < i; m++) a -= A[i * NMAX + m] * Fg[m * NMAX + j];
+                SMNN_UNROLL for (int m = 0; m < i; m++) a -= A[i * NMAX + m] * Fg[m * NMAX + j];
                 Fg[i * NMAX + j] = a / A[i * NMAX + i];
             }
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j <= i; j++) {
+        SMNN_UNROLL for (int i = 0; i < n; i++) {
+            SMNN_UNROLL for (int j = 0; j <= i; j++) {
                 realv a = Sl[i * NMAX + j];
-                for (int m = 0; m < n; m++) a -= Fg[m * NMAX + i] * Fg[m * NMAX + j];
+                SMNN_UNROLL for (int m = 0; m < n; m++) a -= Fg[m * NMAX + i] * Fg[m * NMAX + j];
                 Sl[i * NMAX + j] = SMNN_SELECT(Sl[i * NMAX + j], a, act);
             }
             if (with_rhs) {
                 realv a = gl[i];
-                for (int m = 0; m < n; m++) a -= Fg[m * NMAX + i] * z[m];
+                SMNN_UNROLL for (int m = 0; m < n; m++) a -= Fg[m * NMAX + i] * z[m];
                 gl[i] = SMNN_SELECT(gl[i], a, act);
             }
         }
-        for (int j = 0; j < VW; j++)
+        SMNN_UNROLL for (int j = 0; j < VW; j++)
             if (SMNN_MASK_LANE(bad, j) && SMNN_MASK_LANE(act, j) && !finfo[j])
                 finfo[j] = L.tt[j] + 1;
-        for (int i = 0; i < n; i++) {
+        SMNN_UNROLL for (int i = 0; i < n; i++) {
+            SMNN_UNROLL
             for (int j = 0; j <= i; j++) VSTORE(A[i * NMAX + j], WSP(W, k, SMNN_PIDX(i, j)));
-            for (int j = 0; j < n; j++)
+            SMNN_UNROLL for (int j = 0; j < n; j++)
                 VSTORE(Fg[i * NMAX + j], WSP(W, k, SMNN_OFF_F(n) + i * n + j));
             if (with_rhs) VSTORE(z[i], WSP(W, k, SMNN_OFF_Z(n) + i));
         }
@@ -286,18 +292,18 @@ kernel void smnn_factor_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         realv apow[2 * NMAX];
         smnn_powers(astep, 2 * P.R1, apow);
         smnn_store_coupling(&P, apow, A, K, &W, k, n);
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++) {
+        SMNN_UNROLL for (int i = 0; i < n; i++)
+            SMNN_UNROLL for (int j = 0; j < n; j++) {
                 realv a = (realv)(0);
-                for (int m = 0; m < n; m++) a -= K[i * NMAX + m] * Fg[m * NMAX + j];
+                SMNN_UNROLL for (int m = 0; m < n; m++) a -= K[i * NMAX + m] * Fg[m * NMAX + j];
                 A[i * NMAX + j] = a;
             }
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++) Fg[i * NMAX + j] = A[i * NMAX + j];
+        SMNN_UNROLL for (int i = 0; i < n; i++)
+            SMNN_UNROLL for (int j = 0; j < n; j++) Fg[i * NMAX + j] = A[i * NMAX + j];
         pstep = astep;
     }
-    for (int i = 0; i < n; i++) {
-        for (int j = 0; j <= i; j++)
+    SMNN_UNROLL for (int i = 0; i < n; i++) {
+        SMNN_UNROLL for (int j = 0; j <= i; j++)
             VSTORE(Sl[i * NMAX + j], WSP(B, 0, SMNN_BOFF_SL(n) + SMNN_PIDX(i, j)));
         if (with_rhs) VSTORE(gl[i], WSP(B, 0, SMNN_BOFF_GL(n) + i));
     }
@@ -318,33 +324,33 @@ kernel void smnn_forward_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const smnn_wsl W = smnn_chunk_wsl(ws, &G, bcap, n, first);
     const smnn_wsl B = smnn_bnd_wsl(ws, &G, bcap, n, first);
     realv A[NMAX * NMAX], z[NMAX], r[NMAX], gl[NMAX];
-    for (int i = 0; i < n; i++) z[i] = gl[i] = (realv)(0);
+    SMNN_UNROLL for (int i = 0; i < n; i++) z[i] = gl[i] = (realv)(0);
     int finfo[VW];
-    for (int j = 0; j < VW; j++) finfo[j] = 0;
+    SMNN_UNROLL for (int j = 0; j < VW; j++) finfo[j] = 0;
     for (int k = 0; k <= G.Tc; k++) {
         smnn_lanes_at(&L, &C, k, T);
         const maskv act = isgreater(C.lenv, (realv)(k)), cap = isequal(C.lenv, (realv)(k));
         smnn_fill_rhs(&P, c, d, u, rhs, flags & SMNN_FLAG_FROM_RHS, &L, 0, r);
         if (k > 0) {
-            for (int i = 0; i < n; i++) r[i] = smnn_forward_rhs(&W, k, n, i, r[i], z);
+            SMNN_UNROLL for (int i = 0; i < n; i++) r[i] = smnn_forward_rhs(&W, k, n, i, r[i], z);
             for (int i = 0; i < n && k >= G.m; i++)
                 smnn_store_where(WSP(B, 0, SMNN_BOFF_GR(n) + i), r[i], cap);
         }
         if (k == G.Tc) break;
         smnn_load_L(&W, k, n, A);
         maskv bad = smnn_lsolve_private(A, r, z, n);
-        for (int i = 0; i < n; i++) {
+        SMNN_UNROLL for (int i = 0; i < n; i++) {
             realv a = gl[i];
-            for (int m = 0; m < n; m++)
+            SMNN_UNROLL for (int m = 0; m < n; m++)
                 a -= VLOAD(WSP(W, k, SMNN_OFF_F(n) + m * n + i)) * z[m];
             gl[i] = SMNN_SELECT(gl[i], a, act);
             VSTORE(z[i], WSP(W, k, SMNN_OFF_Z(n) + i));
         }
-        for (int j = 0; j < VW; j++)
+        SMNN_UNROLL for (int j = 0; j < VW; j++)
             if (SMNN_MASK_LANE(bad, j) && SMNN_MASK_LANE(act, j) && !finfo[j])
                 finfo[j] = -(L.tt[j] + 1);
     }
-    for (int i = 0; i < n; i++) VSTORE(gl[i], WSP(B, 0, SMNN_BOFF_GL(n) + i));
+    SMNN_UNROLL for (int i = 0; i < n; i++) VSTORE(gl[i], WSP(B, 0, SMNN_BOFF_GL(n) + i));
     smnn_lane_codes(ws, &G, bcap, n, &L, finfo, T);
 }
 
@@ -365,11 +371,11 @@ kernel void smnn_factor_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     global const int *pinfo = (global const int *)(ws + smnn_off_pinfo(&G, bcap, n));
     realv A[NMAX * NMAX], K[NMAX * NMAX];
     int finfo[VW];
-    for (int j = 0; j < VW; j++) finfo[j] = 0;
+    SMNN_UNROLL for (int j = 0; j < VW; j++) finfo[j] = 0;
     for (int i = 0; i < parts - 1; i++) {
         /* S_i: chunk i's M_r - K_b K_b^T plus chunk i + 1's -sum F^T F. */
         maskv own = (maskv)(0);
-        for (int a = 0; a < n; a++)
+        SMNN_UNROLL for (int a = 0; a < n; a++)
             for (int b = 0; b <= a; b++) {
                 long e = SMNN_PIDX(a, b);
                 realv r = smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i, SMNN_BOFF_SR(n) + e);
@@ -385,18 +391,18 @@ kernel void smnn_factor_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             if (SMNN_MASK_LANE(bad, j) && !finfo[j] &&
                 smnn_sep_counts(pinfo, first + j, parts, i, own, j))
                 finfo[j] = tsep + 1;
-        for (int a = 0; a < n; a++)
+        SMNN_UNROLL for (int a = 0; a < n; a++)
             for (int b = 0; b <= a; b++) VSTORE(A[a * NMAX + b], WSP(S, i, SMNN_PIDX(a, b)));
         if (i == parts - 2) break;
         /* K_i = E_i L_i^-T, E_i the coupling of separators i + 1 and i (chunk i + 1's). */
-        for (int a = 0; a < n; a++) {
-            for (int b = 0; b < n; b++) {
+        SMNN_UNROLL for (int a = 0; a < n; a++) {
+            SMNN_UNROLL for (int b = 0; b < n; b++) {
                 realv v = smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i + 1,
                                           SMNN_BOFF_SRL(n) + a * n + b);
                 for (int m = 0; m < b; m++) v -= K[a * NMAX + m] * A[b * NMAX + m];
                 K[a * NMAX + b] = v / A[b * NMAX + b];
             }
-            for (int b = 0; b < n; b++)
+            SMNN_UNROLL for (int b = 0; b < n; b++)
                 VSTORE(K[a * NMAX + b], WSP(S, i, SMNN_OFF_K(n) + a * n + b));
         }
     }
@@ -431,19 +437,19 @@ kernel void smnn_solve_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     global const int *pinfo = (global const int *)(ws + smnn_off_pinfo(&G, bcap, n));
     realv A[NMAX * NMAX], z[NMAX], r[NMAX];
     int finfo[VW];
-    for (int j = 0; j < VW; j++) finfo[j] = 0;
+    SMNN_UNROLL for (int j = 0; j < VW; j++) finfo[j] = 0;
     for (int i = 0; i < parts - 1; i++) {
         maskv own = (maskv)(0);
-        for (int a = 0; a < n; a++) {
+        SMNN_UNROLL for (int a = 0; a < n; a++) {
             realv g = smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i, SMNN_BOFF_GR(n) + a);
             own |= SMNN_BAD(g);
             r[a] = g + smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i + 1, SMNN_BOFF_GL(n) + a);
         }
         if (i > 0)
-            for (int a = 0; a < n; a++) r[a] = smnn_forward_rhs(&S, i, n, a, r[a], z);
+            SMNN_UNROLL for (int a = 0; a < n; a++) r[a] = smnn_forward_rhs(&S, i, n, a, r[a], z);
         smnn_load_L(&S, i, n, A);
         maskv bad = smnn_lsolve_private(A, r, z, n);
-        for (int a = 0; a < n; a++) VSTORE(z[a], WSP(S, i, SMNN_OFF_Z(n) + a));
+        SMNN_UNROLL for (int a = 0; a < n; a++) VSTORE(z[a], WSP(S, i, SMNN_OFF_Z(n) + a));
         const int tsep = smnn_part_sep(&G, i);
         for (int j = 0; j < L.count; j++)
             if (SMNN_MASK_LANE(bad, j) && !finfo[j] &&
@@ -453,7 +459,7 @@ kernel void smnn_solve_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     /* A failed factorization stays reported; otherwise the earliest failure of this
      * substitution (the chunks' codes come from the forward walk that preceded it). */
     int ok[VW];
-    for (int j = 0; j < VW; j++) ok[j] = 0;
+    SMNN_UNROLL for (int j = 0; j < VW; j++) ok[j] = 0;
     for (int j = 0; j < L.count; j++) {
         const long b = bofs + first + j;
         int code = info[b];
@@ -470,11 +476,11 @@ kernel void smnn_solve_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     realv yn[NMAX], yc[NMAX];
     for (int i = parts - 2; i >= 0; i--) {
         smnn_back_step(&S, i, n, yn, yc);
-        for (int a = 0; a < n; a++) yn[a] = yc[a];
+        SMNN_UNROLL for (int a = 0; a < n; a++) yn[a] = yc[a];
         const int tsep = smnn_part_sep(&G, i);
         for (int j = 0; j < L.count; j++) {
             global real *Y = y + (bofs + first + j) * (long)T * n + (long)tsep * n;
-            for (int a = 0; a < n; a++) Y[a] = ok[j] ? SMNN_LANE(yc[a], j) : (real)NAN;
+            SMNN_UNROLL for (int a = 0; a < n; a++) Y[a] = ok[j] ? SMNN_LANE(yc[a], j) : (real)NAN;
         }
     }
     if (smnn_loops_cut(T))
@@ -498,10 +504,10 @@ kernel void smnn_back_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     /* y at the left separator (0 for the first chunk) and at the right one (0 past T - 1). */
     realv yl[NMAX], yn[NMAX], yc[NMAX], r[NMAX];
     int ok[VW];
-    for (int j = 0; j < VW; j++) ok[j] = j < L.count && info[L.b[j]] == 0;
-    for (int i = 0; i < n; i++) {
+    SMNN_UNROLL for (int j = 0; j < VW; j++) ok[j] = j < L.count && info[L.b[j]] == 0;
+    SMNN_UNROLL for (int i = 0; i < n; i++) {
         __private real *pl = (__private real *)&yl[i], *pn = (__private real *)&yn[i];
-        for (int j = 0; j < VW; j++) {
+        SMNN_UNROLL for (int j = 0; j < VW; j++) {
             global const real *Y = y + L.b[j] * (long)T * n;
             int left = C.start[j] - 1, right = C.start[j] + C.len[j];
             pl[j] = left >= 0 ? Y[(long)left * n + i] : (real)0;
@@ -510,9 +516,9 @@ kernel void smnn_back_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     }
     for (int k = G.Tc - 1; k >= 0; k--) {
         const maskv act = isgreater(C.lenv, (realv)(k));
-        for (int i = 0; i < n; i++) {
+        SMNN_UNROLL for (int i = 0; i < n; i++) {
             realv a = VLOAD(WSP(W, k, SMNN_OFF_Z(n) + i));
-            for (int m = 0; m < n; m++) {
+            SMNN_UNROLL for (int m = 0; m < n; m++) {
                 a -= VLOAD(WSP(W, k, SMNN_OFF_K(n) + m * n + i)) * yn[m];
                 a -= VLOAD(WSP(W, k, SMNN_OFF_F(n) + i * n + m)) * yl[m];
             }
@@ -522,9 +528,9 @@ kernel void smnn_back_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         for (int j = 0; j < L.count; j++) {
             if (k >= C.len[j]) continue;
             global real *Y = y + L.b[j] * (long)T * n + (long)(C.start[j] + k) * n;
-            for (int i = 0; i < n; i++) Y[i] = ok[j] ? SMNN_LANE(yc[i], j) : (real)NAN;
+            SMNN_UNROLL for (int i = 0; i < n; i++) Y[i] = ok[j] ? SMNN_LANE(yc[i], j) : (real)NAN;
         }
-        for (int i = 0; i < n; i++) yn[i] = SMNN_SELECT(yn[i], yc[i], act);
+        SMNN_UNROLL for (int i = 0; i < n; i++) yn[i] = SMNN_SELECT(yn[i], yc[i], act);
     }
     if (smnn_loops_cut(T))
         for (int j = 0; j < L.count; j++) info[L.b[j]] = SMNN_INFO_LOOPS_CUT;

@@ -26,6 +26,9 @@ typedef struct smnn__kernel_shape {
     /* The block shape the program is specialised for (0: generic, sizes at run time). */
     int dims, orders, equations;
     int time_lanes; /* a partitioned (parallel-in-time) program: cl/partition.cl */
+    /* 1: the block loops of a specialised double program unroll (cl/common.cl SMNN_UNROLL),
+     * measured faster on CPUs; 0 (GPUs, not measured there): they stay loops. */
+    int unroll;
 } smnn__kernel_shape;
 
 /* The program shape a plan for (p, opt) uses on ctx's device: the tuning table's variant and
@@ -34,7 +37,7 @@ typedef struct smnn__kernel_shape {
 smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
                                    const smnn_plan_options *opt, smnn__kernel_shape *shape);
 /* The -D defines of a shape's program (at most SMNN__SHAPE_DEFINES_LEN bytes with the NUL). */
-#define SMNN__SHAPE_DEFINES_LEN 160
+#define SMNN__SHAPE_DEFINES_LEN 256
 void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len);
 /* Whether the backward pass of a plan of this shape fuses the back substitution of lambda with
  * the gradients (gradient.c): only where $SMNN_FUSED_BACKWARD is "1" and the variant is

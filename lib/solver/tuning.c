@@ -276,6 +276,10 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
                                           : table_width(&ctx->info, v, n, lanes,
                                                         opt->precision);
     shape->time_lanes = parts > 1;
+    /* Unrolled blocks were measured on CPUs only (bench/RESULTS.md, optimisation log entry 13);
+     * the GPU compilers' register allocation of them is not (smnn-gpu-compile showed spills
+     * on gfx90a at n = 3), so GPU programs keep their loops. */
+    shape->unroll = ctx->info.is_cpu;
     shape->dims = shape->orders = shape->equations = 0;
     if (!opt->generic_kernels) {
         /* Specialise the program for this block shape: the loops over the block unroll. */
@@ -306,8 +310,12 @@ void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len)
                          shape->equations);
         n = m > 0 ? n + m : -1;
     }
-    if (shape->time_lanes && n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, " -DSMNN_TIME_LANES=1");
+    if (shape->time_lanes && n > 0 && (size_t)n < len) {
+        int m = snprintf(buf + n, len - (size_t)n, " -DSMNN_TIME_LANES=1");
+        n = m > 0 ? n + m : -1;
+    }
+    if (shape->dims > 0 && !shape->unroll && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, " -DSMNN_UNROLL_MAX_N=0");
 }
 
 /* What the driver says of the local variant's kernels in prog: the smallest
