@@ -19,13 +19,15 @@
 
 SMNN_INLINE real smnn_inv_fact(int k) {
     real f = (real)1;
-    SMNN_UNROLL for (int i = 2; i <= k; i++) f *= (real)i;
+    SMNN_UNROLL
+    for (int i = 2; i <= k; i++) f *= (real)i;
     return (real)1 / f;
 }
 
 SMNN_INLINE real smnn_ipow(real x, int k) {
     real p = (real)1;
-    SMNN_UNROLL for (int i = 0; i < k; i++) p *= x;
+    SMNN_UNROLL
+    for (int i = 0; i < k; i++) p *= x;
     return p;
 }
 
@@ -54,11 +56,11 @@ SMNN_INLINE realv smnn_taylor(int R1, int r, const realv *pw, real sign, const r
  * xa receives its coefficients of y_t, xb those of y_{t+1} (n each). The QR factorization folds
  * these rows themselves (both variants). */
 SMNN_INLINE void smnn_smooth_row(const smnn_prob *P, int i, int backward, const realv *pw,
-                                 realv *xa,
-                            realv *xb) {
+                                 realv *xa, realv *xb) {
     const int R1 = P->R1, v = i / R1, r = i % R1;
     const realv wr = P->ws * pw[r];
-    SMNN_UNROLL for (int j = 0; j < P->n; j++) xa[j] = xb[j] = (realv)(0);
+    SMNN_UNROLL
+    for (int j = 0; j < P->n; j++) xa[j] = xb[j] = (realv)(0);
     if (!backward) {
         xb[i] = wr;
         for (int rp = r; rp < R1; rp++) xa[v * R1 + rp] = -wr * pw[rp - r] * smnn_inv_fact(rp - r);
@@ -82,14 +84,15 @@ SMNN_INLINE real smnn_gram(int r, int rp) {
 /* pw[k] = h^k for k < count (per lane). */
 SMNN_INLINE void smnn_powers(realv h, int count, realv *pw) {
     pw[0] = (realv)(1);
-    SMNN_UNROLL for (int k = 1; k < count; k++) pw[k] = pw[k - 1] * h;
+    SMNN_UNROLL
+    for (int k = 1; k < count; k++) pw[k] = pw[k - 1] * h;
 }
 
 /* The smoothness and initial-value part of M_t[i][j], from the powers of the step to the next
  * point (apow) and from the previous point (ppow), 2 * n_orders of each, with the rows that
  * exist at t (E, from smnn_edges_at). */
 SMNN_INLINE realv smnn_smooth_entry(const smnn_prob *P, const smnn_edges *E, int i, int j,
-                               const realv *apow, const realv *ppow) {
+                                    const realv *apow, const realv *ppow) {
     const int R1 = P->R1;
     int vi = i / R1, ri = i % R1, vj = j / R1, rj = j % R1;
     realv m = (realv)(0);
@@ -113,8 +116,7 @@ SMNN_INLINE realv smnn_gov_add(const smnn_prob *P, realv m, realv ci, realv cj) 
 
 /* C_t[q][i] of every lane. */
 SMNN_INLINE realv smnn_coef(const smnn_prob *P, global const real *c, const smnn_lanes *L, int t,
-                            int q,
-                       int i) {
+                            int q, int i) {
     return smnn_gather_at(c, P->cb, P->ct, L, t, q * P->n + i);
 }
 
@@ -132,8 +134,7 @@ SMNN_INLINE realv smnn_N_entry(const smnn_prob *P, int i, int j, const realv *ap
 /* beta_t[i] = w_gov^2 (C_t^T d_t)[i] + w_init^2 u_t[v, r] (t < T_init, r < n_init_orders), from
  * cd = (C_t^T d_t)[i]. */
 SMNN_INLINE realv smnn_beta_finish(const smnn_prob *P, global const real *u, const smnn_lanes *L,
-                                   int t,
-                              int i, realv cd) {
+                                   int t, int i, realv cd) {
     cd *= P->wg2;
     int v = i / P->R1, r = i % P->R1;
 #if SMNN_TIME_LANES
@@ -141,7 +142,8 @@ SMNN_INLINE realv smnn_beta_finish(const smnn_prob *P, global const real *u, con
     if (r < P->Rinit1 && smnn_some_lane_below(L, t, P->Tinit)) {
         realv uv = (realv)(0);
         __private real *pu = (__private real *)&uv;
-        SMNN_UNROLL for (int j = 0; j < VW; j++) {
+        SMNN_UNROLL
+        for (int j = 0; j < VW; j++) {
             int tj = L->tt[j] + t;
             if (tj < P->Tinit) pu[j] = u[L->b[j] * P->ub + (long)tj * P->ut + v * P->Rinit1 + r];
         }
@@ -156,9 +158,10 @@ SMNN_INLINE realv smnn_beta_finish(const smnn_prob *P, global const real *u, con
 
 /* beta_t[i] alone (the local variant: one row per work-item). */
 SMNN_INLINE realv smnn_beta_entry(const smnn_prob *P, global const real *c, global const real *d,
-                             global const real *u, const smnn_lanes *L, int t, int i) {
+                                  global const real *u, const smnn_lanes *L, int t, int i) {
     realv acc = (realv)(0);
-    SMNN_UNROLL for (int q = 0; q < P->Q; q++)
+    SMNN_UNROLL
+    for (int q = 0; q < P->Q; q++)
         acc += smnn_coef(P, c, L, t, q, i) * smnn_gather_at(d, P->db, P->dt, L, t, q);
     return smnn_beta_finish(P, u, L, t, i, acc);
 }
@@ -166,14 +169,18 @@ SMNN_INLINE realv smnn_beta_entry(const smnn_prob *P, global const real *c, glob
 /* All of beta_t into out[0..n), reading each d_t[q] once (the same sums as smnn_beta_entry, in
  * the same order). */
 SMNN_INLINE void smnn_fill_beta(const smnn_prob *P, global const real *c, global const real *d,
-                           global const real *u, const smnn_lanes *L, int t, realv *out) {
+                                global const real *u, const smnn_lanes *L, int t, realv *out) {
     const int n = P->n;
-    SMNN_UNROLL for (int i = 0; i < n; i++) out[i] = (realv)(0);
-    SMNN_UNROLL for (int q = 0; q < P->Q; q++) {
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) out[i] = (realv)(0);
+    SMNN_UNROLL
+    for (int q = 0; q < P->Q; q++) {
         realv dq = smnn_gather_at(d, P->db, P->dt, L, t, q);
-        SMNN_UNROLL for (int i = 0; i < n; i++) out[i] += smnn_coef(P, c, L, t, q, i) * dq;
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) out[i] += smnn_coef(P, c, L, t, q, i) * dq;
     }
-    SMNN_UNROLL for (int i = 0; i < n; i++) out[i] = smnn_beta_finish(P, u, L, t, i, out[i]);
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) out[i] = smnn_beta_finish(P, u, L, t, i, out[i]);
 }
 
 /* The step s_t of system b (one work-item per system and time point). */
@@ -187,7 +194,8 @@ SMNN_INLINE realv smnn_steps(const smnn_prob *P, global const real *s, const smn
 #if SMNN_TIME_LANES
     realv v;
     __private real *pv = (__private real *)&v;
-    SMNN_UNROLL for (int j = 0; j < VW; j++) {
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) {
         int tj = L->tt[j] + t;
         pv[j] = tj >= 0 && tj < P->T - 1 ? s[L->b[j] * P->sb + (long)tj * P->st] : (real)0;
     }
@@ -200,37 +208,41 @@ SMNN_INLINE realv smnn_steps(const smnn_prob *P, global const real *s, const smn
 /* The lower triangle of M_t into A (row stride NMAX): smoothness, initial values, then the
  * governing rows one at a time. */
 SMNN_INLINE void smnn_fill_M(const smnn_prob *P, global const real *c, const smnn_lanes *L, int t,
-                        realv astep, realv pstep, realv *A) {
+                             realv astep, realv pstep, realv *A) {
     const int n = P->n;
     realv apow[2 * NMAX], ppow[2 * NMAX], crow[NMAX];
     const smnn_edges E = smnn_edges_at(P, L, t);
     smnn_powers(astep, 2 * P->R1, apow);
     smnn_powers(pstep, 2 * P->R1, ppow);
-    SMNN_UNROLL for (int i = 0; i < n; i++)
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++)
         SMNN_UNROLL
         for (int j = 0; j <= i; j++) A[i * NMAX + j] = smnn_smooth_entry(P, &E, i, j, apow, ppow);
-    SMNN_UNROLL for (int q = 0; q < P->Q; q++) {
-        SMNN_UNROLL for (int i = 0; i < n; i++) crow[i] = smnn_coef(P, c, L, t, q, i);
-        SMNN_UNROLL for (int i = 0; i < n; i++)
+    SMNN_UNROLL
+    for (int q = 0; q < P->Q; q++) {
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) crow[i] = smnn_coef(P, c, L, t, q, i);
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++)
             SMNN_UNROLL
-            for (int j = 0; j <= i; j++) A[i * NMAX + j] = smnn_gov_add(P, A[i * NMAX + j],
-                                                                        crow[i], crow[j]);
+            for (int j = 0; j <= i; j++)
+                A[i * NMAX + j] = smnn_gov_add(P, A[i * NMAX + j], crow[i], crow[j]);
     }
 }
 
 /* Row i of the right-hand side at t: beta_t[i], or with from_rhs the given right-hand side (laid
  * out (B, T, n)); the local variant's form of smnn_fill_rhs. */
 SMNN_INLINE realv smnn_rhs_entry(const smnn_prob *P, global const real *c, global const real *d,
-                            global const real *u, global const real *rhs, int from_rhs,
-                            const smnn_lanes *L, int t, int i) {
+                                 global const real *u, global const real *rhs, int from_rhs,
+                                 const smnn_lanes *L, int t, int i) {
     return from_rhs ? smnn_gather_at(rhs, (long)P->T * P->n, P->n, L, t, i)
                     : smnn_beta_entry(P, c, d, u, L, t, i);
 }
 
 /* The whole right-hand side at t into out[0..n). */
 SMNN_INLINE void smnn_fill_rhs(const smnn_prob *P, global const real *c, global const real *d,
-                          global const real *u, global const real *rhs, int from_rhs,
-                          const smnn_lanes *L, int t, realv *out) {
+                               global const real *u, global const real *rhs, int from_rhs,
+                               const smnn_lanes *L, int t, realv *out) {
     if (!from_rhs) {
         smnn_fill_beta(P, c, d, u, L, t, out);
         return;
@@ -245,23 +257,27 @@ SMNN_INLINE void smnn_fill_rhs(const smnn_prob *P, global const real *c, global 
 /* The Taylor rows of one interval (a, b) with powers pw of its step h added to the residual acc
  * of its left point (right = 0) or of its right point (right = 1). */
 SMNN_INLINE void smnn_residual_interval(const smnn_prob *P, const realv *ya, const realv *yb,
-                                   const realv *pw, realv *acc, int right) {
+                                        const realv *pw, realv *acc, int right) {
     const int R1 = P->R1;
-    SMNN_UNROLL for (int v = 0; v < P->V; v++) {
+    SMNN_UNROLL
+    for (int v = 0; v < P->V; v++) {
         const realv *xa = ya + v * R1, *xb = yb + v * R1;
-        SMNN_UNROLL for (int k = 0; k < R1; k++) {
+        SMNN_UNROLL
+        for (int k = 0; k < R1; k++) {
             realv wk = P->ws2 * pw[2 * k];
             /* forward row: y_{b,k} - sum_j h^j/j! y_{a,k+j} = 0 */
             realv ef = -(xb[k] - smnn_taylor(R1, k, pw, (real)1, xa));
             /* backward row: y_{a,k} - sum_j (-h)^j/j! y_{b,k+j} = 0 */
             realv eb = -(xa[k] - smnn_taylor(R1, k, pw, (real)-1, xb));
             if (!right) {
-                SMNN_UNROLL for (int rp = k; rp < R1; rp++)
+                SMNN_UNROLL
+                for (int rp = k; rp < R1; rp++)
                     acc[v * R1 + rp] -= wk * pw[rp - k] * smnn_inv_fact(rp - k) * ef;
                 acc[v * R1 + k] += wk * eb;
             } else {
                 acc[v * R1 + k] += wk * ef;
-                SMNN_UNROLL for (int rp = k; rp < R1; rp++) {
+                SMNN_UNROLL
+                for (int rp = k; rp < R1; rp++) {
                     real f = ((rp - k) & 1) ? (real)-1 : (real)1;
                     acc[v * R1 + rp] -= wk * f * pw[rp - k] * smnn_inv_fact(rp - k) * eb;
                 }
@@ -273,16 +289,20 @@ SMNN_INLINE void smnn_residual_interval(const smnn_prob *P, const realv *ya, con
 /* The residual at time t of the systems of L into acc, from y_{t-1} (yp, with the step hp before
  * t), y_t (yc) and y_{t+1} (yn); pw is scratch for the powers of a step. */
 SMNN_INLINE void smnn_residual_at(const smnn_prob *P, global const real *c, global const real *d,
-                             global const real *u, global const real *s, int homogeneous,
-                             const smnn_lanes *L, int t, const realv *yp, const realv *yc,
-                             const realv *yn, realv hp, realv *pw, realv *acc) {
+                                  global const real *u, global const real *s, int homogeneous,
+                                  const smnn_lanes *L, int t, const realv *yp, const realv *yc,
+                                  const realv *yn, realv hp, realv *pw, realv *acc) {
     const int n = P->n, R1 = P->R1;
-    SMNN_UNROLL for (int i = 0; i < n; i++) acc[i] = (realv)(0);
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) acc[i] = (realv)(0);
     /* Governing rows at t. */
-    SMNN_UNROLL for (int q = 0; q < P->Q; q++) {
+    SMNN_UNROLL
+    for (int q = 0; q < P->Q; q++) {
         realv e = homogeneous ? (realv)(0) : smnn_gather(d, P->db, L, (long)t * P->dt + q);
-        SMNN_UNROLL for (int i = 0; i < n; i++) e -= smnn_coef(P, c, L, t, q, i) * yc[i];
-        SMNN_UNROLL for (int i = 0; i < n; i++) acc[i] += P->wg2 * smnn_coef(P, c, L, t, q, i) * e;
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) e -= smnn_coef(P, c, L, t, q, i) * yc[i];
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) acc[i] += P->wg2 * smnn_coef(P, c, L, t, q, i) * e;
     }
     /* Initial-value rows at t. */
     if (t < P->Tinit)
@@ -310,9 +330,10 @@ SMNN_INLINE void smnn_residual_at(const smnn_prob *P, global const real *c, glob
  * t (0 at t = 0); on return they hold y_{t+1}, y_t and s_t. y and g are laid out (B, T, n). Each
  * value of y is read once over the walk. */
 SMNN_INLINE void smnn_residual_step(const smnn_prob *P, global const real *c, global const real *d,
-                               global const real *u, global const real *s, global const real *g,
-                               global const real *y, const smnn_lanes *L, int t, realv *yp,
-                               realv *yc, realv *yn, realv *hp, realv *pw, realv *acc) {
+                                    global const real *u, global const real *s,
+                                    global const real *g, global const real *y, const smnn_lanes *L,
+                                    int t, realv *yp, realv *yc, realv *yn, realv *hp, realv *pw,
+                                    realv *acc) {
     const int n = P->n;
     const long per = (long)P->T * n;
     if (t < P->T - 1)
@@ -320,8 +341,10 @@ SMNN_INLINE void smnn_residual_step(const smnn_prob *P, global const real *c, gl
         for (int i = 0; i < n; i++) yn[i] = smnn_gather(y, per, L, (long)(t + 1) * n + i);
     smnn_residual_at(P, c, d, u, s, g != 0, L, t, yp, yc, yn, *hp, pw, acc);
     if (g)
-        SMNN_UNROLL for (int i = 0; i < n; i++) acc[i] += smnn_gather(g, per, L, (long)t * n + i);
-    SMNN_UNROLL for (int i = 0; i < n; i++) {
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) acc[i] += smnn_gather(g, per, L, (long)t * n + i);
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) {
         yp[i] = yc[i];
         yc[i] = yn[i];
     }

@@ -9,8 +9,7 @@
 
 #define SMNN_DEFINE_BLOCK_OPS(AS, SUF)                                                             \
     /* acc - sum_{k < len} A[i][k] A[j][k]: the update of one Cholesky entry. */                   \
-    SMNN_INLINE realv smnn_rowdot_##SUF(AS const realv *A, realv acc, int i, int j,                \
-                                        int len) {                                                 \
+    SMNN_INLINE realv smnn_rowdot_##SUF(AS const realv *A, realv acc, int i, int j, int len) {     \
         SMNN_UNROLL                                                                                \
         for (int k = 0; k < len; k++) acc -= A[i * NMAX + k] * A[j * NMAX + k];                    \
         return acc;                                                                                \
@@ -31,9 +30,8 @@
         return bad;                                                                                \
     }                                                                                              \
     /* Row i of K_t = N_t L_t^-T into krow: solves L_t krow^T = N_t[i, :]^T. */                    \
-    SMNN_INLINE void smnn_coupling_row_##SUF(const smnn_prob *P, int i,                            \
-                                             const realv *apow,                                    \
-                                        AS const realv *A, __private realv *krow) {                \
+    SMNN_INLINE void smnn_coupling_row_##SUF(const smnn_prob *P, int i, const realv *apow,         \
+                                             AS const realv *A, __private realv *krow) {           \
         SMNN_UNROLL                                                                                \
         for (int j = 0; j < P->n; j++) {                                                           \
             realv a = smnn_N_entry(P, i, j, apow);                                                 \
@@ -52,12 +50,15 @@ SMNN_DEFINE_BLOCK_OPS(__local, local)
  * and, with with_rhs, r -= K z (K = K_{t-1}, z = z_{t-1}; the private variant's step, sequential
  * or partitioned). */
 SMNN_INLINE void smnn_walk_update(realv *A, const realv *K, realv *r, const realv *z, int n,
-                             int with_rhs) {
-    SMNN_UNROLL for (int i = 0; i < n; i++) {
-        SMNN_UNROLL for (int j = 0; j <= i; j++)
+                                  int with_rhs) {
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) {
+        SMNN_UNROLL
+        for (int j = 0; j <= i; j++)
             A[i * NMAX + j] = smnn_rowdot_private(K, A[i * NMAX + j], i, j, n);
         if (with_rhs)
-            SMNN_UNROLL for (int k = 0; k < n; k++) r[i] -= K[i * NMAX + k] * z[k];
+            SMNN_UNROLL
+            for (int k = 0; k < n; k++) r[i] -= K[i * NMAX + k] * z[k];
     }
 }
 
@@ -65,11 +66,12 @@ SMNN_INLINE void smnn_walk_update(realv *A, const realv *K, realv *r, const real
  * into K (row stride NMAX) and into the workspace record t of W (the walk's coupling factor,
  * sequential or partitioned). */
 SMNN_INLINE void smnn_store_coupling(const smnn_prob *P, const realv *apow, const realv *A,
-                                     realv *K,
-                                const smnn_wsl *W, int t, int n) {
-    SMNN_UNROLL for (int i = 0; i < n; i++) {
+                                     realv *K, const smnn_wsl *W, int t, int n) {
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) {
         smnn_coupling_row_private(P, i, apow, A, K + i * NMAX);
-        SMNN_UNROLL for (int j = 0; j < n; j++)
+        SMNN_UNROLL
+        for (int j = 0; j < n; j++)
             VSTORE(K[i * NMAX + j], WSP(*W, t, SMNN_OFF_K(n) + i * n + j));
     }
 }
@@ -79,13 +81,15 @@ SMNN_INLINE void smnn_store_coupling(const smnn_prob *P, const realv *apow, cons
  * column steps (smnn_rowdot_local) over its work-items. */
 SMNN_INLINE maskv smnn_cholesky(realv *A, int n) {
     maskv bad = (maskv)(0);
-    SMNN_UNROLL for (int j = 0; j < n; j++) {
+    SMNN_UNROLL
+    for (int j = 0; j < n; j++) {
         realv dj = smnn_rowdot_private(A, A[j * NMAX + j], j, j, j);
         bad |= SMNN_BAD_PIVOT(dj);
         realv ljj = sqrt(dj);
         A[j * NMAX + j] = ljj;
         realv inv = (realv)(1) / ljj;
-        SMNN_UNROLL for (int i = j + 1; i < n; i++)
+        SMNN_UNROLL
+        for (int i = j + 1; i < n; i++)
             A[i * NMAX + j] = smnn_rowdot_private(A, A[i * NMAX + j], i, j, j) * inv;
     }
     return bad;
@@ -104,7 +108,7 @@ SMNN_INLINE realv smnn_back_rhs(const smnn_wsl *W, int t, int n, int i, const re
 /* beta_t[i] - sum_k K_{t-1}[i][k] z_{t-1}[k]: the right-hand side of row i of the forward
  * substitution at t > 0, with K_{t-1} read from the workspace. */
 SMNN_INLINE realv smnn_forward_rhs(const smnn_wsl *W, int t, int n, int i, realv beta,
-                              const realv *zprev) {
+                                   const realv *zprev) {
     SMNN_UNROLL
     for (int k = 0; k < n; k++) beta -= VLOAD(WSP(*W, t - 1, SMNN_OFF_K(n) + i * n + k)) * zprev[k];
     return beta;
@@ -113,7 +117,8 @@ SMNN_INLINE realv smnn_forward_rhs(const smnn_wsl *W, int t, int n, int i, realv
 /* Row i of y_t = L_t^-T r: y[i] = (r[i] - sum_{k > i} L_t[k][i] y[k]) / L_t[i][i], with L_t from
  * the workspace; rows are solved from n-1 down. */
 SMNN_INLINE void smnn_ltsolve(const smnn_wsl *W, int t, int n, const realv *r, realv *y) {
-    SMNN_UNROLL for (int i = n - 1; i >= 0; i--) {
+    SMNN_UNROLL
+    for (int i = n - 1; i >= 0; i--) {
         realv acc = r[i];
         SMNN_UNROLL
         for (int k = i + 1; k < n; k++) acc -= VLOAD(WSP(*W, t, SMNN_PIDX(k, i))) * y[k];
@@ -125,13 +130,15 @@ SMNN_INLINE void smnn_ltsolve(const smnn_wsl *W, int t, int n, const realv *r, r
  * workspace (ynext = y_{t+1}, unread at t = T-1). */
 SMNN_INLINE void smnn_back_step(const smnn_wsl *W, int t, int n, const realv *ynext, realv *y) {
     realv r[NMAX];
-    SMNN_UNROLL for (int i = 0; i < n; i++) r[i] = smnn_back_rhs(W, t, n, i, ynext);
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) r[i] = smnn_back_rhs(W, t, n, i, ynext);
     smnn_ltsolve(W, t, n, r, y);
 }
 
 /* L_t from the workspace (packed) into the lower triangle of A (row stride NMAX). */
 SMNN_INLINE void smnn_load_L(const smnn_wsl *W, int t, int n, realv *A) {
-    SMNN_UNROLL for (int i = 0; i < n; i++)
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++)
         SMNN_UNROLL
         for (int j = 0; j <= i; j++) A[i * NMAX + j] = VLOAD(WSP(*W, t, SMNN_PIDX(i, j)));
 }

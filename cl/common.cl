@@ -202,9 +202,11 @@ SMNN_INLINE smnn_lanes smnn_make_lanes(int first, long bofs, int bcount) {
     smnn_lanes L;
     L.first = first;
     L.count = min(VW, bcount - first);
-    SMNN_UNROLL for (int j = 0; j < VW; j++) L.b[j] = bofs + min(first + j, bcount - 1);
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) L.b[j] = bofs + min(first + j, bcount - 1);
 #if SMNN_TIME_LANES
-    SMNN_UNROLL for (int j = 0; j < VW; j++) L.tt[j] = 0;
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) L.tt[j] = 0;
 #endif
     return L;
 }
@@ -218,7 +220,8 @@ SMNN_INLINE realv smnn_gather(global const real *base, long stride_b, const smnn
     if (stride_b == 0) return (realv)(base[off]);
     realv v;
     __private real *pv = (__private real *)&v;
-    SMNN_UNROLL for (int j = 0; j < VW; j++) pv[j] = base[L->b[j] * stride_b + off];
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) pv[j] = base[L->b[j] * stride_b + off];
     return v;
 #endif
 }
@@ -227,10 +230,11 @@ SMNN_INLINE realv smnn_gather(global const real *base, long stride_b, const smnn
  * lane's own time in a partitioned program. */
 #if SMNN_TIME_LANES
 SMNN_INLINE realv smnn_gather_at(global const real *base, long stride_b, long stride_t,
-                            const smnn_lanes *L, int t, long inner) {
+                                 const smnn_lanes *L, int t, long inner) {
     realv v;
     __private real *pv = (__private real *)&v;
-    SMNN_UNROLL for (int j = 0; j < VW; j++)
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++)
         pv[j] = base[L->b[j] * stride_b + (long)(L->tt[j] + t) * stride_t + inner];
     return v;
 }

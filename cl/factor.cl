@@ -34,7 +34,8 @@ kernel void smnn_factor_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const smnn_wsl W = smnn_private_wsl(ws, &L, bcap, T, n);
     realv A[NMAX * NMAX], K[NMAX * NMAX], z[NMAX], r[NMAX];
     int finfo[VW];
-    SMNN_UNROLL for (int j = 0; j < VW; j++) finfo[j] = 0;
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) finfo[j] = 0;
     realv pstep = (realv)(0);
     for (int t = 0; t < T; t++) {
         realv astep = smnn_steps(&P, s, &L, t);
@@ -43,9 +44,11 @@ kernel void smnn_factor_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         if (t > 0) smnn_walk_update(A, K, r, z, n, with_rhs);
         maskv bad = smnn_cholesky(A, n);
         if (with_rhs) bad |= smnn_lsolve_private(A, r, z, n);
-        SMNN_UNROLL for (int j = 0; j < VW; j++)
+        SMNN_UNROLL
+        for (int j = 0; j < VW; j++)
             if (SMNN_MASK_LANE(bad, j) && !finfo[j]) finfo[j] = t + 1;
-        SMNN_UNROLL for (int i = 0; i < n; i++) {
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) {
             SMNN_UNROLL
             for (int j = 0; j <= i; j++) VSTORE(A[i * NMAX + j], WSP(W, t, SMNN_PIDX(i, j)));
             if (with_rhs) VSTORE(z[i], WSP(W, t, SMNN_OFF_Z(n) + i));
@@ -93,18 +96,21 @@ kernel void smnn_factor_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             int i = e / n, j = e % n;
             if (j > i) continue;
             real a = smnn_smooth_entry(&P, &E, i, j, apow, ppow);
-            SMNN_UNROLL for (int q = 0; q < P.Q; q++)
+            SMNN_UNROLL
+            for (int q = 0; q < P.Q; q++)
                 a = smnn_gov_add(&P, a, smnn_coef(&P, c, &L, t, q, i), smnn_coef(&P, c, &L, t, q,
                                  j));
             if (t > 0)
-                SMNN_UNROLL for (int k = 0; k < n; k++) a -= Kp[i * n + k] * Kp[j * n + k];
+                SMNN_UNROLL
+                for (int k = 0; k < n; k++) a -= Kp[i * n + k] * Kp[j * n + k];
             A[i * NMAX + j] = a;
         }
         for (int i = lid; i < n && with_rhs; i += WG) {
             real b = smnn_beta_entry(&P, c, d, u, &L, t, i);
             if (t > 0) {
                 real zp[NMAX];
-                SMNN_UNROLL for (int k = 0; k < n; k++) zp[k] = *WSP(W, t - 1, SMNN_OFF_Z(n) + k);
+                SMNN_UNROLL
+                for (int k = 0; k < n; k++) zp[k] = *WSP(W, t - 1, SMNN_OFF_Z(n) + k);
                 b = smnn_forward_rhs(&W, t, n, i, b, zp);
             }
             r[i] = b;
@@ -112,7 +118,8 @@ kernel void smnn_factor_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         barrier(CLK_LOCAL_MEM_FENCE);
         /* Left-looking Cholesky, one column at a time: the pivot by work-item 0, the column below
          * it in parallel. */
-        SMNN_UNROLL for (int j = 0; j < n; j++) {
+        SMNN_UNROLL
+        for (int j = 0; j < n; j++) {
             if (lid == 0) {
                 real dj = smnn_rowdot_local(A, A[j * NMAX + j], j, j, j);
                 if (SMNN_BAD_PIVOT(dj)) {
@@ -135,7 +142,8 @@ kernel void smnn_factor_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             return; /* uniform: every work-item read fail after the barrier */
         }
         for (int i = lid; i < n; i += WG) {
-            SMNN_UNROLL for (int j = 0; j <= i; j++) *WSP(W, t, SMNN_PIDX(i, j)) = A[i * NMAX + j];
+            SMNN_UNROLL
+            for (int j = 0; j <= i; j++) *WSP(W, t, SMNN_PIDX(i, j)) = A[i * NMAX + j];
             if (with_rhs) *WSP(W, t, SMNN_OFF_Z(n) + i) = z[i];
         }
         if (t < T - 1) {

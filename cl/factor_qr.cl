@@ -81,17 +81,18 @@ SMNN_INLINE void smnn_qr_fold_point(realv *R, realv *zeta, realv *x, realv xr, i
  * right-hand side 0) into the top rows [R S | zeta], then what is left of it into the bottom
  * triangle [Rb | zb]. xa and xb are overwritten. */
 SMNN_INLINE void smnn_qr_fold_interval(realv *R, realv *S, realv *zeta, realv *Rb, realv *zb,
-                                       realv *xa,
-                                  realv *xb, int k0, int n) {
+                                       realv *xa, realv *xb, int k0, int n) {
     realv xr = (realv)(0);
     for (int k = k0; k < n; k++) {
         realv c, s;
         smnn_givens(&R[k * NMAX + k], xa[k], &c, &s);
         for (int j = k + 1; j < n; j++) SMNN_ROTATE(R[k * NMAX + j], xa[j], c, s);
-        SMNN_UNROLL for (int j = 0; j < n; j++) SMNN_ROTATE(S[k * NMAX + j], xb[j], c, s);
+        SMNN_UNROLL
+        for (int j = 0; j < n; j++) SMNN_ROTATE(S[k * NMAX + j], xb[j], c, s);
         SMNN_ROTATE(zeta[k], xr, c, s);
     }
-    SMNN_UNROLL for (int k = 0; k < n; k++) {
+    SMNN_UNROLL
+    for (int k = 0; k < n; k++) {
         realv c, s;
         smnn_givens(&Rb[k * NMAX + k], xb[k], &c, &s);
         for (int j = k + 1; j < n; j++) SMNN_ROTATE(Rb[k * NMAX + j], xb[j], c, s);
@@ -102,9 +103,11 @@ SMNN_INLINE void smnn_qr_fold_interval(realv *R, realv *S, realv *zeta, realv *R
 /* The lanes whose R (upper triangle, n x n) has a diagonal entry failing the rank test. */
 SMNN_INLINE maskv smnn_qr_rank_deficient(const realv *R, int n) {
     maskv bad = (maskv)(0);
-    SMNN_UNROLL for (int j = 0; j < n; j++) {
+    SMNN_UNROLL
+    for (int j = 0; j < n; j++) {
         realv norm2 = (realv)(0);
-        SMNN_UNROLL for (int i = 0; i <= j; i++) norm2 += R[i * NMAX + j] * R[i * NMAX + j];
+        SMNN_UNROLL
+        for (int i = 0; i <= j; i++) norm2 += R[i * NMAX + j] * R[i * NMAX + j];
         bad |= smnn_qr_pivot_bad(R[j * NMAX + j], norm2);
     }
     return bad;
@@ -123,20 +126,27 @@ kernel void smnn_factor_qr_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     realv R[NMAX * NMAX], S[NMAX * NMAX], Rb[NMAX * NMAX], zeta[NMAX], zb[NMAX];
     realv xa[NMAX], xb[NMAX], pw[NMAX];
     int finfo[VW];
-    SMNN_UNROLL for (int j = 0; j < VW; j++) finfo[j] = 0;
-    SMNN_UNROLL for (int i = 0; i < n; i++) {
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) finfo[j] = 0;
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) {
         zb[i] = (realv)(0);
-        SMNN_UNROLL for (int j = 0; j < n; j++) Rb[i * NMAX + j] = (realv)(0);
+        SMNN_UNROLL
+        for (int j = 0; j < n; j++) Rb[i * NMAX + j] = (realv)(0);
     }
     for (int t = 0; t < T; t++) {
         /* Start from what the rows before t say about y_t. */
-        SMNN_UNROLL for (int i = 0; i < n; i++) {
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) {
             zeta[i] = zb[i];
-            SMNN_UNROLL for (int j = i; j < n; j++) R[i * NMAX + j] = Rb[i * NMAX + j];
+            SMNN_UNROLL
+            for (int j = i; j < n; j++) R[i * NMAX + j] = Rb[i * NMAX + j];
         }
         /* Governing rows of t. */
-        SMNN_UNROLL for (int q = 0; q < P.Q; q++) {
-            SMNN_UNROLL for (int i = 0; i < n; i++) xa[i] = P.wg * smnn_coef(&P, c, &L, t, q, i);
+        SMNN_UNROLL
+        for (int q = 0; q < P.Q; q++) {
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) xa[i] = P.wg * smnn_coef(&P, c, &L, t, q, i);
             realv xr = with_rhs ? P.wg * smnn_gather(d, P.db, &L, (long)t * P.dt + q) : (realv)(0);
             smnn_qr_fold_point(R, zeta, xa, xr, 0, n);
         }
@@ -145,7 +155,8 @@ kernel void smnn_factor_qr_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             for (int v = 0; v < P.V; v++) {
                 for (int r = 0; r < P.Rinit1; r++) {
                     int i = v * R1 + r;
-                    SMNN_UNROLL for (int j = i; j < n; j++) xa[j] = (realv)(0);
+                    SMNN_UNROLL
+                    for (int j = i; j < n; j++) xa[j] = (realv)(0);
                     xa[i] = (realv)(P.wi);
                     realv xr = with_rhs ? P.wi * smnn_gather(u, P.ub, &L,
                                                              (long)t * P.ut + v * P.Rinit1 + r)
@@ -158,15 +169,19 @@ kernel void smnn_factor_qr_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         if (t < T - 1) {
             realv h = smnn_steps(&P, s, &L, t);
             smnn_powers(h, R1, pw);
-            SMNN_UNROLL for (int i = 0; i < n; i++) {
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) {
                 zb[i] = (realv)(0);
-                SMNN_UNROLL for (int j = 0; j < n; j++) {
+                SMNN_UNROLL
+                for (int j = 0; j < n; j++) {
                     S[i * NMAX + j] = (realv)(0);
                     Rb[i * NMAX + j] = (realv)(0);
                 }
             }
-            SMNN_UNROLL for (int v = 0; v < P.V; v++) {
-                SMNN_UNROLL for (int r = 0; r < R1; r++) {
+            SMNN_UNROLL
+            for (int v = 0; v < P.V; v++) {
+                SMNN_UNROLL
+                for (int r = 0; r < R1; r++) {
                     const int i = v * R1 + r;
                     for (int backward = 0; backward < 2; backward++) {
                         smnn_smooth_row(&P, i, backward, pw, xa, xb);
@@ -177,18 +192,23 @@ kernel void smnn_factor_qr_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         }
         maskv bad = smnn_qr_rank_deficient(R, n);
         if (with_rhs)
-            SMNN_UNROLL for (int i = 0; i < n; i++) bad |= SMNN_BAD(zeta[i]);
-        SMNN_UNROLL for (int j = 0; j < VW; j++)
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) bad |= SMNN_BAD(zeta[i]);
+        SMNN_UNROLL
+        for (int j = 0; j < VW; j++)
             if (SMNN_MASK_LANE(bad, j) && !finfo[j]) finfo[j] = t + 1;
         /* The record of factor.cl: L_t = R_t^T (packed), K_t = S_t^T, z_t = zeta_t. */
-        SMNN_UNROLL for (int i = 0; i < n; i++) {
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) {
             SMNN_UNROLL
             for (int j = 0; j <= i; j++) VSTORE(R[j * NMAX + i], WSP(W, t, SMNN_PIDX(i, j)));
             if (with_rhs) VSTORE(zeta[i], WSP(W, t, SMNN_OFF_Z(n) + i));
         }
         if (t < T - 1)
-            SMNN_UNROLL for (int i = 0; i < n; i++)
-                SMNN_UNROLL for (int j = 0; j < n; j++)
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++)
+                SMNN_UNROLL
+                for (int j = 0; j < n; j++)
                     VSTORE(S[j * NMAX + i], WSP(W, t, SMNN_OFF_K(n) + i * n + j));
     }
     const int cut = smnn_loops_cut(T);
@@ -222,12 +242,14 @@ SMNN_INLINE global real *smnn_qr_entry(const smnn_wsl *W, int t, int n, int k, i
  * initial-value rows (t < T_init), then the smoothness rows of (t, t+1) (pw: the powers of its
  * step), forward and backward for each variable and order, in the order of the private kernel. */
 SMNN_INLINE void smnn_qr_row(const smnn_prob *P, global const real *c, global const real *d,
-                        global const real *u, const smnn_lanes *L, int t, const real *pw,
-                        int with_rhs, int rho, local real *x) {
+                             global const real *u, const smnn_lanes *L, int t, const real *pw,
+                             int with_rhs, int rho, local real *x) {
     const int n = P->n, R1 = P->R1;
-    SMNN_UNROLL for (int j = 0; j <= 2 * n; j++) x[j] = (real)0;
+    SMNN_UNROLL
+    for (int j = 0; j <= 2 * n; j++) x[j] = (real)0;
     if (rho < P->Q) {
-        SMNN_UNROLL for (int i = 0; i < n; i++) x[i] = P->wg * smnn_coef(P, c, L, t, rho, i);
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) x[i] = P->wg * smnn_coef(P, c, L, t, rho, i);
         if (with_rhs) x[2 * n] = P->wg * smnn_gather(d, P->db, L, (long)t * P->dt + rho);
         return;
     }
@@ -243,7 +265,8 @@ SMNN_INLINE void smnn_qr_row(const smnn_prob *P, global const real *c, global co
     rho -= ninit;
     real xa[NMAX], xb[NMAX];
     smnn_smooth_row(P, rho >> 1, rho & 1, pw, xa, xb);
-    SMNN_UNROLL for (int j = 0; j < n; j++) {
+    SMNN_UNROLL
+    for (int j = 0; j < n; j++) {
         x[j] = xa[j];
         x[n + j] = xb[j];
     }
@@ -268,9 +291,11 @@ kernel void smnn_factor_qr_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     /* The triangle that time 0 starts from is empty. */
     for (int j = lid; j <= RHS; j += WG) {
         if (j < n)
-            SMNN_UNROLL for (int k = 0; k <= j; k++) *smnn_qr_entry(&W, 0, n, k, j) = (real)0;
+            SMNN_UNROLL
+            for (int k = 0; k <= j; k++) *smnn_qr_entry(&W, 0, n, k, j) = (real)0;
         else if (j == RHS)
-            SMNN_UNROLL for (int k = 0; k < n; k++) *smnn_qr_entry(&W, 0, n, k, j) = (real)0;
+            SMNN_UNROLL
+            for (int k = 0; k < n; k++) *smnn_qr_entry(&W, 0, n, k, j) = (real)0;
     }
     for (int t = 0; t < T; t++) {
         const int interval = t < T - 1;
@@ -331,13 +356,15 @@ kernel void smnn_factor_qr_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         for (int j = lid; j <= RHS; j += WG) {
             if (j < n) {
                 real norm2 = (real)0;
-                SMNN_UNROLL for (int k = 0; k <= j; k++) {
+                SMNN_UNROLL
+                for (int k = 0; k <= j; k++) {
                     real e = *smnn_qr_entry(&W, t, n, k, j);
                     norm2 += e * e;
                 }
                 if (smnn_qr_pivot_bad(*smnn_qr_entry(&W, t, n, j, j), norm2)) atomic_or(&fail, 1);
             } else if (j == RHS && with_rhs) {
-                SMNN_UNROLL for (int k = 0; k < n; k++)
+                SMNN_UNROLL
+                for (int k = 0; k < n; k++)
                     if (SMNN_BAD(*smnn_qr_entry(&W, t, n, k, j))) atomic_or(&fail, 1);
             }
         }

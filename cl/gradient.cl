@@ -23,10 +23,11 @@
  * variable's y_t and lambda_t (n_orders each), y1, l1 those of t+1, pw[k] = h^k (k < 2 n_orders)
  * of the step h = s_t. */
 SMNN_INLINE realv smnn_grad_step_var(const smnn_prob *P, const realv *pw, const realv *y0,
-                                const realv *y1, const realv *l0, const realv *l1) {
+                                     const realv *y1, const realv *l0, const realv *l1) {
     const int R1 = P->R1;
     realv g = (realv)(0);
-    SMNN_UNROLL for (int r = 0; r < R1; r++) {
+    SMNN_UNROLL
+    for (int r = 0; r < R1; r++) {
         realv w = P->ws2 * pw[2 * r];
         realv dw = r > 0 ? P->ws2 * (real)(2 * r) * pw[2 * r - 1] : (realv)(0);
         /* forward row: x_{t+1,r} - sum_{r'>=r} h^j/j! x_{t,r'}; backward row:
@@ -61,8 +62,7 @@ SMNN_INLINE realv smnn_grad_step_var(const smnn_prob *P, const realv *pw, const 
  * inner] (the lanes' systems b, t the lane's own time in a partitioned program), for the lanes
  * whose time is below tlimit. */
 SMNN_INLINE void smnn_scatter_at(global real *base, long stride_b, long stride_t,
-                                 const smnn_lanes *L,
-                            int t, long inner, int tlimit, realv v) {
+                                 const smnn_lanes *L, int t, long inner, int tlimit, realv v) {
     for (int j = 0; j < L->count; j++) {
 #if SMNN_TIME_LANES
         const int tj = L->tt[j] + t;
@@ -79,15 +79,17 @@ SMNN_INLINE void smnn_scatter_at(global real *base, long stride_b, long stride_t
  * (dl/ds_t), from y_t, lambda_t (yc, lc) and y_{t+1}, lambda_{t+1} (yn, ln); pw is scratch. y
  * is used only for dl/dc and dl/ds. */
 SMNN_INLINE void smnn_grad_point(const smnn_prob *P, global const real *c, global const real *d,
-                            global const real *s, int want, const smnn_lanes *L, int t,
-                            const realv *yc, const realv *lc, const realv *yn, const realv *ln,
-                            realv *pw, global real *gc, global real *gd, global real *gu,
-                            global real *gs) {
+                                 global const real *s, int want, const smnn_lanes *L, int t,
+                                 const realv *yc, const realv *lc, const realv *yn, const realv *ln,
+                                 realv *pw, global real *gc, global real *gd, global real *gu,
+                                 global real *gs) {
     const int n = P->n, T = P->T, Q = P->Q;
     if (want & (SMNN_GRAD_C | SMNN_GRAD_D)) {
-        SMNN_UNROLL for (int q = 0; q < Q; q++) {
+        SMNN_UNROLL
+        for (int q = 0; q < Q; q++) {
             realv p = (realv)(0), cy = (realv)(0);
-            SMNN_UNROLL for (int i = 0; i < n; i++) {
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) {
                 realv ci = smnn_coef(P, c, L, t, q, i);
                 p += ci * lc[i];
                 if (want & SMNN_GRAD_C) cy += ci * yc[i];
@@ -95,7 +97,8 @@ SMNN_INLINE void smnn_grad_point(const smnn_prob *P, global const real *c, globa
             if (want & SMNN_GRAD_D) smnn_scatter_at(gd, (long)T * Q, Q, L, t, q, T, P->wg2 * p);
             if (want & SMNN_GRAD_C) {
                 realv e = smnn_gather_at(d, P->db, P->dt, L, t, q) - cy;
-                SMNN_UNROLL for (int i = 0; i < n; i++)
+                SMNN_UNROLL
+                for (int i = 0; i < n; i++)
                     smnn_scatter_at(gc, (long)T * Q * n, (long)Q * n, L, t, (long)q * n + i, T,
                                     P->wg2 * (lc[i] * e - p * yc[i]));
             }
@@ -110,7 +113,8 @@ SMNN_INLINE void smnn_grad_point(const smnn_prob *P, global const real *c, globa
     if ((want & SMNN_GRAD_S) && smnn_some_lane_below(L, t, T - 1)) {
         smnn_powers(smnn_steps(P, s, L, t), 2 * P->R1, pw);
         realv g = (realv)(0);
-        SMNN_UNROLL for (int v = 0; v < P->V; v++)
+        SMNN_UNROLL
+        for (int v = 0; v < P->V; v++)
             g += smnn_grad_step_var(P, pw, yc + v * P->R1, yn + v * P->R1, lc + v * P->R1,
                                     ln + v * P->R1);
         smnn_scatter_at(gs, T - 1, 1, L, t, 0, T - 1, g);
@@ -129,7 +133,8 @@ kernel void smnn_gradient(SMNN_PARAMS(SMNN_GRADIENT_ARGS)) {
     const smnn_lanes L = smnn_make_lanes(b, 0, batch);
     const int with_y = want & (SMNN_GRAD_C | SMNN_GRAD_S);
     realv yc[NMAX], lc[NMAX], yn[NMAX], ln[NMAX], pw[2 * NMAX];
-    SMNN_UNROLL for (int i = 0; i < n; i++) {
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) {
         lc[i] = lam[gid * n + i];
         yc[i] = with_y ? y[gid * n + i] : (real)0;
         ln[i] = t < T - 1 ? lam[(gid + 1) * n + i] : (real)0;
@@ -152,11 +157,14 @@ kernel void smnn_gradient(SMNN_PARAMS(SMNN_GRADIENT_ARGS)) {
     const int with_y = want & (SMNN_GRAD_C | SMNN_GRAD_S);
     const long per = (long)T * n;
     realv yc[NMAX], lc[NMAX], yn[NMAX], ln[NMAX], pw[2 * NMAX];
-    SMNN_UNROLL for (int j = 0; j < VW; j++) L.tt[j] = min(t0 + j, T - 1);
-    SMNN_UNROLL for (int i = 0; i < n; i++) {
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) L.tt[j] = min(t0 + j, T - 1);
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) {
         __private real *pyc = (__private real *)&yc[i], *plc = (__private real *)&lc[i],
                        *pyn = (__private real *)&yn[i], *pln = (__private real *)&ln[i];
-        SMNN_UNROLL for (int j = 0; j < VW; j++) {
+        SMNN_UNROLL
+        for (int j = 0; j < VW; j++) {
             const long at = b * per + (long)L.tt[j] * n + i;
             const int next = L.tt[j] < T - 1;
             plc[j] = lam[at];
@@ -179,19 +187,22 @@ kernel void smnn_gradient(SMNN_PARAMS(SMNN_GRADIENT_ARGS)) {
     const int with_y = want & (SMNN_GRAD_C | SMNN_GRAD_S);
     const long per = (long)T * n; /* y and lambda: (B, T, n) */
     realv yc[NMAX], lc[NMAX], yn[NMAX], ln[NMAX], pw[2 * NMAX];
-    SMNN_UNROLL for (int i = 0; i < n; i++) {
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) {
         lc[i] = smnn_gather(lam, per, &L, i);
         yc[i] = with_y ? smnn_gather(y, per, &L, i) : (realv)(0);
         yn[i] = ln[i] = (realv)(0);
     }
     for (int t = 0; t < T; t++) {
         if (t < T - 1)
-            SMNN_UNROLL for (int i = 0; i < n; i++) {
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) {
                 ln[i] = smnn_gather(lam, per, &L, (long)(t + 1) * n + i);
                 yn[i] = with_y ? smnn_gather(y, per, &L, (long)(t + 1) * n + i) : (realv)(0);
             }
         smnn_grad_point(&P, c, d, s, want, &L, t, yc, lc, yn, ln, pw, gc, gd, gu, gs);
-        SMNN_UNROLL for (int i = 0; i < n; i++) {
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) {
             yc[i] = yn[i];
             lc[i] = ln[i];
         }
@@ -222,15 +233,18 @@ kernel void smnn_back_gradient_private(SMNN_PARAMS(SMNN_BACKGRAD_ARGS)) {
     __private real *fl = (__private real *)&failed;
     SMNN_UNROLL
     for (int j = 0; j < VW; j++) fl[j] = j < L.count && info[L.b[j]] == 0 ? (real)0 : (real)NAN;
-    SMNN_UNROLL for (int i = 0; i < n; i++) yn[i] = ln[i] = (realv)(0);
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) yn[i] = ln[i] = (realv)(0);
     for (int t = T - 1; t >= 0; t--) {
         smnn_back_step(&W, t, n, ln, lc);
-        SMNN_UNROLL for (int i = 0; i < n; i++) {
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) {
             lc[i] += failed;
             yc[i] = with_y ? smnn_gather(y, per, &L, (long)t * n + i) : (realv)(0);
         }
         smnn_grad_point(&P, c, d, s, want, &L, t, yc, lc, yn, ln, pw, gc, gd, gu, gs);
-        SMNN_UNROLL for (int i = 0; i < n; i++) {
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) {
             yn[i] = yc[i];
             ln[i] = lc[i];
         }

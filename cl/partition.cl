@@ -100,8 +100,7 @@ SMNN_INLINE smnn_wsl smnn_lane_wsl(global real *region, long first, long lanes_c
 }
 /* Element e of record t of lane q alone, in the same layout. */
 SMNN_INLINE global real *smnn_lane_elem(global real *region, long q, long lanes_cap, int Trec,
-                                        long sz,
-                                   int t, long e) {
+                                        long sz, int t, long e) {
 #if VW == 1
     return region + ((long)t * sz + e) * lanes_cap + q;
 #else
@@ -135,13 +134,14 @@ typedef struct smnn_chunk_lanes {
 } smnn_chunk_lanes;
 
 SMNN_INLINE smnn_lanes smnn_make_chunk_lanes(int first, long bofs, int bcount, const smnn_parts *G,
-                                        smnn_chunk_lanes *C) {
+                                             smnn_chunk_lanes *C) {
     smnn_lanes L;
     const int lanes = bcount * G->P;
     L.first = first;
     L.count = min(VW, lanes - first);
     __private real *pl = (__private real *)&C->lenv, *pf = (__private real *)&C->leftv;
-    SMNN_UNROLL for (int j = 0; j < VW; j++) {
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) {
         int q = min(first + j, lanes - 1);
         L.b[j] = bofs + q / G->P;
         C->part[j] = q % G->P;
@@ -157,7 +157,8 @@ SMNN_INLINE smnn_lanes smnn_make_chunk_lanes(int first, long bofs, int bcount, c
 /* Every lane to its local point k: time start + min(k, len), at most T - 1 (k = len is the
  * chunk's right separator). */
 SMNN_INLINE void smnn_lanes_at(smnn_lanes *L, const smnn_chunk_lanes *C, int k, int T) {
-    SMNN_UNROLL for (int j = 0; j < VW; j++) L->tt[j] = min(C->start[j] + min(k, C->len[j]), T - 1);
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) L->tt[j] = min(C->start[j] + min(k, C->len[j]), T - 1);
 }
 
 /* Stores v where m holds, keeping the old value elsewhere. */
@@ -167,7 +168,7 @@ SMNN_INLINE void smnn_store_where(global real *p, realv v, maskv m) {
 
 /* The failure code of every real lane of a work-item (chunk kernels). */
 SMNN_INLINE void smnn_lane_codes(global real *ws, const smnn_parts *G, int bcap, int n,
-                            const smnn_lanes *L, const int *finfo, int T) {
+                                 const smnn_lanes *L, const int *finfo, int T) {
     global int *pinfo = (global int *)(ws + smnn_off_pinfo(G, bcap, n));
     const int cut = smnn_loops_cut(T);
     for (int j = 0; j < L->count; j++)
@@ -176,12 +177,13 @@ SMNN_INLINE void smnn_lane_codes(global real *ws, const smnn_parts *G, int bcap,
 
 /* Element e of the boundary record of chunk p of every system lane of L (separator kernels). */
 SMNN_INLINE realv smnn_bnd_gather(global real *ws, const smnn_parts *G, int bcap, int n,
-                             const smnn_lanes *L, long bofs, int p, long e) {
+                                  const smnn_lanes *L, long bofs, int p, long e) {
     global real *bnd = ws + smnn_off_bnd(G, bcap, n);
     const long lanes_cap = smnn_lanes_cap(bcap, G->P);
     realv v;
     __private real *pv = (__private real *)&v;
-    SMNN_UNROLL for (int j = 0; j < VW; j++) {
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) {
         long q = (L->b[j] - bofs) * G->P + p;
         pv[j] = *smnn_lane_elem(bnd, q, lanes_cap, 1, SMNN_BREC(n), 0, e);
     }
@@ -195,7 +197,7 @@ SMNN_INLINE realv smnn_bnd_gather(global real *ws, const smnn_parts *G, int bcap
  * own, later point is the one to report (the sequential walk meets it first), and a
  * separator's own bad rows stay reported (an Inf step both at and after a separator). */
 SMNN_INLINE int smnn_sep_counts(global const int *pinfo, int lane, int parts, int i, maskv own,
-                           int j) {
+                                int j) {
     return SMNN_MASK_LANE(own, j) || pinfo[(long)lane * parts + i + 1] == 0;
 }
 
@@ -217,12 +219,15 @@ kernel void smnn_factor_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
      * separator's Schur term (lower); gl: its right-hand side term. */
     realv A[NMAX * NMAX], K[NMAX * NMAX], Fg[NMAX * NMAX], Sl[NMAX * NMAX], z[NMAX], r[NMAX],
         gl[NMAX];
-    SMNN_UNROLL for (int i = 0; i < n; i++) {
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) {
         z[i] = gl[i] = (realv)(0);
-        SMNN_UNROLL for (int j = 0; j < n; j++) K[i * NMAX + j] = Sl[i * NMAX + j] = (realv)(0);
+        SMNN_UNROLL
+        for (int j = 0; j < n; j++) K[i * NMAX + j] = Sl[i * NMAX + j] = (realv)(0);
     }
     int finfo[VW];
-    SMNN_UNROLL for (int j = 0; j < VW; j++) finfo[j] = 0;
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) finfo[j] = 0;
     realv pstep = smnn_steps(&P, s, &L, -1); /* the step into the chunk's first point */
     for (int k = 0; k <= G.Tc; k++) {
         smnn_lanes_at(&L, &C, k, T);
@@ -252,38 +257,50 @@ kernel void smnn_factor_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             realv ppow[2 * NMAX];
             smnn_powers(pstep, 2 * P.R1, ppow);
 
-            SMNN_UNROLL for (int i = 0; i < n; i++)
-                SMNN_UNROLL for (int j = 0; j < n; j++)
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++)
+                SMNN_UNROLL
+                for (int j = 0; j < n; j++)
                     Fg[i * NMAX + j] = C.leftv * smnn_N_entry(&P, i, j, ppow);
         }
         maskv bad = smnn_cholesky(A, n);
         if (with_rhs) bad |= smnn_lsolve_private(A, r, z, n);
         /* F_t = L_t^-1 G_t, column by column. */
-        SMNN_UNROLL for (int j = 0; j < n; j++)
-            SMNN_UNROLL for (int i = 0; i < n; i++) {
+        SMNN_UNROLL
+        for (int j = 0; j < n; j++)
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) {
                 realv a = Fg[i * NMAX + j];
-                SMNN_UNROLL for (int m = 0; m < i; m++) a -= A[i * NMAX + m] * Fg[m * NMAX + j];
+                SMNN_UNROLL
+                for (int m = 0; m < i; m++) a -= A[i * NMAX + m] * Fg[m * NMAX + j];
                 Fg[i * NMAX + j] = a / A[i * NMAX + i];
             }
-        SMNN_UNROLL for (int i = 0; i < n; i++) {
-            SMNN_UNROLL for (int j = 0; j <= i; j++) {
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) {
+            SMNN_UNROLL
+            for (int j = 0; j <= i; j++) {
                 realv a = Sl[i * NMAX + j];
-                SMNN_UNROLL for (int m = 0; m < n; m++) a -= Fg[m * NMAX + i] * Fg[m * NMAX + j];
+                SMNN_UNROLL
+                for (int m = 0; m < n; m++) a -= Fg[m * NMAX + i] * Fg[m * NMAX + j];
                 Sl[i * NMAX + j] = SMNN_SELECT(Sl[i * NMAX + j], a, act);
             }
             if (with_rhs) {
                 realv a = gl[i];
-                SMNN_UNROLL for (int m = 0; m < n; m++) a -= Fg[m * NMAX + i] * z[m];
+                SMNN_UNROLL
+                for (int m = 0; m < n; m++) a -= Fg[m * NMAX + i] * z[m];
                 gl[i] = SMNN_SELECT(gl[i], a, act);
             }
         }
-        SMNN_UNROLL for (int j = 0; j < VW; j++)
+        SMNN_UNROLL
+        for (int j = 0; j < VW; j++)
             if (SMNN_MASK_LANE(bad, j) && SMNN_MASK_LANE(act, j) && !finfo[j])
                 finfo[j] = L.tt[j] + 1;
-        SMNN_UNROLL for (int i = 0; i < n; i++) {
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) {
             SMNN_UNROLL
             for (int j = 0; j <= i; j++) VSTORE(A[i * NMAX + j], WSP(W, k, SMNN_PIDX(i, j)));
-            SMNN_UNROLL for (int j = 0; j < n; j++)
+            SMNN_UNROLL
+            for (int j = 0; j < n; j++)
                 VSTORE(Fg[i * NMAX + j], WSP(W, k, SMNN_OFF_F(n) + i * n + j));
             if (with_rhs) VSTORE(z[i], WSP(W, k, SMNN_OFF_Z(n) + i));
         }
@@ -292,18 +309,25 @@ kernel void smnn_factor_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         realv apow[2 * NMAX];
         smnn_powers(astep, 2 * P.R1, apow);
         smnn_store_coupling(&P, apow, A, K, &W, k, n);
-        SMNN_UNROLL for (int i = 0; i < n; i++)
-            SMNN_UNROLL for (int j = 0; j < n; j++) {
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++)
+            SMNN_UNROLL
+            for (int j = 0; j < n; j++) {
                 realv a = (realv)(0);
-                SMNN_UNROLL for (int m = 0; m < n; m++) a -= K[i * NMAX + m] * Fg[m * NMAX + j];
+                SMNN_UNROLL
+                for (int m = 0; m < n; m++) a -= K[i * NMAX + m] * Fg[m * NMAX + j];
                 A[i * NMAX + j] = a;
             }
-        SMNN_UNROLL for (int i = 0; i < n; i++)
-            SMNN_UNROLL for (int j = 0; j < n; j++) Fg[i * NMAX + j] = A[i * NMAX + j];
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++)
+            SMNN_UNROLL
+            for (int j = 0; j < n; j++) Fg[i * NMAX + j] = A[i * NMAX + j];
         pstep = astep;
     }
-    SMNN_UNROLL for (int i = 0; i < n; i++) {
-        SMNN_UNROLL for (int j = 0; j <= i; j++)
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) {
+        SMNN_UNROLL
+        for (int j = 0; j <= i; j++)
             VSTORE(Sl[i * NMAX + j], WSP(B, 0, SMNN_BOFF_SL(n) + SMNN_PIDX(i, j)));
         if (with_rhs) VSTORE(gl[i], WSP(B, 0, SMNN_BOFF_GL(n) + i));
     }
@@ -324,33 +348,40 @@ kernel void smnn_forward_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const smnn_wsl W = smnn_chunk_wsl(ws, &G, bcap, n, first);
     const smnn_wsl B = smnn_bnd_wsl(ws, &G, bcap, n, first);
     realv A[NMAX * NMAX], z[NMAX], r[NMAX], gl[NMAX];
-    SMNN_UNROLL for (int i = 0; i < n; i++) z[i] = gl[i] = (realv)(0);
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) z[i] = gl[i] = (realv)(0);
     int finfo[VW];
-    SMNN_UNROLL for (int j = 0; j < VW; j++) finfo[j] = 0;
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) finfo[j] = 0;
     for (int k = 0; k <= G.Tc; k++) {
         smnn_lanes_at(&L, &C, k, T);
         const maskv act = isgreater(C.lenv, (realv)(k)), cap = isequal(C.lenv, (realv)(k));
         smnn_fill_rhs(&P, c, d, u, rhs, flags & SMNN_FLAG_FROM_RHS, &L, 0, r);
         if (k > 0) {
-            SMNN_UNROLL for (int i = 0; i < n; i++) r[i] = smnn_forward_rhs(&W, k, n, i, r[i], z);
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) r[i] = smnn_forward_rhs(&W, k, n, i, r[i], z);
             for (int i = 0; i < n && k >= G.m; i++)
                 smnn_store_where(WSP(B, 0, SMNN_BOFF_GR(n) + i), r[i], cap);
         }
         if (k == G.Tc) break;
         smnn_load_L(&W, k, n, A);
         maskv bad = smnn_lsolve_private(A, r, z, n);
-        SMNN_UNROLL for (int i = 0; i < n; i++) {
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) {
             realv a = gl[i];
-            SMNN_UNROLL for (int m = 0; m < n; m++)
+            SMNN_UNROLL
+            for (int m = 0; m < n; m++)
                 a -= VLOAD(WSP(W, k, SMNN_OFF_F(n) + m * n + i)) * z[m];
             gl[i] = SMNN_SELECT(gl[i], a, act);
             VSTORE(z[i], WSP(W, k, SMNN_OFF_Z(n) + i));
         }
-        SMNN_UNROLL for (int j = 0; j < VW; j++)
+        SMNN_UNROLL
+        for (int j = 0; j < VW; j++)
             if (SMNN_MASK_LANE(bad, j) && SMNN_MASK_LANE(act, j) && !finfo[j])
                 finfo[j] = -(L.tt[j] + 1);
     }
-    SMNN_UNROLL for (int i = 0; i < n; i++) VSTORE(gl[i], WSP(B, 0, SMNN_BOFF_GL(n) + i));
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) VSTORE(gl[i], WSP(B, 0, SMNN_BOFF_GL(n) + i));
     smnn_lane_codes(ws, &G, bcap, n, &L, finfo, T);
 }
 
@@ -371,11 +402,13 @@ kernel void smnn_factor_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     global const int *pinfo = (global const int *)(ws + smnn_off_pinfo(&G, bcap, n));
     realv A[NMAX * NMAX], K[NMAX * NMAX];
     int finfo[VW];
-    SMNN_UNROLL for (int j = 0; j < VW; j++) finfo[j] = 0;
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) finfo[j] = 0;
     for (int i = 0; i < parts - 1; i++) {
         /* S_i: chunk i's M_r - K_b K_b^T plus chunk i + 1's -sum F^T F. */
         maskv own = (maskv)(0);
-        SMNN_UNROLL for (int a = 0; a < n; a++)
+        SMNN_UNROLL
+        for (int a = 0; a < n; a++)
             for (int b = 0; b <= a; b++) {
                 long e = SMNN_PIDX(a, b);
                 realv r = smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i, SMNN_BOFF_SR(n) + e);
@@ -391,18 +424,22 @@ kernel void smnn_factor_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             if (SMNN_MASK_LANE(bad, j) && !finfo[j] &&
                 smnn_sep_counts(pinfo, first + j, parts, i, own, j))
                 finfo[j] = tsep + 1;
-        SMNN_UNROLL for (int a = 0; a < n; a++)
+        SMNN_UNROLL
+        for (int a = 0; a < n; a++)
             for (int b = 0; b <= a; b++) VSTORE(A[a * NMAX + b], WSP(S, i, SMNN_PIDX(a, b)));
         if (i == parts - 2) break;
         /* K_i = E_i L_i^-T, E_i the coupling of separators i + 1 and i (chunk i + 1's). */
-        SMNN_UNROLL for (int a = 0; a < n; a++) {
-            SMNN_UNROLL for (int b = 0; b < n; b++) {
+        SMNN_UNROLL
+        for (int a = 0; a < n; a++) {
+            SMNN_UNROLL
+            for (int b = 0; b < n; b++) {
                 realv v = smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i + 1,
                                           SMNN_BOFF_SRL(n) + a * n + b);
                 for (int m = 0; m < b; m++) v -= K[a * NMAX + m] * A[b * NMAX + m];
                 K[a * NMAX + b] = v / A[b * NMAX + b];
             }
-            SMNN_UNROLL for (int b = 0; b < n; b++)
+            SMNN_UNROLL
+            for (int b = 0; b < n; b++)
                 VSTORE(K[a * NMAX + b], WSP(S, i, SMNN_OFF_K(n) + a * n + b));
         }
     }
@@ -437,19 +474,23 @@ kernel void smnn_solve_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     global const int *pinfo = (global const int *)(ws + smnn_off_pinfo(&G, bcap, n));
     realv A[NMAX * NMAX], z[NMAX], r[NMAX];
     int finfo[VW];
-    SMNN_UNROLL for (int j = 0; j < VW; j++) finfo[j] = 0;
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) finfo[j] = 0;
     for (int i = 0; i < parts - 1; i++) {
         maskv own = (maskv)(0);
-        SMNN_UNROLL for (int a = 0; a < n; a++) {
+        SMNN_UNROLL
+        for (int a = 0; a < n; a++) {
             realv g = smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i, SMNN_BOFF_GR(n) + a);
             own |= SMNN_BAD(g);
             r[a] = g + smnn_bnd_gather(ws, &G, bcap, n, &L, bofs, i + 1, SMNN_BOFF_GL(n) + a);
         }
         if (i > 0)
-            SMNN_UNROLL for (int a = 0; a < n; a++) r[a] = smnn_forward_rhs(&S, i, n, a, r[a], z);
+            SMNN_UNROLL
+            for (int a = 0; a < n; a++) r[a] = smnn_forward_rhs(&S, i, n, a, r[a], z);
         smnn_load_L(&S, i, n, A);
         maskv bad = smnn_lsolve_private(A, r, z, n);
-        SMNN_UNROLL for (int a = 0; a < n; a++) VSTORE(z[a], WSP(S, i, SMNN_OFF_Z(n) + a));
+        SMNN_UNROLL
+        for (int a = 0; a < n; a++) VSTORE(z[a], WSP(S, i, SMNN_OFF_Z(n) + a));
         const int tsep = smnn_part_sep(&G, i);
         for (int j = 0; j < L.count; j++)
             if (SMNN_MASK_LANE(bad, j) && !finfo[j] &&
@@ -459,7 +500,8 @@ kernel void smnn_solve_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     /* A failed factorization stays reported; otherwise the earliest failure of this
      * substitution (the chunks' codes come from the forward walk that preceded it). */
     int ok[VW];
-    SMNN_UNROLL for (int j = 0; j < VW; j++) ok[j] = 0;
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) ok[j] = 0;
     for (int j = 0; j < L.count; j++) {
         const long b = bofs + first + j;
         int code = info[b];
@@ -476,11 +518,13 @@ kernel void smnn_solve_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     realv yn[NMAX], yc[NMAX];
     for (int i = parts - 2; i >= 0; i--) {
         smnn_back_step(&S, i, n, yn, yc);
-        SMNN_UNROLL for (int a = 0; a < n; a++) yn[a] = yc[a];
+        SMNN_UNROLL
+        for (int a = 0; a < n; a++) yn[a] = yc[a];
         const int tsep = smnn_part_sep(&G, i);
         for (int j = 0; j < L.count; j++) {
             global real *Y = y + (bofs + first + j) * (long)T * n + (long)tsep * n;
-            SMNN_UNROLL for (int a = 0; a < n; a++) Y[a] = ok[j] ? SMNN_LANE(yc[a], j) : (real)NAN;
+            SMNN_UNROLL
+            for (int a = 0; a < n; a++) Y[a] = ok[j] ? SMNN_LANE(yc[a], j) : (real)NAN;
         }
     }
     if (smnn_loops_cut(T))
@@ -504,10 +548,13 @@ kernel void smnn_back_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     /* y at the left separator (0 for the first chunk) and at the right one (0 past T - 1). */
     realv yl[NMAX], yn[NMAX], yc[NMAX], r[NMAX];
     int ok[VW];
-    SMNN_UNROLL for (int j = 0; j < VW; j++) ok[j] = j < L.count && info[L.b[j]] == 0;
-    SMNN_UNROLL for (int i = 0; i < n; i++) {
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) ok[j] = j < L.count && info[L.b[j]] == 0;
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) {
         __private real *pl = (__private real *)&yl[i], *pn = (__private real *)&yn[i];
-        SMNN_UNROLL for (int j = 0; j < VW; j++) {
+        SMNN_UNROLL
+        for (int j = 0; j < VW; j++) {
             global const real *Y = y + L.b[j] * (long)T * n;
             int left = C.start[j] - 1, right = C.start[j] + C.len[j];
             pl[j] = left >= 0 ? Y[(long)left * n + i] : (real)0;
@@ -516,9 +563,11 @@ kernel void smnn_back_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     }
     for (int k = G.Tc - 1; k >= 0; k--) {
         const maskv act = isgreater(C.lenv, (realv)(k));
-        SMNN_UNROLL for (int i = 0; i < n; i++) {
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) {
             realv a = VLOAD(WSP(W, k, SMNN_OFF_Z(n) + i));
-            SMNN_UNROLL for (int m = 0; m < n; m++) {
+            SMNN_UNROLL
+            for (int m = 0; m < n; m++) {
                 a -= VLOAD(WSP(W, k, SMNN_OFF_K(n) + m * n + i)) * yn[m];
                 a -= VLOAD(WSP(W, k, SMNN_OFF_F(n) + i * n + m)) * yl[m];
             }
@@ -528,9 +577,11 @@ kernel void smnn_back_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         for (int j = 0; j < L.count; j++) {
             if (k >= C.len[j]) continue;
             global real *Y = y + L.b[j] * (long)T * n + (long)(C.start[j] + k) * n;
-            SMNN_UNROLL for (int i = 0; i < n; i++) Y[i] = ok[j] ? SMNN_LANE(yc[i], j) : (real)NAN;
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) Y[i] = ok[j] ? SMNN_LANE(yc[i], j) : (real)NAN;
         }
-        SMNN_UNROLL for (int i = 0; i < n; i++) yn[i] = SMNN_SELECT(yn[i], yc[i], act);
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) yn[i] = SMNN_SELECT(yn[i], yc[i], act);
     }
     if (smnn_loops_cut(T))
         for (int j = 0; j < L.count; j++) info[L.b[j]] = SMNN_INFO_LOOPS_CUT;

@@ -35,14 +35,16 @@ kernel void smnn_residual(SMNN_PARAMS(SMNN_RESIDUAL_ARGS)) {
     const int homogeneous = g != 0;
     global const real *Y = y + gid * n;
     realv yp[NMAX], yc[NMAX], yn[NMAX], acc[NMAX], pw[2 * NMAX];
-    SMNN_UNROLL for (int i = 0; i < n; i++) {
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) {
         yc[i] = Y[i];
         yp[i] = t > 0 ? Y[i - n] : (realv)(0);
         yn[i] = t < T - 1 ? Y[i + n] : (realv)(0);
     }
     realv hp = t > 0 ? smnn_steps(&P, s, &L, t - 1) : (realv)(0);
     smnn_residual_at(&P, c, d, u, s, homogeneous, &L, t, yp, yc, yn, hp, pw, acc);
-    SMNN_UNROLL for (int i = 0; i < n; i++)
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++)
         r[gid * n + i] = SMNN_LANE(acc[i], 0) + (homogeneous ? g[gid * n + i] : (real)0);
 }
 #endif

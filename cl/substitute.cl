@@ -27,20 +27,25 @@ kernel void smnn_forward_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const int residual = flags & SMNN_FLAG_RESIDUAL;
     realv yp[NMAX], yc[NMAX], yn[NMAX], pw[2 * NMAX], hp = (realv)(0);
     if (residual)
-        SMNN_UNROLL for (int i = 0; i < n; i++) yc[i] = smnn_gather(y, (long)T * n, &L, i);
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) yc[i] = smnn_gather(y, (long)T * n, &L, i);
     int finfo[VW];
-    SMNN_UNROLL for (int j = 0; j < VW; j++) finfo[j] = 0;
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) finfo[j] = 0;
     for (int t = 0; t < T; t++) {
         if (residual)
             smnn_residual_step(&P, c, d, u, s, rhs, y, &L, t, yp, yc, yn, &hp, pw, r);
         else
             smnn_fill_rhs(&P, c, d, u, rhs, flags & SMNN_FLAG_FROM_RHS, &L, t, r);
         if (t > 0)
-            SMNN_UNROLL for (int i = 0; i < n; i++) r[i] = smnn_forward_rhs(&W, t, n, i, r[i], z);
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) r[i] = smnn_forward_rhs(&W, t, n, i, r[i], z);
         smnn_load_L(&W, t, n, A);
         maskv bad = smnn_lsolve_private(A, r, z, n);
-        SMNN_UNROLL for (int i = 0; i < n; i++) VSTORE(z[i], WSP(W, t, SMNN_OFF_Z(n) + i));
-        SMNN_UNROLL for (int j = 0; j < VW; j++)
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) VSTORE(z[i], WSP(W, t, SMNN_OFF_Z(n) + i));
+        SMNN_UNROLL
+        for (int j = 0; j < VW; j++)
             if (SMNN_MASK_LANE(bad, j) && !finfo[j]) finfo[j] = -(t + 1);
     }
     const int cut = smnn_loops_cut(T);
@@ -65,13 +70,16 @@ kernel void smnn_back_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const smnn_wsl W = smnn_private_wsl(ws, &L, bcap, T, n);
     realv yn[NMAX], yc[NMAX];
     int ok[VW];
-    SMNN_UNROLL for (int j = 0; j < VW; j++) ok[j] = j < L.count && info[bofs + first + j] == 0;
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) ok[j] = j < L.count && info[bofs + first + j] == 0;
     for (int t = T - 1; t >= 0; t--) {
         smnn_back_step(&W, t, n, yn, yc);
-        SMNN_UNROLL for (int i = 0; i < n; i++) yn[i] = yc[i];
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) yn[i] = yc[i];
         for (int j = 0; j < L.count; j++) {
             global real *Y = y + (bofs + first + j) * (long)T * n + (long)t * n;
-            SMNN_UNROLL for (int i = 0; i < n; i++) Y[i] = ok[j] ? SMNN_LANE(yc[i], j) : (real)NAN;
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) Y[i] = ok[j] ? SMNN_LANE(yc[i], j) : (real)NAN;
         }
     }
     if (smnn_loops_cut(T))
@@ -103,10 +111,12 @@ kernel void smnn_forward_substitute_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             real bi = smnn_rhs_entry(&P, c, d, u, rhs, flags & SMNN_FLAG_FROM_RHS, &L, t, i);
             if (t > 0) {
                 real zp[NMAX];
-                SMNN_UNROLL for (int k = 0; k < n; k++) zp[k] = z[k];
+                SMNN_UNROLL
+                for (int k = 0; k < n; k++) zp[k] = z[k];
                 bi = smnn_forward_rhs(&W, t, n, i, bi, zp);
             }
-            SMNN_UNROLL for (int j = 0; j <= i; j++) A[i * NMAX + j] = *WSP(W, t, SMNN_PIDX(i, j));
+            SMNN_UNROLL
+            for (int j = 0; j <= i; j++) A[i * NMAX + j] = *WSP(W, t, SMNN_PIDX(i, j));
             r[i] = bi;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
@@ -147,15 +157,18 @@ kernel void smnn_back_substitute_local(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     for (int t = T - 1; t >= 0; t--) {
         for (int i = lid; i < n; i += WG) {
             real yn[NMAX];
-            SMNN_UNROLL for (int k = 0; k < n; k++) yn[k] = yl[k];
+            SMNN_UNROLL
+            for (int k = 0; k < n; k++) yn[k] = yl[k];
             wv[i] = smnn_back_rhs(&W, t, n, i, yn);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         if (lid == 0) {
             real rp[NMAX], yp[NMAX];
-            SMNN_UNROLL for (int i = 0; i < n; i++) rp[i] = wv[i];
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) rp[i] = wv[i];
             smnn_ltsolve(&W, t, n, rp, yp);
-            SMNN_UNROLL for (int i = 0; i < n; i++) yl[i] = yp[i];
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) yl[i] = yp[i];
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int i = lid; i < n; i += WG) Y[(long)t * n + i] = yl[i];
