@@ -82,6 +82,10 @@ typedef float4 real4;
 #define SMNN_HAS_QR (SMNN_FACTOR != SMNN_KFACTOR_CHOLESKY)
 #define SMNN_HAS_PRIVATE (SMNN_VARIANT != SMNN_KVARIANT_LOCAL)
 #define SMNN_HAS_LOCAL (SMNN_VARIANT != SMNN_KVARIANT_PRIVATE && VW == 1)
+/* The sequential walk's private kernels (factor, substitutions, fused backward pass): left out of
+ * partitioned programs, which never launch them; a driver may compile every kernel of a program
+ * when it is built (PoCL does). */
+#define SMNN_HAS_WALK (SMNN_HAS_PRIVATE && !SMNN_TIME_LANES)
 
 /* ---- The vector of systems ----------------------------------------------------------------
  * realv holds one value per system of a work-item; maskv is what the relational built-ins return

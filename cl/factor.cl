@@ -21,7 +21,7 @@
  *    GPUs). It reads K_{t-1} back from the workspace, since a second n x n block does not fit in
  *    local memory next to A_t; that update loop is its own. */
 
-#if SMNN_HAS_PRIVATE && SMNN_HAS_CHOLESKY
+#if SMNN_HAS_WALK && SMNN_HAS_CHOLESKY
 kernel void smnn_factor_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const int first = (int)get_global_id(0) * VW;
     if (first >= bcount) return;

@@ -213,7 +213,7 @@ kernel void smnn_gradient(SMNN_PARAMS(SMNN_GRADIENT_ARGS)) {
 }
 #endif
 
-#if SMNN_HAS_PRIVATE
+#if SMNN_HAS_WALK
 /* The fused backward pass (private variant, one chunk): walking time backwards, lambda_t by back
  * substitution from the workspace (as smnn_back_substitute_private, z_t from the forward
  * substitution of dl/dy), then the gradients of the rows of t and of the interval (t, t+1) while

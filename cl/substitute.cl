@@ -13,7 +13,7 @@
  *    info[b] != 0 gets NaN in all its y.
  * Variants, widths and workspace layouts as in factor.cl and common.cl. */
 
-#if SMNN_HAS_PRIVATE
+#if SMNN_HAS_WALK
 kernel void smnn_forward_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const int first = (int)get_global_id(0) * VW;
     if (first >= bcount) return;

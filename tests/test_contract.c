@@ -18,19 +18,20 @@ static const char *const update_args[] = {SMNN_UPDATE_ARGS(SMNN_AS_NAME, SMNN_AS
 
 /* Kinds of program a kernel is in (bits): local-variant programs (SMNN_VARIANT 0 or 2 at
  * VW = 1) and partitioned ones (SMNN_TIME_LANES=1). */
-enum { IN_ALL = 0, IN_LOCAL = 1, IN_TIME = 2 };
+enum { IN_ALL = 0, IN_LOCAL = 1, IN_TIME = 2, IN_SEQ = 4 };
 
 typedef struct kernel_table {
     const char *kernel;
     const char *const *args;
     size_t nargs, count_enum; /* names in the table, and the host's SMNN_<TABLE>_COUNT_ */
-    unsigned in; /* IN_ALL, or the kinds of program (bits) that hold the kernel */
+    unsigned in; /* IN_ALL, or the kinds of program (bits) that hold the kernel; IN_SEQ: every
+                  * program that is not partitioned */
 } kernel_table;
 
 static const kernel_table kernels[] = {
-    {"smnn_factor_private", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 0},
-    {"smnn_forward_substitute_private", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 0},
-    {"smnn_back_substitute_private", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 0},
+    {"smnn_factor_private", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, IN_SEQ},
+    {"smnn_forward_substitute_private", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, IN_SEQ},
+    {"smnn_back_substitute_private", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, IN_SEQ},
     {"smnn_factor_local", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 1},
     {"smnn_forward_substitute_local", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 1},
     {"smnn_back_substitute_local", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, 1},
@@ -42,7 +43,8 @@ static const kernel_table kernels[] = {
     {"smnn_factor_separators", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, IN_TIME},
     {"smnn_solve_separators", solver_args, N_OF(solver_args), SMNN_SOLVER_COUNT_, IN_TIME},
     {"smnn_gradient", gradient_args, N_OF(gradient_args), SMNN_GRADIENT_COUNT_, 0},
-    {"smnn_back_gradient_private", backgrad_args, N_OF(backgrad_args), SMNN_BACKGRAD_COUNT_, 0},
+    {"smnn_back_gradient_private", backgrad_args, N_OF(backgrad_args), SMNN_BACKGRAD_COUNT_,
+     IN_SEQ},
     {"smnn_reduce", reduce_args, N_OF(reduce_args), SMNN_REDUCE_COUNT_, 0},
     {"smnn_refine_update", update_args, N_OF(update_args), SMNN_UPDATE_COUNT_, 0},
 };
@@ -59,6 +61,17 @@ static int check_program(const char *extra, unsigned kind) {
     assert_status(smnn__kernels_program(ctx, prec, opts, &prog), SMNN_SUCCESS);
     for (size_t i = 0; i < N_OF(kernels); i++) {
         const kernel_table *t = &kernels[i];
+        if (t->in == IN_SEQ && (kind & IN_TIME)) {
+            /* Left out of partitioned programs (common.cl SMNN_HAS_WALK): never compiled. */
+            cl_int err;
+            cl_kernel k = clCreateKernel(prog, t->kernel, &err);
+            if (k) {
+                clReleaseKernel(k);
+                fail_msg("%s (%s): a partitioned program holds the sequential walk's kernel",
+                         t->kernel, extra);
+            }
+            continue;
+        }
         if (t->in != IN_ALL && !(t->in & kind)) continue;
         assert_int_equal(t->nargs, t->count_enum);
         cl_int err;
@@ -96,10 +109,10 @@ static void test_kernel_arguments(void **state) {
         const char *extra;
         unsigned kind;
     } shapes[] = {
-        {"-DSMNN_VARIANT=0 -DNMAX=8 -DWG=8 -DVW=1", IN_LOCAL},
+        {"-DSMNN_VARIANT=0 -DNMAX=8 -DWG=8 -DVW=1", IN_LOCAL | IN_SEQ},
         {"-DSMNN_VARIANT=0 -DNMAX=6 -DWG=16 -DVW=1 -DNFIX=6 -DVFIX=2 -DR1FIX=3 -DQFIX=2",
-         IN_LOCAL},
-        {"-DSMNN_VARIANT=1 -DNMAX=3 -DWG=8 -DVW=8 -DNFIX=3 -DVFIX=1 -DR1FIX=3 -DQFIX=1", 0},
+         IN_LOCAL | IN_SEQ},
+        {"-DSMNN_VARIANT=1 -DNMAX=3 -DWG=8 -DVW=8 -DNFIX=3 -DVFIX=1 -DR1FIX=3 -DQFIX=1", IN_SEQ},
         {"-DSMNN_VARIANT=1 -DSMNN_FACTOR=1 -DNMAX=4 -DWG=8 -DVW=1 -DSMNN_TIME_LANES=1", IN_TIME},
         {"-DSMNN_VARIANT=1 -DSMNN_FACTOR=1 -DNMAX=3 -DWG=8 -DVW=8 -DNFIX=3 -DVFIX=1 -DR1FIX=3 "
          "-DQFIX=1 -DSMNN_TIME_LANES=1", IN_TIME},
