@@ -63,8 +63,9 @@ typedef float4 real4;
  * them its results bit for bit: inlined, its kernels rounded differently, enough to move the
  * refinement's results across test bounds (population growth, 8 refinement steps: 4.0e-3 from
  * the double solution against the bound 1e-3). Double results are unchanged bit for bit. The
- * host passes SMNN_UNROLL_MAX_N=0 (calls and loops as in single precision) for GPUs, where this
- * is not measured (tuning.c). */
+ * host passes SMNN_UNROLL_MAX_N=0 (calls and loops as in single precision) for every device
+ * but PoCL's CPU device, where this is not measured (GPUs) or cannot run (Oclgrind lacks the
+ * intrinsic that inlining adds; tuning.c). */
 #ifndef SMNN_UNROLL_MAX_N
 #define SMNN_UNROLL_MAX_N 9
 #endif

@@ -26,8 +26,9 @@ typedef struct smnn__kernel_shape {
     /* The block shape the program is specialised for (0: generic, sizes at run time). */
     int dims, orders, equations;
     int time_lanes; /* a partitioned (parallel-in-time) program: cl/partition.cl */
-    /* 1: the block loops of a specialised double program unroll (cl/common.cl SMNN_UNROLL),
-     * measured faster on CPUs; 0 (GPUs, not measured there): they stay loops. */
+    /* 1: double programs inline their helpers and, specialised, unroll the block loops
+     * (cl/common.cl SMNN_UNROLL), measured faster on PoCL's CPU device; 0 (every other device,
+     * not measured there): calls and loops stay. */
     int unroll;
 } smnn__kernel_shape;
 

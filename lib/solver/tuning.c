@@ -276,10 +276,13 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
                                           : table_width(&ctx->info, v, n, lanes,
                                                         opt->precision);
     shape->time_lanes = parts > 1;
-    /* Unrolled blocks were measured on CPUs only (bench/RESULTS.md, optimisation log entry 13);
-     * the GPU compilers' register allocation of them is not (smnn-gpu-compile showed spills
-     * on gfx90a at n = 3), so GPU programs keep their loops. */
-    shape->unroll = ctx->info.is_cpu;
+    /* Unrolled blocks and inlined helpers were measured on PoCL's CPU device only
+     * (bench/RESULTS.md, optimisation log entry 13); elsewhere programs keep their loops and
+     * calls: the GPU compilers' register allocation of them is not measured (smnn-gpu-compile
+     * showed spills on gfx90a at n = 3), and Oclgrind cannot run the inlined code (it lacks
+     * the llvm.experimental.noalias.scope.decl intrinsic that inlining adds). */
+    shape->unroll =
+        ctx->info.is_cpu && strstr(ctx->info.platform_name, "Portable Computing") != NULL;
     shape->dims = shape->orders = shape->equations = 0;
     if (!opt->generic_kernels) {
         /* Specialise the program for this block shape: the loops over the block unroll. */
@@ -314,7 +317,7 @@ void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len)
         int m = snprintf(buf + n, len - (size_t)n, " -DSMNN_TIME_LANES=1");
         n = m > 0 ? n + m : -1;
     }
-    if (shape->dims > 0 && !shape->unroll && n > 0 && (size_t)n < len)
+    if (!shape->unroll && n > 0 && (size_t)n < len)
         snprintf(buf + n, len - (size_t)n, " -DSMNN_UNROLL_MAX_N=0");
 }
 
