@@ -52,29 +52,26 @@ typedef float4 real4;
 #ifndef SMNN_TIME_LANES
 #define SMNN_TIME_LANES 0
 #endif
-/* In double precision, helpers are always inlined (and static, so that no compiler keeps and
- * compiles an outlined copy of them) and, in programs specialised for a block of at most
- * SMNN_UNROLL_MAX_N entries, the loops over the block are fully unrolled: a step's blocks of
- * realv then stay in registers instead of stack arrays indexed at run time (bench/RESULTS.md,
- * optimisation log entry 13: B = 1536, T = 50, n = 3, forward + backward 0.47x the time). A loop
+/* SMNN_BLOCKS_IN_REGISTERS=1 (the host's choice, tuning.c: double precision on PoCL's CPU
+ * device): helpers are always inlined (and static, so that no compiler keeps and compiles an
+ * outlined copy of them) and, in programs specialised for a block of at most SMNN_UNROLL_MAX_N
+ * entries, the loops over the block are fully unrolled: a step's blocks of realv then stay in
+ * registers instead of stack arrays indexed at run time (bench/RESULTS.md, optimisation log entry
+ * 13: B = 1536, T = 50, n = 3, forward + backward 0.47x the time; results bit-identical). A loop
  * whose trip count is not a compile-time constant must not carry SMNN_UNROLL (compilers warn).
  * Larger blocks keep their loops: unrolled, code and compile time grow as n^3 (n = 16: 81 s to
- * build against 8) and they ran no faster. Single precision keeps its calls and loops, and with
- * them its results bit for bit: inlined, its kernels rounded differently, enough to move the
- * refinement's results across test bounds (population growth, 8 refinement steps: 4.0e-3 from
- * the double solution against the bound 1e-3). Double results are unchanged bit for bit. The
- * host passes SMNN_UNROLL_MAX_N=0 (calls and loops as in single precision) for every device
- * but PoCL's CPU device, where this is not measured (GPUs) or cannot run (Oclgrind lacks the
- * intrinsic that inlining adds; tuning.c). */
-#ifndef SMNN_UNROLL_MAX_N
-#define SMNN_UNROLL_MAX_N 9
+ * build against 8) and they ran no faster. Off (0, the default), the kernels keep their calls
+ * and loops. */
+#ifndef SMNN_BLOCKS_IN_REGISTERS
+#define SMNN_BLOCKS_IN_REGISTERS 0
 #endif
-#if SMNN_DOUBLE && SMNN_UNROLL_MAX_N > 0
+#define SMNN_UNROLL_MAX_N 9
+#if SMNN_BLOCKS_IN_REGISTERS
 #define SMNN_INLINE static inline __attribute__((always_inline))
 #else
 #define SMNN_INLINE inline
 #endif
-#if SMNN_DOUBLE && defined(NFIX) && NFIX <= SMNN_UNROLL_MAX_N
+#if SMNN_BLOCKS_IN_REGISTERS && defined(NFIX) && NFIX <= SMNN_UNROLL_MAX_N
 #define SMNN_UNROLL _Pragma("unroll")
 #else
 #define SMNN_UNROLL

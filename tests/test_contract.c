@@ -17,15 +17,15 @@ static const char *const update_args[] = {SMNN_UPDATE_ARGS(SMNN_AS_NAME, SMNN_AS
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Kinds of program a kernel is in (bits): local-variant programs (SMNN_VARIANT 0 or 2 at
- * VW = 1) and partitioned ones (SMNN_TIME_LANES=1). */
+ * VW = 1), partitioned ones (SMNN_TIME_LANES=1) and sequential ones (every program that is not
+ * partitioned). */
 enum { IN_ALL = 0, IN_LOCAL = 1, IN_TIME = 2, IN_SEQ = 4 };
 
 typedef struct kernel_table {
     const char *kernel;
     const char *const *args;
     size_t nargs, count_enum; /* names in the table, and the host's SMNN_<TABLE>_COUNT_ */
-    unsigned in; /* IN_ALL, or the kinds of program (bits) that hold the kernel; IN_SEQ: every
-                  * program that is not partitioned */
+    unsigned in; /* IN_ALL, or the kinds of program (bits) that hold the kernel */
 } kernel_table;
 
 static const kernel_table kernels[] = {

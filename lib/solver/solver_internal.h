@@ -26,10 +26,9 @@ typedef struct smnn__kernel_shape {
     /* The block shape the program is specialised for (0: generic, sizes at run time). */
     int dims, orders, equations;
     int time_lanes; /* a partitioned (parallel-in-time) program: cl/partition.cl */
-    /* 1: double programs inline their helpers and, specialised, unroll the block loops
-     * (cl/common.cl SMNN_UNROLL), measured faster on PoCL's CPU device; 0 (every other device,
-     * not measured there): calls and loops stay. */
-    int unroll;
+    /* 1: the program inlines its helpers and, specialised, unrolls the block loops
+     * (cl/common.cl SMNN_BLOCKS_IN_REGISTERS); 0: calls and loops stay. */
+    int blocks_in_registers;
 } smnn__kernel_shape;
 
 /* The program shape a plan for (p, opt) uses on ctx's device: the tuning table's variant and
