@@ -105,6 +105,14 @@ smnn_status smnn__kernels_program(smnn_context *ctx, smnn_precision precision, c
 
 /* ---- Disk cache of program binaries (cache.c) ---------------------------------------------- */
 
+/* Whether programs built for this device should go through smnn's disk cache: not on PoCL while
+ * its own kernel cache is on (POCL_KERNEL_CACHE unset or not "0"). PoCL already keeps every
+ * program's compiled code on disk, keyed by its source and options, and asking it for a binary
+ * (clGetProgramInfo CL_PROGRAM_BINARIES) makes it compile every kernel of the program once more
+ * for a run-time local size, which it never launches: about half of a cold build's time
+ * (program.c). */
+int smnn__disk_cache_wanted(const smnn_device_info *info);
+
 /* The cache folder: $SMNN_CACHE_DIR, else $XDG_CACHE_HOME/smnn, else $HOME/.cache/smnn; NULL
  * when SMNN_CACHE_DISABLE is set to anything but "" or "0", or no folder can be named. Returns a
  * malloc'd string. */
@@ -131,6 +139,9 @@ struct smnn_context {
     cl_command_queue queue;
     smnn_device_info info;
     smnn__program_entry *programs; /* memory cache, guarded by lock */
+    /* 1: source builds are stored in, and looked up from, smnn's disk cache (cache.c); 0: the
+     * driver keeps its own (smnn__disk_cache_wanted). Set when the context is created. */
+    int disk_cache;
     void *lock;                    /* pthread_mutex_t *, opaque here */
     char last_error[4096];
 };

@@ -311,6 +311,58 @@ static void test_disk_cache(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+/* Where the driver keeps its own kernel cache (PoCL, unless POCL_KERNEL_CACHE=0), smnn's disk
+ * cache is skipped: a fresh program is built from source every time and nothing is stored. Every
+ * other driver keeps smnn's. */
+static void test_disk_cache_driver(void **state) {
+    (void)state;
+    char dir[256];
+    snprintf(dir, sizeof dir, "/tmp/smnn-test-driver-cache-%ld", (long)getpid());
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    char *was = getenv("POCL_KERNEL_CACHE") ? strdup(getenv("POCL_KERNEL_CACHE")) : NULL;
+    setenv("SMNN_CACHE_DIR", dir, 1);
+    unsetenv("SMNN_CACHE_DISABLE");
+    for (int pocl_off = 0; pocl_off <= 1; pocl_off++) {
+        if (pocl_off)
+            setenv("POCL_KERNEL_CACHE", "0", 1);
+        else
+            unsetenv("POCL_KERNEL_CACHE");
+        smnn_context *ctx = NULL;
+        assert_status(smnn_context_create(NULL, &ctx), SMNN_SUCCESS);
+        int pocl = strstr(smnn_context_device(ctx)->platform_name, "Portable Computing Language") !=
+                   NULL;
+        int want = !(pocl && !pocl_off);
+        assert_int_equal(ctx->disk_cache, want);
+        char src[160];
+        snprintf(src, sizeof src, "__kernel void d_%ld_%d(__global float *x) { x[0] = 3.0f; }\n",
+                 (long)getpid(), pocl_off);
+        const char *srcs[] = {src};
+        cl_program prog;
+        smnn__program_origin from;
+        assert_status(smnn__program_get(ctx, srcs, 1, "", &prog, &from), SMNN_SUCCESS);
+        assert_int_equal(from, SMNN__FROM_SOURCE);
+        smnn_context_free(ctx);
+        /* A second context: from disk only where the cache is used. */
+        assert_status(smnn_context_create(NULL, &ctx), SMNN_SUCCESS);
+        assert_status(smnn__program_get(ctx, srcs, 1, "", &prog, &from), SMNN_SUCCESS);
+        assert_int_equal(from, want ? SMNN__FROM_DISK : SMNN__FROM_SOURCE);
+        smnn_context_free(ctx);
+        fprintf(stderr, "# %s, POCL_KERNEL_CACHE %s: smnn's disk cache %s\n",
+                pocl ? "PoCL" : "not PoCL", pocl_off ? "0" : "unset", want ? "used" : "skipped");
+    }
+    if (was) {
+        setenv("POCL_KERNEL_CACHE", was, 1);
+        free(was);
+    } else {
+        unsetenv("POCL_KERNEL_CACHE");
+    }
+    unsetenv("SMNN_CACHE_DIR");
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_status_strings(void **state) {
     (void)state;
     /* Values are pinned: they are part of the ABI. */
@@ -335,7 +387,7 @@ int main(void) {
         cmocka_unit_test(test_platforms_without_devices),
         cmocka_unit_test(test_choose),         cmocka_unit_test(test_context_adopt),
         cmocka_unit_test(test_build_all),      cmocka_unit_test(test_broken_source),
-        cmocka_unit_test(test_disk_cache),
+        cmocka_unit_test(test_disk_cache),     cmocka_unit_test(test_disk_cache_driver),
     };
     return cmocka_run_group_tests_name("runtime", tests, NULL, test_teardown_context);
 }

@@ -118,8 +118,9 @@ void test_device_inputs_as(const smnn_problem *p, const test_inputs *in, smnn_pr
 void test_release_buffers(cl_mem *b, size_t n);
 
 /* Builds a unique one-kernel source (named by tag) through a new context, so the memory cache is
- * empty; checks that the program works and that a second lookup comes from memory. Returns
- * where the first build came from (an smnn__program_origin: source, disk or memory). */
+ * empty, with the disk cache on whatever the driver (context field disk_cache = 1); checks that
+ * the program works and that a second lookup comes from memory. Returns where the first build
+ * came from (an smnn__program_origin: source, disk or memory). */
 int test_build_fresh(const char *tag);
 
 /* Runs a shell command with its stdout and stderr in dir/stdout.txt and dir/stderr.txt (read

@@ -78,6 +78,7 @@ smnn_status smnn_context_create(const char *spec, smnn_context **out) {
     cl_int err = CL_SUCCESS;
     if (ctx) {
         ctx->info = info;
+        ctx->disk_cache = smnn__disk_cache_wanted(&info);
         ctx->device = dev;
         cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)pf, 0};
         ctx->cl_ctx = clCreateContext(props, 1, &dev, NULL, NULL, &err);
@@ -130,6 +131,7 @@ smnn_status smnn_context_create_from_cl(cl_context context, cl_device_id device,
     smnn__discovery_lock();
     smnn__device_info_fill(device, &ctx->info);
     smnn__discovery_unlock();
+    ctx->disk_cache = smnn__disk_cache_wanted(&ctx->info);
     /* Indexes of an adopted device: look them up so that reports name it like the list does. */
     smnn_device_list *list = NULL;
     if (smnn_device_list_create(&list) == SMNN_SUCCESS) {

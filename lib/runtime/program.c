@@ -3,7 +3,8 @@
  * Lookup order: the context's memory cache (one program per source set and option string), then
  * the disk cache of binaries (cache.c), then a build from source, whose binary is then stored on
  * disk. A binary that the driver rejects is treated like a cache miss. A failed source build
- * returns SMNN_ERROR_BUILD_FAILED with the options and the full build log in the message. */
+ * returns SMNN_ERROR_BUILD_FAILED with the options and the full build log in the message. The disk
+ * cache is skipped where the driver keeps its own (smnn__disk_cache_wanted: PoCL). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,7 +57,22 @@ static cl_program from_disk(smnn_context *ctx, uint64_t key, const char *options
     return prog;
 }
 
+int smnn__disk_cache_wanted(const smnn_device_info *info) {
+    /* PoCL (measured on 3.1, bench/RESULTS.md "Compile time"): its kernel cache holds the program
+     * and every kernel compiled for each local size launched, so a second process builds from
+     * source in 0.19 s without smnn's entry (0.27 s with it), while fetching the binary for
+     * smnn's entry compiles every kernel again for a dynamic local size (n = 3, double: 5.8 of
+     * a cold build's 8 s). */
+    const char *pocl_cache = getenv("POCL_KERNEL_CACHE");
+    int pocl_caches = !pocl_cache || strcmp(pocl_cache, "0") != 0;
+    return !(strstr(info->platform_name, "Portable Computing Language") && pocl_caches);
+}
+
 static void to_disk(smnn_context *ctx, cl_program prog, uint64_t key) {
+    /* Only when there is a cache to store into: asking for the binary may compile. */
+    char *dir = smnn__cache_dir();
+    if (!dir) return;
+    free(dir);
     size_t size = 0;
     if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, NULL) != CL_SUCCESS ||
         size == 0)
@@ -116,7 +132,7 @@ smnn_status smnn__program_get(smnn_context *ctx, const char *const *sources, siz
         return FAIL(ctx, SMNN_ERROR_OUT_OF_HOST_MEMORY, "program cache entry");
     }
     smnn__program_origin origin = SMNN__FROM_DISK;
-    cl_program prog = from_disk(ctx, key, options);
+    cl_program prog = ctx->disk_cache ? from_disk(ctx, key, options) : NULL;
     if (!prog) {
         origin = SMNN__FROM_SOURCE;
         smnn_status st = from_source(ctx, sources, nsources, options, &prog);
@@ -126,7 +142,7 @@ smnn_status smnn__program_get(smnn_context *ctx, const char *const *sources, siz
             free(opts);
             return st;
         }
-        to_disk(ctx, prog, key);
+        if (ctx->disk_cache) to_disk(ctx, prog, key);
     }
     e->key = key;
     e->options = opts;
