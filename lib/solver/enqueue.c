@@ -100,7 +100,10 @@ smnn_status smnn__enqueue_range(smnn_plan *plan, cl_command_queue q, cl_kernel k
 /* Work-groups of 64 work-items, or fewer where the device or a kernel allows less. A CPU device
  * runs whole work-groups on its compute units (threads), so a launch of few work-items is cut into
  * groups of at most items / (4 units), at least four per unit: B = 1536 systems of 8 lanes made
- * 3 groups of 64 on 2 threads, one thread idle for a third of every kernel. */
+ * 3 groups of 64 on 2 threads, one thread idle for a third of every kernel. The size is rounded
+ * down to a power of two: a CPU driver compiles each kernel once more for every local size it is
+ * launched with (PoCL: seconds each for the factorization), so batches of any size share at most
+ * seven (bench/RESULTS.md "Compile time"). */
 static size_t default_local(const smnn_plan *plan, size_t items) {
     const smnn_device_info *dev = &plan->ctx->info;
     size_t local = dev->max_work_group_size < 64 ? dev->max_work_group_size : 64;
@@ -108,7 +111,10 @@ static size_t default_local(const smnn_plan *plan, size_t items) {
         size_t fair = items / (4 * (size_t)dev->compute_units);
         if (fair < local) local = fair > 0 ? fair : 1;
     }
-    return local < plan->kernel_wg_cap ? local : plan->kernel_wg_cap;
+    if (local > plan->kernel_wg_cap) local = plan->kernel_wg_cap;
+    size_t pow2 = 1;
+    while (pow2 * 2 <= local) pow2 *= 2;
+    return pow2;
 }
 
 /* The launch over batch chunk ch with `per_system` lanes per system (the partitioned walk's
