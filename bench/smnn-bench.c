@@ -160,7 +160,7 @@ typedef struct options {
     smnn_factorization factorization;
     int refine_steps; /* -1: the plan's automatic choice */
     int repeats, warmup, peers;
-    int fused; /* --fused: also time the backward pass fused (SMNN_FUSED_BACKWARD=1) */
+    int fused; /* --fused: also time the backward pass forced fused and forced apart */
     int time_chunks; /* --time-chunks: 0 automatic, 1 sequential, P */
     const char *devices; /* --devices: host-pointer calls on one device against a multi plan */
     smnn_split split;
@@ -173,21 +173,21 @@ static cl_mem device_copy(smnn_context *ctx, const double *x, size_t n, smnn_pre
     return m;
 }
 
-enum { PH_FORWARD, PH_FROZEN, PH_FB, PH_FB_FUSED };
+enum { PH_FORWARD, PH_FROZEN, PH_FB, PH_FB_FUSED, PH_FB_APART };
 static const char *phase_names[] = {"forward", "frozen_solve", "forward_backward",
-                                    "forward_backward_fused"};
+                                    "forward_backward_fused", "forward_backward_apart"};
 
-/* A plan with the backward pass fused ($SMNN_FUSED_BACKWARD=1 while it is created; the caller's
- * value, if any, is restored). */
-static smnn_plan *fused_plan(smnn_context *ctx, const smnn_problem *p,
-                             const smnn_plan_options *po) {
+/* A plan whose backward pass is forced fused (fused = "1") or apart ("0"): $SMNN_FUSED_BACKWARD
+ * while it is created; the caller's value, if any, is restored. */
+static smnn_plan *fused_plan(smnn_context *ctx, const smnn_problem *p, const smnn_plan_options *po,
+                             const char *fused) {
     const char *was = getenv("SMNN_FUSED_BACKWARD");
     char *keep = was ? strdup(was) : NULL;
     if (was && !keep) {
         fprintf(stderr, "smnn-bench: out of memory\n");
         exit(1);
     }
-    setenv("SMNN_FUSED_BACKWARD", "1", 1);
+    setenv("SMNN_FUSED_BACKWARD", fused, 1);
     smnn_plan *plan = NULL;
     smnn_status st = smnn_plan_create(ctx, p, po, &plan);
     if (keep)
@@ -195,7 +195,7 @@ static smnn_plan *fused_plan(smnn_context *ctx, const smnn_problem *p,
     else
         unsetenv("SMNN_FUSED_BACKWARD");
     free(keep);
-    check(st, "plan (fused backward)");
+    check(st, *fused == '1' ? "plan (fused backward)" : "plan (backward apart)");
     return plan;
 }
 
@@ -256,16 +256,22 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
     double rec = (double)(smnn_plan_workspace_bytes(plan) - sh.B * sizeof(cl_int)) / steps / es;
     /* Bytes each phase must move, per system-step, by our count. */
     double in_b = (double)(sh.Q * n + sh.Q + 1) * es, y_b = (double)n * es;
-    double bytes_step[3] = {
+    double bytes_step[5] = {
         in_b + 2 * rec * es + y_b,                        /* inputs, workspace out + in, y */
         (double)(sh.Q * n + sh.Q) * es + 2 * rec * es + y_b, /* c, d; factors twice; y */
+        0,                                                /* the plan's: fused or apart, below */
+        in_b + 2 * rec * es + y_b                          /* forward ... */
+            + y_b + 2 * rec * es                           /* g; factors (z with them), as apart */
+            + in_b + y_b + (sh.Q * n + sh.Q + 1) * es,     /* walk: inputs, y; grads; no lambda */
         in_b + 2 * rec * es + y_b                          /* forward ... */
             + y_b + 2 * rec * es + y_b                     /* lambda substitution: g, factors, lambda */
             + (in_b + 2 * y_b) + (sh.Q * n + sh.Q + 1) * es, /* adjoint: inputs, y, lambda; grads */
     };
-    smnn_plan *main_plan = plan, *fused = o->fused ? fused_plan(ctx, &p, &po) : NULL;
-    for (int ph = 0; ph < (fused ? 4 : 3); ph++) {
-        plan = ph == PH_FB_FUSED ? fused : main_plan;
+    bytes_step[PH_FB] = bytes_step[smnn_plan_backward_fused(plan) ? PH_FB_FUSED : PH_FB_APART];
+    smnn_plan *main_plan = plan, *fused = o->fused ? fused_plan(ctx, &p, &po, "1") : NULL;
+    smnn_plan *apart = o->fused ? fused_plan(ctx, &p, &po, "0") : NULL;
+    for (int ph = 0; ph < (fused ? 5 : 3); ph++) {
+        plan = ph == PH_FB_FUSED ? fused : ph == PH_FB_APART ? apart : main_plan;
         int total = o->warmup + o->repeats;
         double *dev = need((size_t)total, sizeof *dev, "timings");
         double *wall = need((size_t)total, sizeof *wall, "timings");
@@ -280,7 +286,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
                 check(smnn_solve_frozen_async(plan, NULL, bc, bd, bu, by, 0, NULL, NULL), "frozen");
             else
                 check(smnn_solve_async(plan, NULL, bc, bd, bu, bs, by, 0, NULL, NULL), "solve");
-            if (ph == PH_FB || ph == PH_FB_FUSED)
+            if (ph >= PH_FB)
                 check(smnn_backward_async(plan, NULL, bc, bd, bs, by, bgy, bgc, bgd, bgu, bgs, 0,
                                           NULL, NULL),
                       "backward");
@@ -315,7 +321,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
         rc.max_ms = dv[o->repeats - 1];
         rc.wall_ms = hu_median(wv, o->repeats);
         rc.ns_per_step = rc.median_ms * 1e6 / steps;
-        rc.bytes_per_step = bytes_step[ph == PH_FB_FUSED ? PH_FB : ph];
+        rc.bytes_per_step = bytes_step[ph];
         rc.gbps = rc.bytes_per_step * steps / (rc.median_ms * 1e-3) * 1e-9;
         rc.floor_ratio = copy_gbps > 0 ? rc.gbps > 0 ? copy_gbps / rc.gbps : 0 : 0;
         rc.workspace_per_step = (size_t)((double)smnn_plan_workspace_bytes(plan) / steps);
@@ -327,6 +333,7 @@ static void bench_shape(smnn_context *ctx, const options *o, shape sh, double co
     }
     plan = main_plan;
     smnn_plan_free(fused);
+    smnn_plan_free(apart);
     if (o->peers && o->precision == SMNN_PRECISION_DOUBLE) {
         /* LAPACK banded Cholesky over the batch. When the band storage of the whole batch would
          * pass 2 GB, it runs on the first systems only (a multiple of the core count) and its
@@ -522,8 +529,10 @@ static void usage(FILE *f) {
             "                    cholesky or qr\n"
             "  --repeats N       timed runs per phase (default 7), after --warmup N (default 2)\n"
             "  --no-peers        skip LAPACK and the dense reference\n"
-            "  --fused           also time forward + backward with the backward pass fused\n"
-            "                    (phase forward_backward_fused; SMNN_FUSED_BACKWARD=1)\n"
+            "  --fused           also time forward + backward with the backward pass forced\n"
+            "                    fused and forced apart (phases forward_backward_fused and\n"
+            "                    forward_backward_apart; SMNN_FUSED_BACKWARD=1 and 0); the\n"
+            "                    phase forward_backward is the plan's default\n"
             "  --format F        text (default), csv or json\n"
             "  --device SPEC     as everywhere (default $SMNN_DEVICE, else first GPU/device)\n"
             "  --devices LIST    instead of the device phases: the host-pointer solve and\n"

@@ -67,8 +67,8 @@ static void device_grads(const smnn_problem *p, const smnn_plan_options *opt, te
 
 /* Every case at its automatic width; the private ones also at 8 systems per work-item, whose
  * gradient kernel walks time per lane group (cl/gradient.cl) where one system per work-item runs
- * one work-item per time point, and with the fused backward pass ($SMNN_FUSED_BACKWARD=1) at one
- * and at eight systems per work-item. */
+ * one work-item per time point, with the backward pass apart ($SMNN_FUSED_BACKWARD=0) and fused
+ * (=1) at one and at eight systems per work-item. */
 static void test_against_finite_differences(void **state) {
     (void)state;
     test_skip_without_fp64();
@@ -98,7 +98,7 @@ static void test_against_finite_differences(void **state) {
                        test_rel_err(dev.d, fd.d, smnn_problem_d_count(&p)),
                        test_rel_err(dev.u, fd.u, smnn_problem_u_count(&p)),
                        test_rel_err(dev.s, fd.s, smnn_problem_s_count(&p))};
-        static const char *const modes[] = {"automatic width", "8 per item", "1 per item, fused",
+        static const char *const modes[] = {"automatic width, apart", "8 per item, apart", "1 per item, fused",
                                             "8 per item, fused"};
         fprintf(stderr, "# case %zu, %s: rel err vs finite differences: c %.1e d %.1e u %.1e "
                 "s %.1e\n", i, modes[mode], e[0], e[1], e[2], e[3]);
@@ -111,7 +111,7 @@ static void test_against_finite_differences(void **state) {
         free(gy);
         test_inputs_free(&in);
     }
-    test_fused_backward(0);
+    test_fused_backward(-1);
 }
 
 /* Expands a shared input of a (B, T, R) layout into the unshared one. */
@@ -175,6 +175,54 @@ static void test_shared_is_sum(void **state) {
     free(gy);
 }
 
+static int grads_equal(const smnn_problem *p, const grads *a, const grads *b) {
+    return !memcmp(a->c, b->c, smnn_problem_c_count(p) * sizeof(double)) &&
+           !memcmp(a->d, b->d, smnn_problem_d_count(p) * sizeof(double)) &&
+           !memcmp(a->u, b->u, smnn_problem_u_count(p) * sizeof(double)) &&
+           !memcmp(a->s, b->s, smnn_problem_s_count(p) * sizeof(double));
+}
+
+/* The default backward pass ($SMNN_FUSED_BACKWARD unset) is the fused one, bit for bit, where
+ * the program keeps its blocks in registers (double precision on PoCL, n <= 16), and the two
+ * kernels apart elsewhere (lib/solver/tuning.c smnn__fused_backward). */
+static void test_fused_default(void **state) {
+    (void)state;
+    test_skip_without_fp64();
+    const grad_case *k = &cases[7]; /* n = 4, B = 9: two lane groups of 8 */
+    smnn_problem p;
+    problem_of(k, &p);
+    test_rng r = test_rng_make(620);
+    test_inputs in;
+    test_inputs_make(&p, &r, 0.4, 1.3, &in);
+    size_t ny = smnn_problem_y_count(&p);
+    double *gy = malloc(ny * sizeof *gy);
+    for (size_t i = 0; i < ny; i++) gy[i] = test_uniform(&r, -1, 1);
+    smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, SMNN_VARIANT_PRIVATE);
+    opt.systems_per_item = 8;
+    grads g[3]; /* apart, fused, default */
+    int pocl = strstr(smnn_context_device(test_context())->platform_name,
+                      "Portable Computing Language") != NULL;
+    for (int mode = 0; mode < 3; mode++) {
+        test_fused_backward(mode < 2 ? mode : -1);
+        smnn_plan *plan = NULL;
+        assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
+        assert_int_equal(smnn_plan_backward_fused(plan), mode < 2 ? mode : pocl);
+        smnn_plan_free(plan);
+        grads_alloc(&p, &g[mode]);
+        device_grads(&p, &opt, &in, gy, &g[mode], NULL);
+    }
+    test_fused_backward(-1);
+    assert_int_equal(smnn_plan_backward_fused(NULL), 0);
+    int differ = !grads_equal(&p, &g[0], &g[1]);
+    fprintf(stderr, "# default backward pass: %s expected; fused and apart %s\n",
+            pocl ? "fused" : "apart", differ ? "differ in their bits" : "agree bit for bit");
+    if (!grads_equal(&p, &g[2], &g[pocl ? 1 : 0]))
+        fail_msg("the default backward pass is not the %s one", pocl ? "fused" : "apart");
+    for (int mode = 0; mode < 3; mode++) grads_free(&g[mode]);
+    free(gy);
+    test_inputs_free(&in);
+}
+
 /* Gradients of a plan whose workspace is split into chunks (max_alloc_bytes) are bit-identical
  * to one chunk's: at one and at eight systems per work-item, and with the fused backward pass,
  * which walks each chunk (case 7 has B = 9 and d shared over time, through the reduction). */
@@ -220,7 +268,7 @@ static void test_backward_chunked(void **state) {
         grads_free(&one);
         grads_free(&split);
     }
-    test_fused_backward(0);
+    test_fused_backward(-1);
     free(gy);
     test_inputs_free(&in);
 }
@@ -401,6 +449,7 @@ int main(void) {
         cmocka_unit_test(test_against_finite_differences),
         cmocka_unit_test(test_shared_is_sum),
         cmocka_unit_test(test_backward_chunked),
+        cmocka_unit_test(test_fused_default),
         cmocka_unit_test(test_frozen_and_deterministic),
         cmocka_unit_test(test_loss_decreases),
         cmocka_unit_test(test_single_precision),

@@ -412,7 +412,7 @@ static void test_failure_rule_every_variant(void **state) {
     test_skip_without_fp64();
     const struct {
         smnn_variant variant;
-        int per_item, fused; /* fused: the backward pass with $SMNN_FUSED_BACKWARD=1 */
+        int per_item, fused; /* the backward pass: $SMNN_FUSED_BACKWARD=1 (fused) or 0 (apart) */
     } configs[] = {{SMNN_VARIANT_PRIVATE, 1, 0},
                    {SMNN_VARIANT_PRIVATE, 8, 0},
                    {SMNN_VARIANT_PRIVATE, 8, 1},
@@ -512,7 +512,7 @@ static void test_failure_rule_every_variant(void **state) {
         smnn_plan_free(plan);
         smnn_plan_free(ref);
     }
-    test_fused_backward(0);
+    test_fused_backward(-1);
     free(gy);
     free(gyc);
     free(gd);

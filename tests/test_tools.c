@@ -5,6 +5,7 @@
  * library from every tool and the factorization used is reported. Tool paths come from the
  * environment (SMNN_SOLVE, SMNN_INFO, SMNN_BENCH, SMNN_VALIDATE, SMNN_LORENZ), set by meson. */
 #define _GNU_SOURCE /* usleep */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,34 +584,50 @@ static void test_bench_factorization(void **state) {
     if (qr != 3) fail_msg("%d text rows end in qr, expected 3:\n%s", qr, text);
 }
 
-/* smnn-bench --fused: a fourth phase, forward_backward_fused, timed on a second plan with the
- * backward pass fused. */
+/* smnn-bench --fused: two more phases, forward_backward_fused and forward_backward_apart, timed on
+ * plans whose backward pass is forced fused and apart; the fused one moves lambda's round trip
+ * (2 n reals per system and time point) fewer bytes by the bench's count, and forward_backward
+ * (the plan's default) counts as the fused one where it is the default (double on PoCL). */
 static void test_bench_fused(void **state) {
     (void)state;
     const char *exe = getenv("SMNN_BENCH");
     if (!exe || !*exe) skip();
     char cmd[1024];
+    int dbl = test_device_precision() == SMNN_PRECISION_DOUBLE;
     /* Cholesky, whose lambda the fused pass can take, in the device's precision. */
     snprintf(cmd, sizeof cmd, "%s --batch 16 --steps 10 --orders 3 --repeats 1 --warmup 0 "
              "--no-peers --fused --factorization cholesky --precision %s --format csv", exe,
-             test_device_precision() == SMNN_PRECISION_DOUBLE ? "double" : "single");
+             dbl ? "double" : "single");
     if (run(cmd) != 0) fail_msg("smnn-bench failed: %s", slurp("stderr.txt"));
     char *out = strdup(slurp("stdout.txt"));
     assert_non_null(out);
-    const char *want[] = {"forward", "frozen_solve", "forward_backward", "forward_backward_fused"};
+    const char *want[] = {"forward", "frozen_solve", "forward_backward", "forward_backward_fused",
+                          "forward_backward_apart"};
+    double bytes[5] = {0};
     int rows = 0;
     char *save = NULL, *line = strtok_r(out, "\n", &save); /* the header */
     while ((line = strtok_r(NULL, "\n", &save))) {
         char *f[32];
         int n = csv_fields(line, f, 32);
         if (n != 21) fail_msg("a CSV row has %d fields, not 21", n);
-        if (rows >= 4) fail_msg("more than four rows: %s", f[8]);
+        if (rows >= 5) fail_msg("more than five rows: %s", f[8]);
         assert_string_equal(f[8], want[rows]);
         if (!(atof(f[9]) > 0)) fail_msg("%s: median %s ms", f[8], f[9]);
+        bytes[rows] = atof(f[14]);
         rows++;
     }
     free(out);
-    assert_int_equal(rows, 4);
+    assert_int_equal(rows, 5);
+    double es = dbl ? 8 : 4;
+    if (fabs(bytes[4] - bytes[3] - 2 * 3 * es) > 0.11) /* printed to 0.1 */
+        fail_msg("bytes per system step: apart %g, fused %g; expected a difference of %g",
+                 bytes[4], bytes[3], 2 * 3 * es);
+    int pocl = strstr(smnn_context_device(test_context())->platform_name,
+                      "Portable Computing Language") != NULL;
+    double dflt = dbl && pocl ? bytes[3] : bytes[4];
+    if (bytes[2] != dflt)
+        fail_msg("forward_backward counts %g bytes per system step, the %s pass %g", bytes[2],
+                 dbl && pocl ? "fused" : "apart", dflt);
 }
 
 /* smnn-lorenz --factorization: a short run in each factorization, reported in the JSON. */

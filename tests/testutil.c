@@ -193,11 +193,11 @@ int test_skip_loops_cut(smnn_status st, const char *what) {
     return 1;
 }
 
-void test_fused_backward(int on) {
-    if (on)
-        setenv("SMNN_FUSED_BACKWARD", "1", 1);
-    else
+void test_fused_backward(int mode) {
+    if (mode < 0)
         unsetenv("SMNN_FUSED_BACKWARD");
+    else
+        setenv("SMNN_FUSED_BACKWARD", mode ? "1" : "0", 1);
 }
 
 int test_skip_local_memory(smnn_status st, const char *what) {

@@ -97,9 +97,9 @@ int test_skip_loops_cut(smnn_status st, const char *what);
  * the driver reports it) exceeds the device's, and the device's size it names is the one the
  * device reports (Rusticl's llvmpipe at n = 64: 33,800 bytes of its 32 KiB); else 0. */
 int test_skip_local_memory(smnn_status st, const char *what);
-/* Whether plans created from now on fuse the backward pass ($SMNN_FUSED_BACKWARD=1 when on,
- * unset when off: the library's default). */
-void test_fused_backward(int on);
+/* Whether plans created from now on fuse the backward pass: 1 fused ($SMNN_FUSED_BACKWARD=1), 0
+ * apart (=0), -1 the library's default (unset: fused where blocks are in registers). */
+void test_fused_backward(int mode);
 /* 1, after printing "# skipped: <what>: ...", when SMNN_TEST_SKIP_WIDE_FROM is set to a block
  * size N and the case is a private-variant (or automatic) plan of more than one system per
  * work-item with n >= N (tests/rusticl.sh sets 1: llvmpipe takes minutes to compile each such

@@ -29,9 +29,11 @@
  *   SMNN_SYSTEMS_PER_ITEM (1, 2, 4, 8, 16)  systems_per_item when the option is 0
  *   SMNN_GENERIC_KERNELS (1)                 generic_kernels when the option is 0
  *   SMNN_MAX_ALLOC_BYTES (bytes)             max_alloc_bytes when the option is 0
- *   SMNN_FUSED_BACKWARD (1)                  the private variant's backward pass fuses lambda's
- *                                            back substitution with the gradients (off by
- *                                            default: slower on PoCL)
+ *   SMNN_FUSED_BACKWARD (1 or 0)             1: the private variant's backward pass fuses
+ *                                            lambda's back substitution with the gradients; 0:
+ *                                            apart; else the default: fused where blocks are
+ *                                            kept in registers (double on PoCL, n <= 16), where
+ *                                            it measured faster, apart elsewhere
  *
  * Failures of single systems: a system whose pivot block is not positive definite (Cholesky),
  * whose rows are numerically rank deficient (QR: a diagonal entry of R_t not above 64 eps times
@@ -215,6 +217,10 @@ smnn_variant smnn_plan_variant(const smnn_plan *plan);
 size_t smnn_plan_workspace_bytes(const smnn_plan *plan);
 /* Number of batch chunks the workspace is split into (1 unless it exceeds one allocation). */
 size_t smnn_plan_chunks(const smnn_plan *plan);
+/* 1 when the plan's backward pass walks lambda's back substitution and the gradients in one
+ * pass (the private variant's fused pass; SMNN_FUSED_BACKWARD above), 0 when it runs them apart
+ * or plan is NULL. A QR plan refines lambda, and then runs them apart, when c is given. */
+int smnn_plan_backward_fused(const smnn_plan *plan);
 
 /* One row of the tuning table that SMNN_VARIANT_AUTO and systems_per_item = 0 follow. The
  * first row that matches the device and the shape applies. */
@@ -332,8 +338,8 @@ smnn_status smnn_solve_frozen(smnn_plan *plan, const double *c, const double *d,
 /* Asynchronous form on device buffers of the plan's precision (conventions of smnn_solve_async).
  * Errors: SMNN_ERROR_INVALID_STATE (never factored), SMNN_ERROR_INVALID_ARGUMENT (a needed buffer
  * is NULL), SMNN_ERROR_BUFFER_TOO_SMALL, SMNN_ERROR_OPENCL. The plan keeps a lambda buffer (the
- * size of y; not with $SMNN_FUSED_BACKWARD=1 in the private variant, unless a QR plan refines
- * lambda) and, for shared inputs, full-layout scratch buffers after the first call. */
+ * size of y; not when the private variant fuses the backward pass ($SMNN_FUSED_BACKWARD, above),
+ * unless a QR plan refines lambda) and, for shared inputs, full-layout scratch buffers after the first call. */
 smnn_status smnn_backward_async(smnn_plan *plan, cl_command_queue queue, cl_mem c, cl_mem d,
                                 cl_mem s, cl_mem y, cl_mem grad_y, cl_mem grad_c, cl_mem grad_d,
                                 cl_mem grad_u, cl_mem grad_s, cl_uint num_wait,

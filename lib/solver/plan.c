@@ -358,3 +358,7 @@ size_t smnn_plan_workspace_bytes(const smnn_plan *plan) {
 size_t smnn_plan_chunks(const smnn_plan *plan) {
     return plan ? plan->nchunks : 0;
 }
+
+int smnn_plan_backward_fused(const smnn_plan *plan) {
+    return plan ? plan->fused_backward : 0;
+}

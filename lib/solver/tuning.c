@@ -299,12 +299,19 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
 }
 
 int smnn__fused_backward(const smnn__kernel_shape *shape) {
-    /* Not by default: on PoCL (B = 1536, T = 50, double; bench/RESULTS.md, optimisation log
-     * entry 10) the fused walk took 1.76 ms at n = 3 against 0.39 + 0.96 ms for the back
-     * substitution and the walking gradient kernel apart, 5.76 against 1.34 + 4.18 at n = 6.
-     * Devices where lambda's round trip through memory costs more (GPUs) are yet to measure. */
+    /* The fused walk keeps lambda_t, y_t and a step's inputs in registers instead of a round trip
+     * of lambda through memory, but holds more blocks at once. Measured (bench/RESULTS.md,
+     * optimisation log entry 14; B = 1536, T = 50, double on PoCL, two interleaved rounds) at
+     * 0.65-1.07x the time of the two kernels apart for n = 1 to 16, where the program keeps its
+     * blocks in registers (inlined helpers; unrolled loops up to n = 9), results byte-identical;
+     * n = 32 a tie (1.12, 0.97). With calls and loops (single precision, other drivers) it lost:
+     * entry 10, 1.76 ms at n = 3 against 0.39 + 0.96 ms apart. GPUs are yet to measure.
+     * $SMNN_FUSED_BACKWARD = "1" / "0" overrides. */
+    if (shape->variant != SMNN_VARIANT_PRIVATE) return 0;
     const char *env = getenv("SMNN_FUSED_BACKWARD");
-    return shape->variant == SMNN_VARIANT_PRIVATE && env && !strcmp(env, "1");
+    if (env && !strcmp(env, "1")) return 1;
+    if (env && !strcmp(env, "0")) return 0;
+    return shape->blocks_in_registers && shape->nmax <= 16;
 }
 
 void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len) {
