@@ -61,8 +61,8 @@ int smnn__disk_cache_wanted(const smnn_device_info *info) {
     /* PoCL (measured on 3.1, bench/RESULTS.md "Compile time"): its kernel cache holds the program
      * and every kernel compiled for each local size launched, so a second process builds from
      * source in 0.19 s without smnn's entry (0.27 s with it), while fetching the binary for
-     * smnn's entry compiles every kernel again for a dynamic local size (n = 3, double: 5.8 of
-     * a cold build's 8 s). */
+     * smnn's entry compiles every kernel again for a dynamic local size (n = 3, double: 5.7 of
+     * a cold build's 8.2 s). */
     const char *pocl_cache = getenv("POCL_KERNEL_CACHE");
     int pocl_caches = !pocl_cache || strcmp(pocl_cache, "0") != 0;
     return !(strstr(info->platform_name, "Portable Computing Language") && pocl_caches);
