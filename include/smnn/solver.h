@@ -22,7 +22,8 @@
  * shrink to what the driver allows the kernels, and when the kernels need more local memory
  * than the device has, a forced LOCAL plan returns SMNN_ERROR_UNSUPPORTED while AUTO takes the
  * private variant. Each plan's program is specialised for its block shape (V, n_orders, Q) so
- * the block loops unroll; programs are cached per shape in memory and on disk.
+ * the block loops unroll; programs are cached per shape in memory and on disk (smnn's disk
+ * cache, or on PoCL PoCL's own kernel cache; README.md, "Device selection").
  *
  * Environment variables override the automatic choices (an option set explicitly wins over
  * them); they are listed in one place, README.md "Environment variables":
