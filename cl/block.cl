@@ -135,6 +135,30 @@ SMNN_INLINE void smnn_back_step(const smnn_wsl *W, int t, int n, const realv *yn
     smnn_ltsolve(W, t, n, r, y);
 }
 
+#if SMNN_HAS_WALK
+/* The sequential walk's back substitution for the lanes L (systems bofs + first ..): y_t for t =
+ * T-1 .. 0 from the workspace, written to y (B, T, n); NaN in every y of a system whose info is
+ * not 0. smnn_back_substitute_private, and the end of the factorization and of the forward
+ * substitution with SMNN_FLAG_THEN_BACK (contract.h). */
+SMNN_INLINE void smnn_back_walk(const smnn_wsl *W, const smnn_lanes *L, long bofs, int first,
+                                int T, int n, global const int *info, global real *y) {
+    realv yn[NMAX], yc[NMAX];
+    int ok[VW];
+    SMNN_UNROLL
+    for (int j = 0; j < VW; j++) ok[j] = j < L->count && info[bofs + first + j] == 0;
+    for (int t = T - 1; t >= 0; t--) {
+        smnn_back_step(W, t, n, yn, yc);
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) yn[i] = yc[i];
+        for (int j = 0; j < L->count; j++) {
+            global real *Y = y + (bofs + first + j) * (long)T * n + (long)t * n;
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) Y[i] = ok[j] ? SMNN_LANE(yc[i], j) : (real)NAN;
+        }
+    }
+}
+#endif
+
 /* L_t from the workspace (packed) into the lower triangle of A (row stride NMAX). */
 SMNN_INLINE void smnn_load_L(const smnn_wsl *W, int t, int n, realv *A) {
     SMNN_UNROLL

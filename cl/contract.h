@@ -89,6 +89,11 @@
  * NULL r = A^T W (b - A y) from c, d, u and the steps s; with rhs the homogeneous form
  * r = rhs - A^T W A y (the backward pass's lambda). */
 #define SMNN_FLAG_RESIDUAL 4
+/* The sequential walk's private factorization (with SMNN_FLAG_WITH_RHS) and forward
+ * substitution: then the back substitution into `y`, in the same work-item, while its systems'
+ * workspace is still in its core's cache (instead of smnn_back_substitute_private reading it back
+ * after every work-item's forward walk). */
+#define SMNN_FLAG_THEN_BACK 8
 
 /* ---- Loops a device ended early -------------------------------------------------------------
  * info[b] of a system whose kernel found its loops cut short (common.cl smnn_loops_cut): Mesa's

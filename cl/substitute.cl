@@ -54,6 +54,11 @@ kernel void smnn_forward_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         if (cut) info[b] = SMNN_INFO_LOOPS_CUT;
         else if (info[b] <= 0) info[b] = finfo[j]; /* a failed factorization stays reported */
     }
+    if (flags & SMNN_FLAG_THEN_BACK) {
+        smnn_back_walk(&W, &L, bofs, first, T, n, info, y);
+        if (smnn_loops_cut(T))
+            for (int j = 0; j < L.count; j++) info[bofs + first + j] = SMNN_INFO_LOOPS_CUT;
+    }
 }
 
 kernel void smnn_back_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
@@ -68,20 +73,7 @@ kernel void smnn_back_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const int T = dims.s0, n = SMNN_N(init.s2);
     const smnn_lanes L = smnn_make_lanes(first, bofs, bcount);
     const smnn_wsl W = smnn_private_wsl(ws, &L, bcap, T, n);
-    realv yn[NMAX], yc[NMAX];
-    int ok[VW];
-    SMNN_UNROLL
-    for (int j = 0; j < VW; j++) ok[j] = j < L.count && info[bofs + first + j] == 0;
-    for (int t = T - 1; t >= 0; t--) {
-        smnn_back_step(&W, t, n, yn, yc);
-        SMNN_UNROLL
-        for (int i = 0; i < n; i++) yn[i] = yc[i];
-        for (int j = 0; j < L.count; j++) {
-            global real *Y = y + (bofs + first + j) * (long)T * n + (long)t * n;
-            SMNN_UNROLL
-            for (int i = 0; i < n; i++) Y[i] = ok[j] ? SMNN_LANE(yc[i], j) : (real)NAN;
-        }
-    }
+    smnn_back_walk(&W, &L, bofs, first, T, n, info, y);
     if (smnn_loops_cut(T))
         for (int j = 0; j < L.count; j++) info[bofs + first + j] = SMNN_INFO_LOOPS_CUT;
 }

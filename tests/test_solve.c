@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "odes.h"
+#include "solver/solver_internal.h"
 #include "testutil.h"
 
 typedef test_case solve_case;
@@ -282,6 +283,71 @@ static void test_frozen(void **state) {
         smnn_plan_free(plan);
         test_canaried_free(y);
         free(ref);
+        test_inputs_free(&in);
+    }
+}
+
+/* The back substitution run by the factorization's and the forward substitution's own
+ * work-items (SMNN_FLAG_THEN_BACK, the default of the sequential private walk on CPUs) and run
+ * apart (smnn_back_substitute_private after them, elsewhere) give the same bytes: the solve, the
+ * frozen solve (refined in QR plans, whose factorization keeps the back substitution apart) and
+ * the backward pass, at one and eight systems per work-item; and the solve is the dense
+ * reference's. */
+static void test_back_substitution_placement(void **state) {
+    (void)state;
+    const int is_cpu = smnn_context_device(test_context())->is_cpu;
+    for (int k = 0; k < 4; k++) {
+        smnn_problem p;
+        small_problem(&p, 11);
+        smnn_plan_options opt = test_options(test_device_precision(), SMNN_VARIANT_PRIVATE);
+        opt.systems_per_item = k % 2 ? 8 : 1;
+        opt.factorization = k < 2 ? SMNN_FACTORIZATION_CHOLESKY : SMNN_FACTORIZATION_QR;
+        if (test_skip_wide(p.dims * p.orders, opt.systems_per_item, SMNN_VARIANT_PRIVATE,
+                           "back substitution placement"))
+            continue;
+        test_rng r = test_rng_make(88 + (unsigned)k);
+        test_inputs in;
+        test_inputs_make(&p, &r, 0.3, 1.2, &in);
+        size_t ny = smnn_problem_y_count(&p), nd = smnn_problem_d_count(&p);
+        double *gy = malloc(ny * sizeof *gy);
+        for (size_t i = 0; i < ny; i++) gy[i] = test_uniform(&r, -1, 1);
+        double *y[2], *yf[2], *gd[2];
+        for (int placed = 0; placed < 2; placed++) {
+            smnn_plan *plan = NULL;
+            assert_status(smnn_plan_create(test_context(), &p, &opt, &plan), SMNN_SUCCESS);
+            if (placed == 0) assert_int_equal(plan->then_back, is_cpu);
+            plan->then_back = placed == 0; /* 0: in the walks, 1: apart */
+            y[placed] = malloc(ny * sizeof(double));
+            yf[placed] = malloc(ny * sizeof(double));
+            gd[placed] = malloc(nd * sizeof(double));
+            assert_status(smnn_solve(plan, in.c, in.d, in.u, in.s, y[placed]), SMNN_SUCCESS);
+            assert_status(smnn_backward(plan, in.c, in.d, in.s, y[placed], gy, NULL, gd[placed],
+                                        NULL, NULL),
+                          SMNN_SUCCESS);
+            double *d2 = malloc(nd * sizeof *d2);
+            for (size_t i = 0; i < nd; i++) d2[i] = in.d[i] * 0.5 + 0.1;
+            assert_status(smnn_solve_frozen(plan, in.c, d2, in.u, yf[placed]), SMNN_SUCCESS);
+            free(d2);
+            smnn_plan_free(plan);
+        }
+        fprintf(stderr, "# %s, %d per work-item: back substitution in the walks and apart\n",
+                k < 2 ? "cholesky" : "qr", opt.systems_per_item);
+        assert_memory_equal(y[0], y[1], ny * sizeof(double));
+        assert_memory_equal(yf[0], yf[1], ny * sizeof(double));
+        assert_memory_equal(gd[0], gd[1], nd * sizeof(double));
+        /* And the result is right: the dense reference. */
+        double *ref = malloc(ny * sizeof *ref);
+        assert_status(smnn_reference_solve(&p, in.c, in.d, in.u, in.s, ref, 0), SMNN_SUCCESS);
+        double err = test_rel_err(y[0], ref, ny);
+        double tol = opt.precision == SMNN_PRECISION_DOUBLE ? 1e-10 : 1e-4;
+        if (!(err <= tol)) fail_msg("rel err %g against the dense reference > %g", err, tol);
+        for (int i = 0; i < 2; i++) {
+            free(y[i]);
+            free(yf[i]);
+            free(gd[i]);
+        }
+        free(ref);
+        free(gy);
         test_inputs_free(&in);
     }
 }
@@ -782,6 +848,7 @@ int main(void) {
         cmocka_unit_test(test_single_precision_refinement),
         cmocka_unit_test(test_frozen),
         cmocka_unit_test(test_chunking),
+        cmocka_unit_test(test_back_substitution_placement),
         cmocka_unit_test(test_failure_isolation),
         cmocka_unit_test(test_failure_rule_every_variant),
         cmocka_unit_test(test_loops_cut_reported),

@@ -190,11 +190,18 @@ static smnn_status substitutions(smnn_plan *plan, cl_command_queue q, const smnn
                                  cl_mem out, cl_uint num_wait, const cl_event *wait_list,
                                  cl_event *prev) {
     smnn__solver_io back = {NULL, NULL, NULL, NULL, NULL, out, 0};
+    /* The forward substitution runs the back substitution itself where the plan says so (not
+     * when its walk reads y for the refinement's residual). */
+    const int then_back = plan->then_back && !(fwd->flags & SMNN_FLAG_RESIDUAL);
+    smnn__solver_io both = *fwd;
+    both.y = out;
+    both.flags |= SMNN_FLAG_THEN_BACK;
     for (size_t ch = 0; ch < plan->nchunks; ch++) {
-        FORWARD_IF_ERROR(
-            smnn__enqueue_solver(plan, q, plan->k_forward, ch, fwd, num_wait, wait_list, prev));
-        FORWARD_IF_ERROR(
-            smnn__enqueue_solver(plan, q, plan->k_back, ch, &back, num_wait, wait_list, prev));
+        FORWARD_IF_ERROR(smnn__enqueue_solver(plan, q, plan->k_forward, ch, then_back ? &both : fwd,
+                                              num_wait, wait_list, prev));
+        if (!then_back)
+            FORWARD_IF_ERROR(
+                smnn__enqueue_solver(plan, q, plan->k_back, ch, &back, num_wait, wait_list, prev));
     }
     return SMNN_SUCCESS;
 }

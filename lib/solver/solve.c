@@ -10,7 +10,11 @@
 static smnn_status run_factor(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_mem d, cl_mem u,
                               cl_mem s, cl_mem y, cl_uint num_wait, const cl_event *wait_list,
                               cl_event *event) {
-    smnn__solver_io fac = {c, d, u, s, NULL, NULL, y ? SMNN_FLAG_WITH_RHS : 0};
+    /* The Cholesky factorization runs the back substitution itself where the plan says so. */
+    const int then_back =
+        y && plan->then_back && plan->shape.factorization == SMNN_FACTORIZATION_CHOLESKY;
+    smnn__solver_io fac = {c, d, u, s, NULL, then_back ? y : NULL,
+                           (y ? SMNN_FLAG_WITH_RHS : 0) | (then_back ? SMNN_FLAG_THEN_BACK : 0)};
     smnn__solver_io back = {NULL, NULL, NULL, NULL, NULL, y, 0};
     cl_event last = NULL;
     smnn_status st = SMNN_SUCCESS;
@@ -21,7 +25,7 @@ static smnn_status run_factor(smnn_plan *plan, cl_command_queue q, cl_mem c, cl_
     plan->factor_event = NULL;
     for (size_t ch = 0; ch < plan->nchunks && st == SMNN_SUCCESS; ch++) {
         st = smnn__enqueue_solver(plan, q, plan->k_factor, ch, &fac, num_wait, wait_list, &last);
-        if (st == SMNN_SUCCESS && y)
+        if (st == SMNN_SUCCESS && y && !then_back)
             st = smnn__enqueue_solver(plan, q, plan->k_back, ch, &back, num_wait, wait_list,
                                       &last);
     }

@@ -95,6 +95,10 @@ struct smnn_plan {
     cl_mem refine_change; /* per system: last correction relative to y */
     int refine_guarded;   /* the last refinement declined large corrections (QR solve) */
     int fused_backward;   /* smnn__fused_backward's choice (k_back_gradient is then set) */
+    /* The sequential private walk on a CPU: the Cholesky factorization and the forward
+     * substitution run the back substitution themselves (SMNN_FLAG_THEN_BACK) while a
+     * work-item's workspace is in its core's cache; k_back is then not launched after them. */
+    int then_back;
     size_t change_bytes;
 };
 
