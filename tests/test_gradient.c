@@ -48,6 +48,17 @@ static void grads_free(grads *g) {
     free(g->s);
 }
 
+/* Case k's problem, its inputs and a random dl/dy (returned; the caller frees it), from seed. */
+static double *case_inputs(const grad_case *k, unsigned seed, smnn_problem *p, test_inputs *in) {
+    problem_of(k, p);
+    test_rng r = test_rng_make(seed);
+    test_inputs_make(p, &r, 0.4, 1.3, in);
+    size_t ny = smnn_problem_y_count(p);
+    double *gy = malloc(ny * sizeof *gy);
+    for (size_t i = 0; i < ny; i++) gy[i] = test_uniform(&r, -1, 1);
+    return gy;
+}
+
 /* Device forward + backward with options opt; returns y in *yout (caller frees). */
 static void device_grads(const smnn_problem *p, const smnn_plan_options *opt, test_inputs *in,
                          const double *gy, grads *out, double **yout) {
@@ -188,15 +199,9 @@ static int grads_equal(const smnn_problem *p, const grads *a, const grads *b) {
 static void test_fused_default(void **state) {
     (void)state;
     test_skip_without_fp64();
-    const grad_case *k = &cases[7]; /* n = 4, B = 9: two lane groups of 8 */
     smnn_problem p;
-    problem_of(k, &p);
-    test_rng r = test_rng_make(620);
     test_inputs in;
-    test_inputs_make(&p, &r, 0.4, 1.3, &in);
-    size_t ny = smnn_problem_y_count(&p);
-    double *gy = malloc(ny * sizeof *gy);
-    for (size_t i = 0; i < ny; i++) gy[i] = test_uniform(&r, -1, 1);
+    double *gy = case_inputs(&cases[7], 620, &p, &in); /* n = 4, B = 9: two lane groups of 8 */
     smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, SMNN_VARIANT_PRIVATE);
     opt.systems_per_item = 8;
     grads g[3]; /* apart, fused, default */
@@ -230,13 +235,8 @@ static void test_backward_chunked(void **state) {
     (void)state;
     const grad_case *k = &cases[7];
     smnn_problem p;
-    problem_of(k, &p);
-    test_rng r = test_rng_make(610);
     test_inputs in;
-    test_inputs_make(&p, &r, 0.4, 1.3, &in);
-    size_t ny = smnn_problem_y_count(&p);
-    double *gy = malloc(ny * sizeof *gy);
-    for (size_t i = 0; i < ny; i++) gy[i] = test_uniform(&r, -1, 1);
+    double *gy = case_inputs(k, 610, &p, &in);
     const int widths[] = {1, 8, 8}; /* the last with the fused backward pass */
     for (size_t w = 0; w < 3; w++) {
         test_fused_backward(w == 2);
