@@ -65,6 +65,12 @@ typedef float4 real4;
 #ifndef SMNN_BLOCKS_IN_REGISTERS
 #define SMNN_BLOCKS_IN_REGISTERS 0
 #endif
+/* SMNN_THEN_BACK=1 (the host's choice, tuning.c): the sequential walk's factorization and forward
+ * substitution can run the back substitution themselves (contract.h SMNN_FLAG_THEN_BACK); off, the
+ * default, their kernels stay as small as before. */
+#ifndef SMNN_THEN_BACK
+#define SMNN_THEN_BACK 0
+#endif
 #define SMNN_UNROLL_MAX_N 9
 #if SMNN_BLOCKS_IN_REGISTERS
 #define SMNN_INLINE static inline __attribute__((always_inline))

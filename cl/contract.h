@@ -92,7 +92,8 @@
 /* The sequential walk's private factorization (with SMNN_FLAG_WITH_RHS) and forward
  * substitution: then the back substitution into `y`, in the same work-item, while its systems'
  * workspace is still in its core's cache (instead of smnn_back_substitute_private reading it back
- * after every work-item's forward walk). */
+ * after every work-item's forward walk). Only in programs built with SMNN_THEN_BACK=1 (common.cl;
+ * the host's choice, lib/solver/tuning.c). */
 #define SMNN_FLAG_THEN_BACK 8
 
 /* ---- Loops a device ended early -------------------------------------------------------------

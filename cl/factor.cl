@@ -26,6 +26,7 @@ kernel void smnn_factor_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const int first = (int)get_global_id(0) * VW;
     if (first >= bcount) return;
     (void)rhs;
+    (void)y; /* read with SMNN_THEN_BACK only */
     const smnn_prob P = SMNN_PROBLEM();
     const int n = P.n, T = P.T;
     const int with_rhs = flags & SMNN_FLAG_WITH_RHS;
@@ -61,11 +62,13 @@ kernel void smnn_factor_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     }
     const int cut = smnn_loops_cut(T);
     for (int j = 0; j < L.count; j++) info[bofs + first + j] = cut ? SMNN_INFO_LOOPS_CUT : finfo[j];
+#if SMNN_THEN_BACK
     if (flags & SMNN_FLAG_THEN_BACK) {
         smnn_back_walk(&W, &L, bofs, first, T, n, info, y);
         if (smnn_loops_cut(T))
             for (int j = 0; j < L.count; j++) info[bofs + first + j] = SMNN_INFO_LOOPS_CUT;
     }
+#endif
 }
 #endif
 

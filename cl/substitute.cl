@@ -54,11 +54,13 @@ kernel void smnn_forward_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         if (cut) info[b] = SMNN_INFO_LOOPS_CUT;
         else if (info[b] <= 0) info[b] = finfo[j]; /* a failed factorization stays reported */
     }
+#if SMNN_THEN_BACK
     if (flags & SMNN_FLAG_THEN_BACK) {
         smnn_back_walk(&W, &L, bofs, first, T, n, info, y);
         if (smnn_loops_cut(T))
             for (int j = 0; j < L.count; j++) info[bofs + first + j] = SMNN_INFO_LOOPS_CUT;
     }
+#endif
 }
 
 kernel void smnn_back_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {

@@ -29,6 +29,10 @@ typedef struct smnn__kernel_shape {
     /* 1: the program inlines its helpers and, specialised, unrolls the block loops
      * (cl/common.cl SMNN_BLOCKS_IN_REGISTERS); 0: calls and loops stay. */
     int blocks_in_registers;
+    /* 1: the sequential private walk's factorization and forward substitution hold the back
+     * substitution (cl/contract.h SMNN_FLAG_THEN_BACK; define SMNN_THEN_BACK=1), run while a
+     * work-item's workspace is in its core's cache. */
+    int then_back;
 } smnn__kernel_shape;
 
 /* The program shape a plan for (p, opt) uses on ctx's device: the tuning table's variant and
@@ -95,9 +99,9 @@ struct smnn_plan {
     cl_mem refine_change; /* per system: last correction relative to y */
     int refine_guarded;   /* the last refinement declined large corrections (QR solve) */
     int fused_backward;   /* smnn__fused_backward's choice (k_back_gradient is then set) */
-    /* The sequential private walk on a CPU: the Cholesky factorization and the forward
-     * substitution run the back substitution themselves (SMNN_FLAG_THEN_BACK) while a
-     * work-item's workspace is in its core's cache; k_back is then not launched after them. */
+    /* shape.then_back in a sequential plan: the Cholesky factorization and the forward
+     * substitution run the back substitution themselves (SMNN_FLAG_THEN_BACK); k_back is then
+     * not launched after them. */
     int then_back;
     size_t change_bytes;
 };

@@ -287,6 +287,13 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
     shape->blocks_in_registers =
         opt->precision == SMNN_PRECISION_DOUBLE && ctx->info.is_cpu &&
         strstr(ctx->info.platform_name, "Portable Computing") != NULL;
+    /* The back substitution in the forward walks' work-items (bench/RESULTS.md, optimisation
+     * log entry 15): in double precision on PoCL's CPU device, where it was measured (B = 1536:
+     * forward 0.82-0.90x, frozen solve 0.72x at T = 500). Elsewhere the kernels stay apart:
+     * single precision and GPUs are not measured, and Mesa's llvmpipe compiles the larger
+     * kernels minutes longer (CI's Rusticl pass: 2 -> 5.6 minutes). */
+    shape->then_back = v == SMNN_VARIANT_PRIVATE && !shape->time_lanes &&
+                       shape->blocks_in_registers;
     shape->dims = shape->orders = shape->equations = 0;
     if (!opt->generic_kernels) {
         /* Specialise the program for this block shape: the loops over the block unroll. */
@@ -328,8 +335,12 @@ void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len)
         int m = snprintf(buf + n, len - (size_t)n, " -DSMNN_TIME_LANES=1");
         n = m > 0 ? n + m : -1;
     }
-    if (shape->blocks_in_registers && n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, " -DSMNN_BLOCKS_IN_REGISTERS=1");
+    if (shape->blocks_in_registers && n > 0 && (size_t)n < len) {
+        int m = snprintf(buf + n, len - (size_t)n, " -DSMNN_BLOCKS_IN_REGISTERS=1");
+        n = m > 0 ? n + m : -1;
+    }
+    if (shape->then_back && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, " -DSMNN_THEN_BACK=1");
 }
 
 /* What the driver says of the local variant's kernels in prog: the smallest
