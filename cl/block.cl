@@ -138,10 +138,11 @@ SMNN_INLINE void smnn_back_step(const smnn_wsl *W, int t, int n, const realv *yn
 #if SMNN_HAS_WALK
 /* The sequential walk's back substitution for the lanes L (systems bofs + first ..): y_t for t =
  * T-1 .. 0 from the workspace, written to y (B, T, n); NaN in every y of a system whose info is
- * not 0. smnn_back_substitute_private, and the end of the factorization and of the forward
+ * not 0; then, if the device cut the work-item's loops short, its systems' info marks it.
+ * smnn_back_substitute_private, and the end of the factorization and of the forward
  * substitution with SMNN_FLAG_THEN_BACK (contract.h). */
 SMNN_INLINE void smnn_back_walk(const smnn_wsl *W, const smnn_lanes *L, long bofs, int first,
-                                int T, int n, global const int *info, global real *y) {
+                                int T, int n, global int *info, global real *y) {
     realv yn[NMAX], yc[NMAX];
     int ok[VW];
     SMNN_UNROLL
@@ -156,6 +157,8 @@ SMNN_INLINE void smnn_back_walk(const smnn_wsl *W, const smnn_lanes *L, long bof
             for (int i = 0; i < n; i++) Y[i] = ok[j] ? SMNN_LANE(yc[i], j) : (real)NAN;
         }
     }
+    if (smnn_loops_cut(T))
+        for (int j = 0; j < L->count; j++) info[bofs + first + j] = SMNN_INFO_LOOPS_CUT;
 }
 #endif
 

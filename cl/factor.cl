@@ -63,11 +63,7 @@ kernel void smnn_factor_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const int cut = smnn_loops_cut(T);
     for (int j = 0; j < L.count; j++) info[bofs + first + j] = cut ? SMNN_INFO_LOOPS_CUT : finfo[j];
 #if SMNN_THEN_BACK
-    if (flags & SMNN_FLAG_THEN_BACK) {
-        smnn_back_walk(&W, &L, bofs, first, T, n, info, y);
-        if (smnn_loops_cut(T))
-            for (int j = 0; j < L.count; j++) info[bofs + first + j] = SMNN_INFO_LOOPS_CUT;
-    }
+    if (flags & SMNN_FLAG_THEN_BACK) smnn_back_walk(&W, &L, bofs, first, T, n, info, y);
 #endif
 }
 #endif

@@ -55,11 +55,7 @@ kernel void smnn_forward_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         else if (info[b] <= 0) info[b] = finfo[j]; /* a failed factorization stays reported */
     }
 #if SMNN_THEN_BACK
-    if (flags & SMNN_FLAG_THEN_BACK) {
-        smnn_back_walk(&W, &L, bofs, first, T, n, info, y);
-        if (smnn_loops_cut(T))
-            for (int j = 0; j < L.count; j++) info[bofs + first + j] = SMNN_INFO_LOOPS_CUT;
-    }
+    if (flags & SMNN_FLAG_THEN_BACK) smnn_back_walk(&W, &L, bofs, first, T, n, info, y);
 #endif
 }
 
@@ -76,8 +72,6 @@ kernel void smnn_back_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const smnn_lanes L = smnn_make_lanes(first, bofs, bcount);
     const smnn_wsl W = smnn_private_wsl(ws, &L, bcap, T, n);
     smnn_back_walk(&W, &L, bofs, first, T, n, info, y);
-    if (smnn_loops_cut(T))
-        for (int j = 0; j < L.count; j++) info[bofs + first + j] = SMNN_INFO_LOOPS_CUT;
 }
 #endif
 
