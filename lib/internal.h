@@ -67,6 +67,9 @@ void smnn__discovery_lock(void);
 void smnn__discovery_unlock(void);
 /* Fills info from a device handle; indexes left as given. */
 void smnn__device_info_fill(cl_device_id dev, smnn_device_info *info);
+/* Whether the device belongs to PoCL (its platform name), whose kernel cache and compiler
+ * several of smnn's choices depend on (program.c, lib/solver/tuning.c). */
+int smnn__device_is_pocl(const smnn_device_info *info);
 
 /* ---- Kernel programs ---------------------------------------------------------------------- */
 

@@ -205,8 +205,7 @@ static void test_fused_default(void **state) {
     smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, SMNN_VARIANT_PRIVATE);
     opt.systems_per_item = 8;
     grads g[3]; /* apart, fused, default */
-    int pocl = strstr(smnn_context_device(test_context())->platform_name,
-                      "Portable Computing Language") != NULL;
+    int pocl = test_is_pocl(smnn_context_device(test_context()));
     for (int mode = 0; mode < 3; mode++) {
         test_fused_backward(mode < 2 ? mode : -1);
         smnn_plan *plan = NULL;

@@ -331,8 +331,7 @@ static void test_disk_cache_driver(void **state) {
             unsetenv("POCL_KERNEL_CACHE");
         smnn_context *ctx = NULL;
         assert_status(smnn_context_create(NULL, &ctx), SMNN_SUCCESS);
-        int pocl = strstr(smnn_context_device(ctx)->platform_name, "Portable Computing Language") !=
-                   NULL;
+        int pocl = test_is_pocl(smnn_context_device(ctx));
         int want = !(pocl && !pocl_off);
         assert_int_equal(ctx->disk_cache, want);
         char src[160];

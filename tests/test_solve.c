@@ -296,8 +296,8 @@ static void test_frozen(void **state) {
 static void test_back_substitution_placement(void **state) {
     (void)state;
     const smnn_device_info *dev = smnn_context_device(test_context());
-    const int pocl = dev->is_cpu && strstr(dev->platform_name, "Portable Computing") != NULL &&
-                     test_device_precision() == SMNN_PRECISION_DOUBLE;
+    const int pocl =
+        dev->is_cpu && test_is_pocl(dev) && test_device_precision() == SMNN_PRECISION_DOUBLE;
     for (int k = 0; k < 4; k++) {
         smnn_problem p;
         small_problem(&p, 11);

@@ -622,8 +622,7 @@ static void test_bench_fused(void **state) {
     if (fabs(bytes[4] - bytes[3] - 2 * 3 * es) > 0.11) /* printed to 0.1 */
         fail_msg("bytes per system step: apart %g, fused %g; expected a difference of %g",
                  bytes[4], bytes[3], 2 * 3 * es);
-    int pocl = strstr(smnn_context_device(test_context())->platform_name,
-                      "Portable Computing Language") != NULL;
+    int pocl = test_is_pocl(smnn_context_device(test_context()));
     double dflt = dbl && pocl ? bytes[3] : bytes[4];
     if (bytes[2] != dflt)
         fail_msg("forward_backward counts %g bytes per system step, the %s pass %g", bytes[2],

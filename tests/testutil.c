@@ -193,6 +193,10 @@ int test_skip_loops_cut(smnn_status st, const char *what) {
     return 1;
 }
 
+int test_is_pocl(const smnn_device_info *dev) {
+    return strstr(dev->platform_name, "Portable Computing Language") != NULL;
+}
+
 void test_fused_backward(int mode) {
     if (mode < 0)
         unsetenv("SMNN_FUSED_BACKWARD");

@@ -100,6 +100,9 @@ int test_skip_local_memory(smnn_status st, const char *what);
 /* Whether plans created from now on fuse the backward pass: 1 fused ($SMNN_FUSED_BACKWARD=1), 0
  * apart (=0), -1 the library's default (unset: fused where blocks are in registers). */
 void test_fused_backward(int mode);
+/* Whether dev is one of PoCL's, by its platform name: the tests' own check, apart from the
+ * library's (smnn__device_is_pocl), so that a broken detection there shows. */
+int test_is_pocl(const smnn_device_info *dev);
 /* 1, after printing "# skipped: <what>: ...", when SMNN_TEST_SKIP_WIDE_FROM is set to a block
  * size N and the case is a private-variant (or automatic) plan of more than one system per
  * work-item with n >= N (tests/rusticl.sh sets 1: llvmpipe takes minutes to compile each such

@@ -38,6 +38,10 @@ void smnn__platform_string(cl_platform_id pf, cl_platform_info what, char *buf, 
     buf[len - 1] = '\0';
 }
 
+int smnn__device_is_pocl(const smnn_device_info *info) {
+    return strstr(info->platform_name, "Portable Computing Language") != NULL;
+}
+
 void smnn__device_info_fill(cl_device_id dev, smnn_device_info *info) {
     smnn__device_string(dev, CL_DEVICE_NAME, info->device_name, sizeof info->device_name);
     smnn__device_string(dev, CL_DEVICE_VENDOR, info->device_vendor, sizeof info->device_vendor);

@@ -65,7 +65,7 @@ int smnn__disk_cache_wanted(const smnn_device_info *info) {
      * a cold build's 8.2 s). */
     const char *pocl_cache = getenv("POCL_KERNEL_CACHE");
     int pocl_caches = !pocl_cache || strcmp(pocl_cache, "0") != 0;
-    return !(strstr(info->platform_name, "Portable Computing Language") && pocl_caches);
+    return !(smnn__device_is_pocl(info) && pocl_caches);
 }
 
 static void to_disk(smnn_context *ctx, cl_program prog, uint64_t key) {

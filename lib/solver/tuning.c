@@ -8,6 +8,7 @@
  * numbers in bench/RESULTS.md "GPU"): per-work-item private memory grows as n^2 and reaches
  * kilobytes above n = 8, where one work-group per system keeps the block in local memory. */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -284,9 +285,8 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
      * allocation of them is not measured (smnn-gpu-compile showed spills on gfx90a at n = 3),
      * and Oclgrind cannot run inlined code (it lacks the llvm.experimental.noalias.scope.decl
      * intrinsic that inlining adds). */
-    shape->blocks_in_registers =
-        opt->precision == SMNN_PRECISION_DOUBLE && ctx->info.is_cpu &&
-        strstr(ctx->info.platform_name, "Portable Computing") != NULL;
+    shape->blocks_in_registers = opt->precision == SMNN_PRECISION_DOUBLE && ctx->info.is_cpu &&
+                                 smnn__device_is_pocl(&ctx->info);
     /* The back substitution in the forward walks' work-items (bench/RESULTS.md, optimisation
      * log entry 15): in double precision on PoCL's CPU device, where it was measured (B = 1536:
      * forward 0.82-0.90x, frozen solve 0.72x at T = 500). Elsewhere the kernels stay apart:
@@ -321,26 +321,27 @@ int smnn__fused_backward(const smnn__kernel_shape *shape) {
     return shape->blocks_in_registers && shape->nmax <= 16;
 }
 
+/* Appends printf-style text at buf + *used (len bytes in all); *used becomes -1, and nothing more
+ * is appended, once the text does not fit or fails to format. */
+static void append(char *buf, size_t len, int *used, const char *fmt, ...) {
+    if (*used < 0 || (size_t)*used >= len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(buf + *used, len - (size_t)*used, fmt, ap);
+    va_end(ap);
+    *used = m >= 0 ? *used + m : -1;
+}
+
 void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len) {
-    int n = snprintf(buf, len, "-DSMNN_VARIANT=%d -DSMNN_FACTOR=%d -DNMAX=%d -DWG=%d -DVW=%d",
-                     (int)shape->variant, (int)shape->factorization, shape->nmax, shape->wg,
-                     shape->vw);
-    if (shape->dims > 0 && n > 0 && (size_t)n < len) {
-        int m = snprintf(buf + n, len - (size_t)n, " -DNFIX=%d -DVFIX=%d -DR1FIX=%d -DQFIX=%d",
-                         shape->dims * shape->orders, shape->dims, shape->orders,
-                         shape->equations);
-        n = m > 0 ? n + m : -1;
-    }
-    if (shape->time_lanes && n > 0 && (size_t)n < len) {
-        int m = snprintf(buf + n, len - (size_t)n, " -DSMNN_TIME_LANES=1");
-        n = m > 0 ? n + m : -1;
-    }
-    if (shape->blocks_in_registers && n > 0 && (size_t)n < len) {
-        int m = snprintf(buf + n, len - (size_t)n, " -DSMNN_BLOCKS_IN_REGISTERS=1");
-        n = m > 0 ? n + m : -1;
-    }
-    if (shape->then_back && n > 0 && (size_t)n < len)
-        snprintf(buf + n, len - (size_t)n, " -DSMNN_THEN_BACK=1");
+    int used = 0;
+    append(buf, len, &used, "-DSMNN_VARIANT=%d -DSMNN_FACTOR=%d -DNMAX=%d -DWG=%d -DVW=%d",
+           (int)shape->variant, (int)shape->factorization, shape->nmax, shape->wg, shape->vw);
+    if (shape->dims > 0)
+        append(buf, len, &used, " -DNFIX=%d -DVFIX=%d -DR1FIX=%d -DQFIX=%d",
+               shape->dims * shape->orders, shape->dims, shape->orders, shape->equations);
+    if (shape->time_lanes) append(buf, len, &used, " -DSMNN_TIME_LANES=1");
+    if (shape->blocks_in_registers) append(buf, len, &used, " -DSMNN_BLOCKS_IN_REGISTERS=1");
+    if (shape->then_back) append(buf, len, &used, " -DSMNN_THEN_BACK=1");
 }
 
 /* What the driver says of the local variant's kernels in prog: the smallest
