@@ -7,6 +7,15 @@
  * the work-item) and, in programs holding the local variant (VW = 1, so realv = real), for
  * __local. The formulas exist once; only the pointer qualifiers differ. */
 
+/* x / L_ii in the triangular solves. With the compact record (SMNN_COMPACT) the factorization
+ * keeps 1 / L_ii on the diagonal of L_t (in registers and in the record) and the solves multiply:
+ * no division is left in a substitution, and the coupling rows divide no more. */
+#if SMNN_COMPACT
+#define SMNN_DIV_DIAG(x, d) ((x) * (d))
+#else
+#define SMNN_DIV_DIAG(x, d) ((x) / (d))
+#endif
+
 #define SMNN_DEFINE_BLOCK_OPS(AS, SUF)                                                             \
     /* acc - sum_{k < len} A[i][k] A[j][k]: the update of one Cholesky entry. */                   \
     SMNN_INLINE realv smnn_rowdot_##SUF(AS const realv *A, realv acc, int i, int j, int len) {     \
@@ -24,7 +33,7 @@
             realv r = b[i];                                                                        \
             SMNN_UNROLL                                                                            \
             for (int k = 0; k < i; k++) r -= A[i * NMAX + k] * x[k];                               \
-            x[i] = r / A[i * NMAX + i];                                                            \
+            x[i] = SMNN_DIV_DIAG(r, A[i * NMAX + i]);                                              \
             bad |= SMNN_BAD(x[i]);                                                                 \
         }                                                                                          \
         return bad;                                                                                \
@@ -37,7 +46,7 @@
             realv a = smnn_N_entry(P, i, j, apow);                                                 \
             SMNN_UNROLL                                                                            \
             for (int k = 0; k < j; k++) a -= krow[k] * A[j * NMAX + k];                            \
-            krow[j] = a / A[j * NMAX + j];                                                         \
+            krow[j] = SMNN_DIV_DIAG(a, A[j * NMAX + j]);                                           \
         }                                                                                          \
     }
 
@@ -70,11 +79,52 @@ SMNN_INLINE void smnn_store_coupling(const smnn_prob *P, const realv *apow, cons
     SMNN_UNROLL
     for (int i = 0; i < n; i++) {
         smnn_coupling_row_private(P, i, apow, A, K + i * NMAX);
+#if SMNN_COMPACT
+        (void)W;
+        (void)t;
+#else
         SMNN_UNROLL
         for (int j = 0; j < n; j++)
             VSTORE(K[i * NMAX + j], WSP(*W, t, SMNN_OFF_K(n) + i * n + j));
+#endif
     }
 }
+
+/* y = L^-T r with L the lower triangle of A (row stride NMAX); rows solved from n-1 down. */
+SMNN_INLINE void smnn_ltsolve_regs(const realv *A, const realv *r, realv *y, int n) {
+    SMNN_UNROLL
+    for (int i = n - 1; i >= 0; i--) {
+        realv acc = r[i];
+        SMNN_UNROLL
+        for (int k = i + 1; k < n; k++) acc -= A[k * NMAX + i] * y[k];
+        y[i] = SMNN_DIV_DIAG(acc, A[i * NMAX + i]);
+    }
+}
+
+#if SMNN_COMPACT
+/* The compact record's coupling term of the forward walks: cz = K_t z_t = N_t (L_t^-T z_t), from
+ * L_t (the lower triangle of A) and the powers apow of the step s_t; the next point's right-hand
+ * side is beta_{t+1} - cz. The factorization (with its fused forward substitution) and the
+ * forward substitution both call this with the same values, so a frozen solve repeats a solve's
+ * z bit for bit. */
+SMNN_INLINE void smnn_coupling_z(const smnn_prob *P, const realv *apow, const realv *A,
+                                 const realv *z, realv *cz, int n) {
+    realv w[NMAX];
+    smnn_ltsolve_regs(A, z, w, n);
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) {
+        realv a = (realv)(0);
+        SMNN_UNROLL
+        for (int j = 0; j < n; j++) a += smnn_N_entry(P, i, j, apow) * w[j];
+        cz[i] = a;
+    }
+}
+
+/* The step s_t kept in record t (0 at t = T-1). */
+SMNN_INLINE realv smnn_record_step(const smnn_wsl *W, int t, int n) {
+    return VLOAD(WSP(*W, t, SMNN_OFF_S_COMPACT(n)));
+}
+#endif
 
 /* In-place Cholesky factorization of the lower triangle of A (n x n, all lanes at once); returns
  * the lanes whose pivot was not positive or not finite. The local variant spreads the same
@@ -86,8 +136,8 @@ SMNN_INLINE maskv smnn_cholesky(realv *A, int n) {
         realv dj = smnn_rowdot_private(A, A[j * NMAX + j], j, j, j);
         bad |= SMNN_BAD_PIVOT(dj);
         realv ljj = sqrt(dj);
-        A[j * NMAX + j] = ljj;
         realv inv = (realv)(1) / ljj;
+        A[j * NMAX + j] = SMNN_COMPACT ? inv : ljj; /* SMNN_DIV_DIAG */
         SMNN_UNROLL
         for (int i = j + 1; i < n; i++)
             A[i * NMAX + j] = smnn_rowdot_private(A, A[i * NMAX + j], i, j, j) * inv;
@@ -122,17 +172,50 @@ SMNN_INLINE void smnn_ltsolve(const smnn_wsl *W, int t, int n, const realv *r, r
         realv acc = r[i];
         SMNN_UNROLL
         for (int k = i + 1; k < n; k++) acc -= VLOAD(WSP(*W, t, SMNN_PIDX(k, i))) * y[k];
-        y[i] = acc / VLOAD(WSP(*W, t, SMNN_PIDX(i, i)));
+        y[i] = SMNN_DIV_DIAG(acc, VLOAD(WSP(*W, t, SMNN_PIDX(i, i))));
     }
 }
 
+/* L_t from the workspace (packed) into the lower triangle of A (row stride NMAX). */
+SMNN_INLINE void smnn_load_L(const smnn_wsl *W, int t, int n, realv *A) {
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++)
+        SMNN_UNROLL
+        for (int j = 0; j <= i; j++) A[i * NMAX + j] = VLOAD(WSP(*W, t, SMNN_PIDX(i, j)));
+}
+
 /* One step of the back substitution, all rows: y_t = L_t^-T (z_t - K_t^T y_{t+1}) from the
- * workspace (ynext = y_{t+1}, unread at t = T-1). */
-SMNN_INLINE void smnn_back_step(const smnn_wsl *W, int t, int n, const realv *ynext, realv *y) {
+ * workspace (ynext = y_{t+1}, unread at t = T-1). With the compact record (SMNN_COMPACT),
+ * K_t^T y_{t+1} = L_t^-1 (N_t^T y_{t+1}), N_t rebuilt from the record's step. */
+SMNN_INLINE void smnn_back_step(const smnn_prob *P, const smnn_wsl *W, int t, int n,
+                                const realv *ynext, realv *y) {
+#if SMNN_COMPACT
+    realv A[NMAX * NMAX], r[NMAX];
+    smnn_load_L(W, t, n, A);
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) r[i] = VLOAD(WSP(*W, t, SMNN_OFF_Z_COMPACT(n) + i));
+    if (t < W->T - 1) {
+        realv apow[2 * NMAX], v[NMAX];
+        smnn_powers(smnn_record_step(W, t, n), 2 * P->R1, apow);
+        SMNN_UNROLL
+        for (int j = 0; j < n; j++) {
+            realv a = (realv)(0);
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) a += smnn_N_entry(P, i, j, apow) * ynext[i];
+            v[j] = a;
+        }
+        smnn_lsolve_private(A, v, v, n);
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++) r[i] -= v[i];
+    }
+    smnn_ltsolve_regs(A, r, y, n);
+#else
+    (void)P;
     realv r[NMAX];
     SMNN_UNROLL
     for (int i = 0; i < n; i++) r[i] = smnn_back_rhs(W, t, n, i, ynext);
     smnn_ltsolve(W, t, n, r, y);
+#endif
 }
 
 #if SMNN_HAS_WALK
@@ -141,14 +224,15 @@ SMNN_INLINE void smnn_back_step(const smnn_wsl *W, int t, int n, const realv *yn
  * not 0; then, if the device cut the work-item's loops short, its systems' info marks it.
  * smnn_back_substitute_private, and the end of the factorization and of the forward
  * substitution with SMNN_FLAG_THEN_BACK (contract.h). */
-SMNN_INLINE void smnn_back_walk(const smnn_wsl *W, const smnn_lanes *L, long bofs, int first,
-                                int T, int n, global int *info, global real *y) {
+SMNN_INLINE void smnn_back_walk(const smnn_prob *P, const smnn_wsl *W, const smnn_lanes *L,
+                                long bofs, int first, int T, int n, global int *info,
+                                global real *y) {
     realv yn[NMAX], yc[NMAX];
     int ok[VW];
     SMNN_UNROLL
     for (int j = 0; j < VW; j++) ok[j] = j < L->count && info[bofs + first + j] == 0;
     for (int t = T - 1; t >= 0; t--) {
-        smnn_back_step(W, t, n, yn, yc);
+        smnn_back_step(P, W, t, n, yn, yc);
         SMNN_UNROLL
         for (int i = 0; i < n; i++) yn[i] = yc[i];
         for (int j = 0; j < L->count; j++) {
@@ -161,11 +245,3 @@ SMNN_INLINE void smnn_back_walk(const smnn_wsl *W, const smnn_lanes *L, long bof
         for (int j = 0; j < L->count; j++) info[bofs + first + j] = SMNN_INFO_LOOPS_CUT;
 }
 #endif
-
-/* L_t from the workspace (packed) into the lower triangle of A (row stride NMAX). */
-SMNN_INLINE void smnn_load_L(const smnn_wsl *W, int t, int n, realv *A) {
-    SMNN_UNROLL
-    for (int i = 0; i < n; i++)
-        SMNN_UNROLL
-        for (int j = 0; j <= i; j++) A[i * NMAX + j] = VLOAD(WSP(*W, t, SMNN_PIDX(i, j)));
-}

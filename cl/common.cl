@@ -71,6 +71,24 @@ typedef float4 real4;
 #ifndef SMNN_THEN_BACK
 #define SMNN_THEN_BACK 0
 #endif
+/* SMNN_COMPACT=1 (the host's choice, tuning.c): the sequential private Cholesky walk keeps the
+ * compact record (contract.h SMNN_REC_COMPACT: L_t, z_t, s_t; K_t applied as N_t L_t^-T). The
+ * local variant, the QR factorization and partitioned programs read K_t from the record and are
+ * never built with it. */
+#ifndef SMNN_COMPACT
+#define SMNN_COMPACT 0
+#endif
+#if SMNN_COMPACT && (SMNN_VARIANT != SMNN_KVARIANT_PRIVATE || SMNN_FACTOR != SMNN_KFACTOR_CHOLESKY \
+                     || SMNN_TIME_LANES)
+#error "SMNN_COMPACT needs a sequential private Cholesky program"
+#endif
+#if SMNN_COMPACT
+#define SMNN_WREC(n) SMNN_REC_COMPACT(n)
+#define SMNN_WOFF_Z(n) SMNN_OFF_Z_COMPACT(n)
+#else
+#define SMNN_WREC(n) SMNN_REC(n)
+#define SMNN_WOFF_Z(n) SMNN_OFF_Z(n)
+#endif
 #define SMNN_UNROLL_MAX_N 9
 #if SMNN_BLOCKS_IN_REGISTERS
 #define SMNN_INLINE static inline __attribute__((always_inline))
@@ -324,7 +342,7 @@ typedef struct smnn_wsl {
 SMNN_INLINE smnn_wsl smnn_make_wsl(global real *ws, long group, long lane, long gw, int T, int n) {
     smnn_wsl W;
     W.gw = gw;
-    W.sz = SMNN_REC(n);
+    W.sz = SMNN_WREC(n);
     W.T = T;
     W.base = ws + group * (long)T * W.sz * gw + lane;
     return W;

@@ -26,6 +26,14 @@
 #define SMNN_REC(n) (SMNN_LP(n) + (n) * (n) + (n))
 #define SMNN_OFF_K(n) SMNN_LP(n)
 #define SMNN_OFF_Z(n) (SMNN_LP(n) + (n) * (n))
+/* The compact record (programs built with SMNN_COMPACT=1, the host's choice: lib/solver/tuning.c)
+ * keeps L_t (packed, with 1 / L_t[i][i] in place of each diagonal entry, so that the solves
+ * multiply), z_t and the step s_t (0 at t = T-1): SMNN_REC_COMPACT(n) reals, 10 instead of 18
+ * at n = 3. K_t is never stored; the walks apply it as N_t L_t^-T, N_t rebuilt from s_t
+ * (cl/block.cl smnn_coupling_z, smnn_back_step). */
+#define SMNN_REC_COMPACT(n) (SMNN_LP(n) + (n) + 1)
+#define SMNN_OFF_Z_COMPACT(n) SMNN_LP(n)
+#define SMNN_OFF_S_COMPACT(n) (SMNN_LP(n) + (n))
 /* Packed lower-triangular index (i >= j). */
 #define SMNN_PIDX(i, j) (((i) * ((i) + 1)) / 2 + (j))
 

@@ -33,6 +33,12 @@ kernel void smnn_factor_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const smnn_lanes L = smnn_make_lanes(first, bofs, bcount);
     const smnn_wsl W = smnn_private_wsl(ws, &L, bcap, T, n);
     realv A[NMAX * NMAX], K[NMAX * NMAX], z[NMAX], r[NMAX];
+#if SMNN_COMPACT
+    realv cz[NMAX]; /* K_{t-1} z_{t-1}, carried from the previous point (smnn_coupling_z) */
+    const int rhs_update = 0;
+#else
+    const int rhs_update = with_rhs;
+#endif
     int finfo[VW];
     SMNN_UNROLL
     for (int j = 0; j < VW; j++) finfo[j] = 0;
@@ -41,7 +47,12 @@ kernel void smnn_factor_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         realv astep = smnn_steps(&P, s, &L, t);
         smnn_fill_M(&P, c, &L, t, astep, pstep, A);
         if (with_rhs) smnn_fill_rhs(&P, c, d, u, rhs, 0, &L, t, r);
-        if (t > 0) smnn_walk_update(A, K, r, z, n, with_rhs);
+        if (t > 0) smnn_walk_update(A, K, r, z, n, rhs_update);
+#if SMNN_COMPACT
+        if (t > 0 && with_rhs)
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) r[i] -= cz[i];
+#endif
         maskv bad = smnn_cholesky(A, n);
         if (with_rhs) bad |= smnn_lsolve_private(A, r, z, n);
         SMNN_UNROLL
@@ -51,19 +62,25 @@ kernel void smnn_factor_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         for (int i = 0; i < n; i++) {
             SMNN_UNROLL
             for (int j = 0; j <= i; j++) VSTORE(A[i * NMAX + j], WSP(W, t, SMNN_PIDX(i, j)));
-            if (with_rhs) VSTORE(z[i], WSP(W, t, SMNN_OFF_Z(n) + i));
+            if (with_rhs) VSTORE(z[i], WSP(W, t, SMNN_WOFF_Z(n) + i));
         }
+#if SMNN_COMPACT
+        VSTORE(astep, WSP(W, t, SMNN_OFF_S_COMPACT(n))); /* 0 at t = T-1 (smnn_steps) */
+#endif
         if (t < T - 1) {
             realv apow[2 * NMAX];
             smnn_powers(astep, 2 * P.R1, apow);
             smnn_store_coupling(&P, apow, A, K, &W, t, n);
+#if SMNN_COMPACT
+            if (with_rhs) smnn_coupling_z(&P, apow, A, z, cz, n);
+#endif
         }
         pstep = astep;
     }
     const int cut = smnn_loops_cut(T);
     for (int j = 0; j < L.count; j++) info[bofs + first + j] = cut ? SMNN_INFO_LOOPS_CUT : finfo[j];
 #if SMNN_THEN_BACK
-    if (flags & SMNN_FLAG_THEN_BACK) smnn_back_walk(&W, &L, bofs, first, T, n, info, y);
+    if (flags & SMNN_FLAG_THEN_BACK) smnn_back_walk(&P, &W, &L, bofs, first, T, n, info, y);
 #endif
 }
 #endif

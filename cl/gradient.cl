@@ -236,7 +236,7 @@ kernel void smnn_back_gradient_private(SMNN_PARAMS(SMNN_BACKGRAD_ARGS)) {
     SMNN_UNROLL
     for (int i = 0; i < n; i++) yn[i] = ln[i] = (realv)(0);
     for (int t = T - 1; t >= 0; t--) {
-        smnn_back_step(&W, t, n, ln, lc);
+        smnn_back_step(&P, &W, t, n, ln, lc);
         SMNN_UNROLL
         for (int i = 0; i < n; i++) {
             lc[i] += failed;

@@ -467,7 +467,8 @@ kernel void smnn_solve_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     (void)s;
     (void)rhs;
     (void)flags;
-    const int T = dims.s0, n = SMNN_N(init.s2);
+    const smnn_prob P = SMNN_PROBLEM();
+    const int T = P.T, n = P.n;
     const smnn_parts G = smnn_make_parts(T, parts);
     const smnn_lanes L = smnn_make_lanes(first, bofs, bcount);
     const smnn_wsl S = smnn_sep_wsl(ws, &G, bcap, n, first);
@@ -517,7 +518,7 @@ kernel void smnn_solve_separators(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     }
     realv yn[NMAX], yc[NMAX];
     for (int i = parts - 2; i >= 0; i--) {
-        smnn_back_step(&S, i, n, yn, yc);
+        smnn_back_step(&P, &S, i, n, yn, yc);
         SMNN_UNROLL
         for (int a = 0; a < n; a++) yn[a] = yc[a];
         const int tsep = smnn_part_sep(&G, i);

@@ -22,6 +22,9 @@ kernel void smnn_forward_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     const smnn_lanes L = smnn_make_lanes(first, bofs, bcount);
     const smnn_wsl W = smnn_private_wsl(ws, &L, bcap, T, n);
     realv A[NMAX * NMAX], z[NMAX], r[NMAX];
+#if SMNN_COMPACT
+    realv cz[NMAX]; /* K_{t-1} z_{t-1} (smnn_coupling_z) */
+#endif
     /* The refinement's residual (SMNN_FLAG_RESIDUAL): y_{t-1}, y_t,
                                   y_{t+1} and the step before t. */
     const int residual = flags & SMNN_FLAG_RESIDUAL;
@@ -37,13 +40,26 @@ kernel void smnn_forward_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
             smnn_residual_step(&P, c, d, u, s, rhs, y, &L, t, yp, yc, yn, &hp, pw, r);
         else
             smnn_fill_rhs(&P, c, d, u, rhs, flags & SMNN_FLAG_FROM_RHS, &L, t, r);
+#if SMNN_COMPACT
+        if (t > 0)
+            SMNN_UNROLL
+            for (int i = 0; i < n; i++) r[i] -= cz[i];
+#else
         if (t > 0)
             SMNN_UNROLL
             for (int i = 0; i < n; i++) r[i] = smnn_forward_rhs(&W, t, n, i, r[i], z);
+#endif
         smnn_load_L(&W, t, n, A);
         maskv bad = smnn_lsolve_private(A, r, z, n);
         SMNN_UNROLL
-        for (int i = 0; i < n; i++) VSTORE(z[i], WSP(W, t, SMNN_OFF_Z(n) + i));
+        for (int i = 0; i < n; i++) VSTORE(z[i], WSP(W, t, SMNN_WOFF_Z(n) + i));
+#if SMNN_COMPACT
+        if (t < T - 1) {
+            realv apow[2 * NMAX];
+            smnn_powers(smnn_record_step(&W, t, n), 2 * P.R1, apow);
+            smnn_coupling_z(&P, apow, A, z, cz, n);
+        }
+#endif
         SMNN_UNROLL
         for (int j = 0; j < VW; j++)
             if (SMNN_MASK_LANE(bad, j) && !finfo[j]) finfo[j] = -(t + 1);
@@ -55,7 +71,7 @@ kernel void smnn_forward_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         else if (info[b] <= 0) info[b] = finfo[j]; /* a failed factorization stays reported */
     }
 #if SMNN_THEN_BACK
-    if (flags & SMNN_FLAG_THEN_BACK) smnn_back_walk(&W, &L, bofs, first, T, n, info, y);
+    if (flags & SMNN_FLAG_THEN_BACK) smnn_back_walk(&P, &W, &L, bofs, first, T, n, info, y);
 #endif
 }
 
@@ -68,10 +84,11 @@ kernel void smnn_back_substitute_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
     (void)s;
     (void)rhs;
     (void)flags;
-    const int T = dims.s0, n = SMNN_N(init.s2);
+    const smnn_prob P = SMNN_PROBLEM();
+    const int T = P.T, n = P.n;
     const smnn_lanes L = smnn_make_lanes(first, bofs, bcount);
     const smnn_wsl W = smnn_private_wsl(ws, &L, bcap, T, n);
-    smnn_back_walk(&W, &L, bofs, first, T, n, info, y);
+    smnn_back_walk(&P, &W, &L, bofs, first, T, n, info, y);
 }
 #endif
 

@@ -299,15 +299,22 @@ static void test_environment_overrides(void **state) {
     smnn_context *ctx = test_context();
     smnn_problem p = small_problem();
     smnn_plan_options o = test_options(test_device_precision(), SMNN_VARIANT_PRIVATE);
-    size_t elem = o.precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
-    size_t limit = 4 * 9 * (21 + 36 + 6) * elem; /* 4 systems' workspace (T = 9, n = 6) */
+    /* 4 systems' workspace (T = 9, n = 6), as a plan with the same options allocates it (the
+     * record's size depends on the device: cl/contract.h). */
+    smnn_plan_options probe = o;
+    probe.systems_per_item = 2;
+    probe.generic_kernels = 1;
+    smnn_plan *plan = NULL;
+    assert_status(smnn_plan_create(ctx, &p, &probe, &plan), SMNN_SUCCESS);
+    assert_int_equal(p.batch, 12);
+    size_t limit = 4 * ((smnn_plan_workspace_bytes(plan) - 12 * sizeof(cl_int)) / 12);
+    smnn_plan_free(plan);
     char text[32];
     snprintf(text, sizeof text, "%zu", limit);
     setenv("SMNN_SYSTEMS_PER_ITEM", "2", 1);
     setenv("SMNN_GENERIC_KERNELS", "1", 1);
     setenv("SMNN_MAX_ALLOC_BYTES", text, 1);
     /* Options at 0: the environment applies. */
-    smnn_plan *plan = NULL;
     assert_status(smnn_plan_create(ctx, &p, &o, &plan), SMNN_SUCCESS);
     const smnn_plan_options *r = smnn_plan_get_options(plan);
     assert_int_equal(r->systems_per_item, 2);

@@ -126,7 +126,8 @@ static void test_kernel_arguments(void **state) {
     }
 }
 
-/* The workspace record: L_t packed, K_t, z_t, in that order and without gaps. */
+/* The workspace records: L_t packed, K_t, z_t (compact: L_t, z_t, s_t), in that order and
+ * without gaps. */
 static void test_record_layout(void **state) {
     (void)state;
     for (int n = 1; n <= 64; n++) {
@@ -134,6 +135,10 @@ static void test_record_layout(void **state) {
         assert_int_equal(SMNN_OFF_Z(n), SMNN_OFF_K(n) + n * n);
         assert_int_equal(SMNN_REC(n), SMNN_OFF_Z(n) + n);
         assert_int_equal(SMNN_PIDX(n - 1, n - 1) + 1, SMNN_LP(n));
+        /* The compact record: L_t packed, z_t, s_t. */
+        assert_int_equal(SMNN_OFF_Z_COMPACT(n), n * (n + 1) / 2);
+        assert_int_equal(SMNN_OFF_S_COMPACT(n), SMNN_OFF_Z_COMPACT(n) + n);
+        assert_int_equal(SMNN_REC_COMPACT(n), SMNN_OFF_S_COMPACT(n) + 1);
         /* The partitioned walk's records (contract.h "Parallel in time"): the sequential
          * record then F_t; the boundary terms S_l, S_r (packed), the coupling, g_l, g_r. */
         assert_int_equal(SMNN_OFF_F(n), SMNN_REC(n));

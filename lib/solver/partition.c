@@ -69,8 +69,9 @@ smnn_status smnn__time_chunks_resolve(smnn_context *ctx, const smnn_problem *p,
     return SMNN_SUCCESS;
 }
 
-size_t smnn__partition_reals(size_t n, size_t steps, int parts) {
-    if (parts <= 1) return smnn__mul_overflows(SMNN_REC(n), steps, &steps) ? 0 : steps;
+size_t smnn__partition_reals(size_t n, size_t steps, int parts, int compact) {
+    size_t rec = compact ? SMNN_REC_COMPACT(n) : SMNN_REC(n);
+    if (parts <= 1) return smnn__mul_overflows(rec, steps, &steps) ? 0 : steps;
     size_t P = (size_t)parts, inner = steps - (P - 1);
     size_t longest = inner / P + (inner % P > 0);
     size_t chunks, bnd, seps, total;

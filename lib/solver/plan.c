@@ -1,7 +1,8 @@
 /* Plans: validation, the program and kernels of one problem shape (with the problem arguments
  * set once), and the device workspace.
  *
- * The workspace holds, per system and time point, SMNN_REC(n) reals (contract.h). When the whole
+ * The workspace holds, per system and time point, SMNN_REC(n) reals, or SMNN_REC_COMPACT(n) in
+ * plans whose program keeps the compact record (contract.h; tuning.c). When the whole
  * batch would exceed the device's largest single allocation (or options.max_alloc_bytes) it is
  * split into chunks of systems, each with its own buffer; the solver kernels then run once per
  * chunk. */
@@ -39,7 +40,7 @@ typedef struct plan_setup {
 static smnn_status chunking(smnn_context *ctx, plan_setup *s, int check_totals) {
     const smnn_problem *p = &s->p;
     size_t n = p->dims * p->orders, elem = s->opt.precision == SMNN_PRECISION_DOUBLE ? 8 : 4;
-    size_t reals = smnn__partition_reals(n, p->steps, s->parts);
+    size_t reals = smnn__partition_reals(n, p->steps, s->parts, s->shape.compact);
     if (reals == 0 || smnn__mul_overflows(reals, elem, &s->per_system)) s->per_system = SIZE_MAX;
     size_t lim = (size_t)ctx->info.max_alloc_bytes;
     if (s->opt.max_alloc_bytes && s->opt.max_alloc_bytes < lim) lim = s->opt.max_alloc_bytes;

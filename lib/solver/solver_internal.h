@@ -33,6 +33,9 @@ typedef struct smnn__kernel_shape {
      * substitution (cl/contract.h SMNN_FLAG_THEN_BACK; define SMNN_THEN_BACK=1), run while a
      * work-item's workspace is in its core's cache. */
     int then_back;
+    /* 1: the sequential private Cholesky walk keeps the compact record (cl/contract.h
+     * SMNN_REC_COMPACT; define SMNN_COMPACT=1): L_t, z_t and s_t, K_t applied as N_t L_t^-T. */
+    int compact;
 } smnn__kernel_shape;
 
 /* The program shape a plan for (p, opt) uses on ctx's device: the tuning table's variant and
@@ -181,8 +184,8 @@ smnn_status smnn__set_arg(smnn_plan *plan, cl_kernel k, cl_uint index, size_t si
 smnn_status smnn__time_chunks_resolve(smnn_context *ctx, const smnn_problem *p,
                                       const smnn_plan_options *opt, int *parts);
 /* Workspace reals of one system of a plan with `parts` time chunks (contract.h; parts = 1: the
- * sequential record, SMNN_REC(n) per point), or 0 when the count overflows size_t. */
-size_t smnn__partition_reals(size_t n, size_t steps, int parts);
+ * sequential record, SMNN_REC(n) per point, SMNN_REC_COMPACT(n) with compact), or 0 when the count overflows size_t. */
+size_t smnn__partition_reals(size_t n, size_t steps, int parts, int compact);
 /* Workspace reals of a batch chunk of bcap systems of a partitioned plan whose program holds vw
  * lanes per work-item (each region rounded up to whole lane groups), or 0 on overflow. */
 size_t smnn__partition_chunk_reals(size_t n, size_t steps, int parts, size_t bcap, size_t vw);

@@ -294,6 +294,12 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
      * kernels minutes longer (CI's Rusticl pass: 2 -> 5.6 minutes). */
     shape->then_back = v == SMNN_VARIANT_PRIVATE && !shape->time_lanes &&
                        shape->blocks_in_registers;
+    /* The compact record with the reciprocal diagonal (bench/RESULTS.md, optimisation log entry
+     * 16): where the back substitution runs in the walks, for Cholesky plans (the QR
+     * factorization writes K_t = S_t^T). Measured at 0.59-0.97x the full record's time over
+     * n = 3..32 (forward, frozen solve, forward + backward), with 10 reals per point instead
+     * of 18 at n = 3. */
+    shape->compact = shape->then_back && shape->factorization == SMNN_FACTORIZATION_CHOLESKY;
     shape->dims = shape->orders = shape->equations = 0;
     if (!opt->generic_kernels) {
         /* Specialise the program for this block shape: the loops over the block unroll. */
@@ -342,6 +348,7 @@ void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len)
     if (shape->time_lanes) append(buf, len, &used, " -DSMNN_TIME_LANES=1");
     if (shape->blocks_in_registers) append(buf, len, &used, " -DSMNN_BLOCKS_IN_REGISTERS=1");
     if (shape->then_back) append(buf, len, &used, " -DSMNN_THEN_BACK=1");
+    if (shape->compact) append(buf, len, &used, " -DSMNN_COMPACT=1");
 }
 
 /* What the driver says of the local variant's kernels in prog: the smallest
