@@ -102,6 +102,25 @@ SMNN_INLINE void smnn_ltsolve_regs(const realv *A, const realv *r, realv *y, int
 }
 
 #if SMNN_COMPACT
+/* out = N_t x (transpose 0) or N_t^T x (transpose 1), N_t from the powers apow of the step s_t:
+ * block diagonal per variable (assemble.cl smnn_N_entry), so each row sums over its variable's
+ * n_orders entries only. */
+SMNN_INLINE void smnn_N_apply(const smnn_prob *P, const realv *apow, const realv *x, realv *out,
+                              int n, int transpose) {
+    const int R1 = P->R1;
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) {
+        const int v0 = i / R1 * R1;
+        realv a = (realv)(0);
+        SMNN_UNROLL
+        for (int k = 0; k < R1; k++) {
+            const int j = v0 + k;
+            a += (transpose ? smnn_N_entry(P, j, i, apow) : smnn_N_entry(P, i, j, apow)) * x[j];
+        }
+        out[i] = a;
+    }
+}
+
 /* The compact record's coupling term of the forward walks: cz = K_t z_t = N_t (L_t^-T z_t), from
  * L_t (the lower triangle of A) and the powers apow of the step s_t; the next point's right-hand
  * side is beta_{t+1} - cz. The factorization (with its fused forward substitution) and the
@@ -111,13 +130,7 @@ SMNN_INLINE void smnn_coupling_z(const smnn_prob *P, const realv *apow, const re
                                  const realv *z, realv *cz, int n) {
     realv w[NMAX];
     smnn_ltsolve_regs(A, z, w, n);
-    SMNN_UNROLL
-    for (int i = 0; i < n; i++) {
-        realv a = (realv)(0);
-        SMNN_UNROLL
-        for (int j = 0; j < n; j++) a += smnn_N_entry(P, i, j, apow) * w[j];
-        cz[i] = a;
-    }
+    smnn_N_apply(P, apow, w, cz, n, 0);
 }
 
 /* The step s_t kept in record t (0 at t = T-1). */
@@ -197,13 +210,7 @@ SMNN_INLINE void smnn_back_step(const smnn_prob *P, const smnn_wsl *W, int t, in
     if (t < W->T - 1) {
         realv apow[2 * NMAX], v[NMAX];
         smnn_powers(smnn_record_step(W, t, n), 2 * P->R1, apow);
-        SMNN_UNROLL
-        for (int j = 0; j < n; j++) {
-            realv a = (realv)(0);
-            SMNN_UNROLL
-            for (int i = 0; i < n; i++) a += smnn_N_entry(P, i, j, apow) * ynext[i];
-            v[j] = a;
-        }
+        smnn_N_apply(P, apow, ynext, v, n, 1);
         smnn_lsolve_private(A, v, v, n);
         SMNN_UNROLL
         for (int i = 0; i < n; i++) r[i] -= v[i];
