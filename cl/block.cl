@@ -16,6 +16,12 @@
 #define SMNN_DIV_DIAG(x, d) ((x) / (d))
 #endif
 
+/* The first column of row i of K_t = N_t L_t^-T that can be nonzero: the first of row i's
+ * variable (N_t is block diagonal per variable, L_t^-T upper triangular). */
+SMNN_INLINE int smnn_kstart(const smnn_prob *P, int i) {
+    return i / P->R1 * P->R1;
+}
+
 #define SMNN_DEFINE_BLOCK_OPS(AS, SUF)                                                             \
     /* acc - sum_{k < len} A[i][k] A[j][k]: the update of one Cholesky entry. */                   \
     SMNN_INLINE realv smnn_rowdot_##SUF(AS const realv *A, realv acc, int i, int j, int len) {     \
@@ -38,14 +44,19 @@
         }                                                                                          \
         return bad;                                                                                \
     }                                                                                              \
-    /* Row i of K_t = N_t L_t^-T into krow: solves L_t krow^T = N_t[i, :]^T. */                    \
+    /* Row i of K_t = N_t L_t^-T into krow: solves L_t krow^T = N_t[i, :]^T. N_t is block      \
+     * diagonal per variable, so row i is 0 before its variable's first column v0                 \
+     * (smnn_kstart): the solve starts there. */                                                   \
     SMNN_INLINE void smnn_coupling_row_##SUF(const smnn_prob *P, int i, const realv *apow,         \
                                              AS const realv *A, __private realv *krow) {           \
+        const int v0 = smnn_kstart(P, i);                                                          \
         SMNN_UNROLL                                                                                \
-        for (int j = 0; j < P->n; j++) {                                                           \
+        for (int j = 0; j < v0; j++) krow[j] = (realv)(0);                                         \
+        SMNN_UNROLL                                                                                \
+        for (int j = v0; j < P->n; j++) {                                                          \
             realv a = smnn_N_entry(P, i, j, apow);                                                 \
             SMNN_UNROLL                                                                            \
-            for (int k = 0; k < j; k++) a -= krow[k] * A[j * NMAX + k];                            \
+            for (int k = v0; k < j; k++) a -= krow[k] * A[j * NMAX + k];                           \
             krow[j] = SMNN_DIV_DIAG(a, A[j * NMAX + j]);                                           \
         }                                                                                          \
     }
@@ -58,16 +69,22 @@ SMNN_DEFINE_BLOCK_OPS(__local, local)
 /* The next pivot block and right-hand side of the walk over time: A -= K K^T (lower triangle)
  * and, with with_rhs, r -= K z (K = K_{t-1}, z = z_{t-1}; the private variant's step, sequential
  * or partitioned). */
-SMNN_INLINE void smnn_walk_update(realv *A, const realv *K, realv *r, const realv *z, int n,
-                                  int with_rhs) {
+SMNN_INLINE void smnn_walk_update(const smnn_prob *P, realv *A, const realv *K, realv *r,
+                                  const realv *z, int n, int with_rhs) {
     SMNN_UNROLL
     for (int i = 0; i < n; i++) {
+        /* K's rows are 0 before smnn_kstart, and row j <= i starts no later than row i. */
+        const int k0 = smnn_kstart(P, i);
         SMNN_UNROLL
-        for (int j = 0; j <= i; j++)
-            A[i * NMAX + j] = smnn_rowdot_private(K, A[i * NMAX + j], i, j, n);
+        for (int j = 0; j <= i; j++) {
+            realv acc = A[i * NMAX + j];
+            SMNN_UNROLL
+            for (int k = k0; k < n; k++) acc -= K[i * NMAX + k] * K[j * NMAX + k];
+            A[i * NMAX + j] = acc;
+        }
         if (with_rhs)
             SMNN_UNROLL
-            for (int k = 0; k < n; k++) r[i] -= K[i * NMAX + k] * z[k];
+            for (int k = k0; k < n; k++) r[i] -= K[i * NMAX + k] * z[k];
     }
 }
 

@@ -47,7 +47,7 @@ kernel void smnn_factor_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         realv astep = smnn_steps(&P, s, &L, t);
         smnn_fill_M(&P, c, &L, t, astep, pstep, A);
         if (with_rhs) smnn_fill_rhs(&P, c, d, u, rhs, 0, &L, t, r);
-        if (t > 0) smnn_walk_update(A, K, r, z, n, rhs_update);
+        if (t > 0) smnn_walk_update(&P, A, K, r, z, n, rhs_update);
 #if SMNN_COMPACT
         if (t > 0 && with_rhs)
             SMNN_UNROLL

@@ -237,7 +237,7 @@ kernel void smnn_factor_chunks(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         smnn_fill_M(&P, c, &L, 0, astep, pstep, A);
         if (with_rhs) smnn_fill_rhs(&P, c, d, u, rhs, 0, &L, 0, r);
         if (k > 0) {
-            smnn_walk_update(A, K, r, z, n, with_rhs);
+            smnn_walk_update(&P, A, K, r, z, n, with_rhs);
             /* Lanes at their right separator: its Schur term M_r - K_b K_b^T, right-hand side
              * beta_r - K_b z_b, and the coupling -K_b F_b (Fg holds G_{b+1}); every chunk is
              * m or m + 1 points long. */
