@@ -96,8 +96,10 @@ typedef float4 real4;
 #define SMNN_INLINE inline
 #endif
 #if SMNN_BLOCKS_IN_REGISTERS && defined(NFIX) && NFIX <= SMNN_UNROLL_MAX_N
+#define SMNN_UNROLLED 1
 #define SMNN_UNROLL _Pragma("unroll")
 #else
+#define SMNN_UNROLLED 0
 #define SMNN_UNROLL
 #endif
 #define SMNN_HAS_CHOLESKY (SMNN_FACTOR != SMNN_KFACTOR_QR)
