@@ -131,20 +131,61 @@ SMNN_INLINE void smnn_walk_update(const smnn_prob *P, realv *A, const realv *K, 
 /* K_t = N_t L_t^-T from L_t (the lower triangle of A) and the powers apow of the step s_t,
  * into K (row stride NMAX) and into the workspace record t of W (the walk's coupling factor,
  * sequential or partitioned). */
+#if !SMNN_UNROLLED
+/* Rows i0 .. i0+3 of K_t at once (smnn_coupling_row_private's solve for four rows of one
+ * variable, which start at the same column v0): each L_t entry is loaded once for the four rows.
+ * Each entry's operations are the same, in the same order: bit-identical. */
+SMNN_INLINE void smnn_coupling_rows4(const smnn_prob *P, int i0, const realv *apow,
+                                     const realv *A, realv *K) {
+    const int v0 = smnn_kstart(P, i0), n = P->n;
+    realv *K0 = K + i0 * NMAX, *K1 = K0 + NMAX, *K2 = K1 + NMAX, *K3 = K2 + NMAX;
+    for (int j = 0; j < v0; j++) K0[j] = K1[j] = K2[j] = K3[j] = (realv)(0);
+    for (int j = v0; j < n; j++) {
+        realv a0 = smnn_N_entry(P, i0, j, apow), a1 = smnn_N_entry(P, i0 + 1, j, apow),
+              a2 = smnn_N_entry(P, i0 + 2, j, apow), a3 = smnn_N_entry(P, i0 + 3, j, apow);
+        for (int k = v0; k < j; k++) {
+            const realv l = A[j * NMAX + k];
+            a0 -= K0[k] * l;
+            a1 -= K1[k] * l;
+            a2 -= K2[k] * l;
+            a3 -= K3[k] * l;
+        }
+        const realv d = A[j * NMAX + j];
+        K0[j] = SMNN_DIV_DIAG(a0, d);
+        K1[j] = SMNN_DIV_DIAG(a1, d);
+        K2[j] = SMNN_DIV_DIAG(a2, d);
+        K3[j] = SMNN_DIV_DIAG(a3, d);
+    }
+}
+#endif
+
 SMNN_INLINE void smnn_store_coupling(const smnn_prob *P, const realv *apow, const realv *A,
                                      realv *K, const smnn_wsl *W, int t, int n) {
-    SMNN_UNROLL
-    for (int i = 0; i < n; i++) {
-        smnn_coupling_row_private(P, i, apow, A, K + i * NMAX);
-#if SMNN_COMPACT
-        (void)W;
-        (void)t;
+#if !SMNN_UNROLLED
+    /* Blocks whose loops stay loops: four rows at a time where they share their start. */
+    for (int i = 0; i < n;) {
+        if (i + 3 < n && smnn_kstart(P, i) == smnn_kstart(P, i + 3)) {
+            smnn_coupling_rows4(P, i, apow, A, K);
+            i += 4;
+        } else {
+            smnn_coupling_row_private(P, i, apow, A, K + i * NMAX);
+            i++;
+        }
+    }
 #else
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) smnn_coupling_row_private(P, i, apow, A, K + i * NMAX);
+#endif
+#if SMNN_COMPACT
+    (void)W;
+    (void)t;
+#else
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++)
         SMNN_UNROLL
         for (int j = 0; j < n; j++)
             VSTORE(K[i * NMAX + j], WSP(*W, t, SMNN_OFF_K(n) + i * n + j));
 #endif
-    }
 }
 
 /* y = L^-T r with L the lower triangle of A (row stride NMAX); rows solved from n-1 down. */
@@ -208,9 +249,32 @@ SMNN_INLINE maskv smnn_cholesky(realv *A, int n) {
         realv ljj = sqrt(dj);
         realv inv = (realv)(1) / ljj;
         A[j * NMAX + j] = SMNN_COMPACT ? inv : ljj; /* SMNN_DIV_DIAG */
+#if !SMNN_UNROLLED
+        int i = j + 1;
+        /* Blocks whose loops stay loops: four rows of the column at a time, each entry of row j
+         * loaded once for the four (the same operations per entry, in the same order). */
+        for (; i + 3 < n; i += 4) {
+            realv *R0 = A + i * NMAX, *R1 = R0 + NMAX, *R2 = R1 + NMAX, *R3 = R2 + NMAX;
+            realv a0 = R0[j], a1 = R1[j], a2 = R2[j], a3 = R3[j];
+            for (int k = 0; k < j; k++) {
+                const realv l = A[j * NMAX + k];
+                a0 -= R0[k] * l;
+                a1 -= R1[k] * l;
+                a2 -= R2[k] * l;
+                a3 -= R3[k] * l;
+            }
+            R0[j] = a0 * inv;
+            R1[j] = a1 * inv;
+            R2[j] = a2 * inv;
+            R3[j] = a3 * inv;
+        }
+        for (; i < n; i++)
+            A[i * NMAX + j] = smnn_rowdot_private(A, A[i * NMAX + j], i, j, j) * inv;
+#else
         SMNN_UNROLL
         for (int i = j + 1; i < n; i++)
             A[i * NMAX + j] = smnn_rowdot_private(A, A[i * NMAX + j], i, j, j) * inv;
+#endif
     }
     return bad;
 }
