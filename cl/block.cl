@@ -66,9 +66,6 @@ SMNN_DEFINE_BLOCK_OPS(__private, private)
 SMNN_DEFINE_BLOCK_OPS(__local, local)
 #endif
 
-/* The next pivot block and right-hand side of the walk over time: A -= K K^T (lower triangle)
- * and, with with_rhs, r -= K z (K = K_{t-1}, z = z_{t-1}; the private variant's step, sequential
- * or partitioned). */
 /* A -= K K^T (lower triangle) in 4 x 4 tiles of A, for blocks whose loops stay loops and whose
  * n is a multiple of 4: a tile's 16 sums stay in registers and each K entry is loaded once per
  * tile, 8 loads per 16 multiply-adds instead of 32. Every entry of A sees the same operations in
@@ -100,6 +97,9 @@ SMNN_INLINE void smnn_syrk_tiled(const smnn_prob *P, realv *A, const realv *K, i
     }
 }
 
+/* The next pivot block and right-hand side of the walk over time: A -= K K^T (lower triangle)
+ * and, with with_rhs, r -= K z (K = K_{t-1}, z = z_{t-1}; the private variant's step, sequential
+ * or partitioned). */
 SMNN_INLINE void smnn_walk_update(const smnn_prob *P, realv *A, const realv *K, realv *r,
                                   const realv *z, int n, int with_rhs) {
 #if !SMNN_UNROLLED
@@ -128,9 +128,6 @@ SMNN_INLINE void smnn_walk_update(const smnn_prob *P, realv *A, const realv *K, 
     }
 }
 
-/* K_t = N_t L_t^-T from L_t (the lower triangle of A) and the powers apow of the step s_t,
- * into K (row stride NMAX) and into the workspace record t of W (the walk's coupling factor,
- * sequential or partitioned). */
 #if !SMNN_UNROLLED
 /* Rows i0 .. i0+3 of K_t at once (smnn_coupling_row_private's solve for four rows of one
  * variable, which start at the same column v0): each L_t entry is loaded once for the four rows.
@@ -159,6 +156,9 @@ SMNN_INLINE void smnn_coupling_rows4(const smnn_prob *P, int i0, const realv *ap
 }
 #endif
 
+/* K_t = N_t L_t^-T from L_t (the lower triangle of A) and the powers apow of the step s_t,
+ * into K (row stride NMAX) and into the workspace record t of W (the walk's coupling factor,
+ * sequential or partitioned; not with the compact record). */
 SMNN_INLINE void smnn_store_coupling(const smnn_prob *P, const realv *apow, const realv *A,
                                      realv *K, const smnn_wsl *W, int t, int n) {
 #if !SMNN_UNROLLED
