@@ -102,30 +102,29 @@ SMNN_INLINE void smnn_syrk_tiled(const smnn_prob *P, realv *A, const realv *K, i
  * or partitioned). */
 SMNN_INLINE void smnn_walk_update(const smnn_prob *P, realv *A, const realv *K, realv *r,
                                   const realv *z, int n, int with_rhs) {
+    /* K's rows are 0 before smnn_kstart, and row j <= i starts no later than row i. */
+    int tiled = 0;
 #if !SMNN_UNROLLED
-    if (n % 4 == 0) {
-        smnn_syrk_tiled(P, A, K, n);
-        if (with_rhs)
-            for (int i = 0; i < n; i++)
-                for (int k = smnn_kstart(P, i); k < n; k++) r[i] -= K[i * NMAX + k] * z[k];
-        return;
-    }
+    tiled = n % 4 == 0;
+    if (tiled) smnn_syrk_tiled(P, A, K, n);
 #endif
-    SMNN_UNROLL
-    for (int i = 0; i < n; i++) {
-        /* K's rows are 0 before smnn_kstart, and row j <= i starts no later than row i. */
-        const int k0 = smnn_kstart(P, i);
+    if (!tiled) {
         SMNN_UNROLL
-        for (int j = 0; j <= i; j++) {
-            realv acc = A[i * NMAX + j];
+        for (int i = 0; i < n; i++)
             SMNN_UNROLL
-            for (int k = k0; k < n; k++) acc -= K[i * NMAX + k] * K[j * NMAX + k];
-            A[i * NMAX + j] = acc;
-        }
-        if (with_rhs)
-            SMNN_UNROLL
-            for (int k = k0; k < n; k++) r[i] -= K[i * NMAX + k] * z[k];
+            for (int j = 0; j <= i; j++) {
+                realv acc = A[i * NMAX + j];
+                SMNN_UNROLL
+                for (int k = smnn_kstart(P, i); k < n; k++)
+                    acc -= K[i * NMAX + k] * K[j * NMAX + k];
+                A[i * NMAX + j] = acc;
+            }
     }
+    if (with_rhs)
+        SMNN_UNROLL
+        for (int i = 0; i < n; i++)
+            SMNN_UNROLL
+            for (int k = smnn_kstart(P, i); k < n; k++) r[i] -= K[i * NMAX + k] * z[k];
 }
 
 #if !SMNN_UNROLLED
@@ -161,21 +160,18 @@ SMNN_INLINE void smnn_coupling_rows4(const smnn_prob *P, int i0, const realv *ap
  * sequential or partitioned; not with the compact record). */
 SMNN_INLINE void smnn_store_coupling(const smnn_prob *P, const realv *apow, const realv *A,
                                      realv *K, const smnn_wsl *W, int t, int n) {
+    SMNN_UNROLL
+    for (int i = 0; i < n; i++) {
 #if !SMNN_UNROLLED
-    /* Blocks whose loops stay loops: four rows at a time where they share their start. */
-    for (int i = 0; i < n;) {
+        /* Blocks whose loops stay loops: four rows at a time where they share their start. */
         if (i + 3 < n && smnn_kstart(P, i) == smnn_kstart(P, i + 3)) {
             smnn_coupling_rows4(P, i, apow, A, K);
-            i += 4;
-        } else {
-            smnn_coupling_row_private(P, i, apow, A, K + i * NMAX);
-            i++;
+            i += 3;
+            continue;
         }
-    }
-#else
-    SMNN_UNROLL
-    for (int i = 0; i < n; i++) smnn_coupling_row_private(P, i, apow, A, K + i * NMAX);
 #endif
+        smnn_coupling_row_private(P, i, apow, A, K + i * NMAX);
+    }
 #if SMNN_COMPACT
     (void)W;
     (void)t;
@@ -208,7 +204,7 @@ SMNN_INLINE void smnn_N_apply(const smnn_prob *P, const realv *apow, const realv
     const int R1 = P->R1;
     SMNN_UNROLL
     for (int i = 0; i < n; i++) {
-        const int v0 = i / R1 * R1;
+        const int v0 = smnn_kstart(P, i);
         realv a = (realv)(0);
         SMNN_UNROLL
         for (int k = 0; k < R1; k++) {
@@ -249,12 +245,12 @@ SMNN_INLINE maskv smnn_cholesky(realv *A, int n) {
         realv ljj = sqrt(dj);
         realv inv = (realv)(1) / ljj;
         A[j * NMAX + j] = SMNN_COMPACT ? inv : ljj; /* SMNN_DIV_DIAG */
+        int rest = j + 1; /* the first row left to the loop below */
 #if !SMNN_UNROLLED
-        int i = j + 1;
         /* Blocks whose loops stay loops: four rows of the column at a time, each entry of row j
          * loaded once for the four (the same operations per entry, in the same order). */
-        for (; i + 3 < n; i += 4) {
-            realv *R0 = A + i * NMAX, *R1 = R0 + NMAX, *R2 = R1 + NMAX, *R3 = R2 + NMAX;
+        for (; rest + 3 < n; rest += 4) {
+            realv *R0 = A + rest * NMAX, *R1 = R0 + NMAX, *R2 = R1 + NMAX, *R3 = R2 + NMAX;
             realv a0 = R0[j], a1 = R1[j], a2 = R2[j], a3 = R3[j];
             for (int k = 0; k < j; k++) {
                 const realv l = A[j * NMAX + k];
@@ -268,13 +264,10 @@ SMNN_INLINE maskv smnn_cholesky(realv *A, int n) {
             R2[j] = a2 * inv;
             R3[j] = a3 * inv;
         }
-        for (; i < n; i++)
-            A[i * NMAX + j] = smnn_rowdot_private(A, A[i * NMAX + j], i, j, j) * inv;
-#else
-        SMNN_UNROLL
-        for (int i = j + 1; i < n; i++)
-            A[i * NMAX + j] = smnn_rowdot_private(A, A[i * NMAX + j], i, j, j) * inv;
 #endif
+        SMNN_UNROLL
+        for (int i = rest; i < n; i++)
+            A[i * NMAX + j] = smnn_rowdot_private(A, A[i * NMAX + j], i, j, j) * inv;
     }
     return bad;
 }

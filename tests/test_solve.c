@@ -300,8 +300,8 @@ static void test_frozen(void **state) {
 
 /* The back substitution run by the factorization's and the forward substitution's own
  * work-items (SMNN_FLAG_THEN_BACK, the default of the sequential private walk in double precision
- * on PoCL's CPU device, whose programs alone hold it) and run apart (smnn_back_substitute_private after them,
- * elsewhere) give the same bytes: the solve, the frozen solve (refined in QR plans, whose
+ * on PoCL's CPU device, whose programs alone hold it) and run apart
+ * (smnn_back_substitute_private after them, elsewhere) give the same bytes: the solve, the frozen solve (refined in QR plans, whose
  * factorization keeps the back substitution apart) and the backward pass, at one and eight
  * systems per work-item; and the solve is the dense reference's. */
 static void test_back_substitution_placement(void **state) {
@@ -402,7 +402,8 @@ static void test_chunking(void **state) {
             size_t per_system = p.steps * rec * elem;
             size_t vw = (size_t)smnn_plan_get_options(whole)->systems_per_item;
             size_t cap = v == SMNN_VARIANT_PRIVATE ? (37 + vw - 1) / vw * vw : 37;
-            assert_int_equal(smnn_plan_workspace_bytes(whole), cap * per_system + 37 * sizeof(cl_int));
+            assert_int_equal(smnn_plan_workspace_bytes(whole),
+                             cap * per_system + 37 * sizeof(cl_int));
             size_t fit = cfg == 0 || v == SMNN_VARIANT_LOCAL ? 5 : 16;
             opt.max_alloc_bytes = fit * per_system + 3;
             assert_status(smnn_plan_create(test_context(), &p, &opt, &chunked), SMNN_SUCCESS);

@@ -184,7 +184,8 @@ smnn_status smnn__set_arg(smnn_plan *plan, cl_kernel k, cl_uint index, size_t si
 smnn_status smnn__time_chunks_resolve(smnn_context *ctx, const smnn_problem *p,
                                       const smnn_plan_options *opt, int *parts);
 /* Workspace reals of one system of a plan with `parts` time chunks (contract.h; parts = 1: the
- * sequential record, SMNN_REC(n) per point, SMNN_REC_COMPACT(n) with compact), or 0 when the count overflows size_t. */
+ * sequential record, SMNN_REC(n) per point, SMNN_REC_COMPACT(n) with compact), or 0 when the
+ * count overflows size_t. */
 size_t smnn__partition_reals(size_t n, size_t steps, int parts, int compact);
 /* Workspace reals of a batch chunk of bcap systems of a partitioned plan whose program holds vw
  * lanes per work-item (each region rounded up to whole lane groups), or 0 on overflow. */
