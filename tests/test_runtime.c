@@ -1,11 +1,12 @@
 /* The host runtime: device enumeration and choice (index, substring, environment, errors),
  * context creation and adoption, building every kernel program and source, a broken source's
- * build log, and the disk cache (miss, hit, unwritable folder, corrupted and truncated
- * entries). */
+ * build log, the disk cache (miss, hit, unwritable folder, corrupted and truncated entries),
+ * and builds that print nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -311,6 +312,22 @@ static void test_disk_cache(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
+/* Sets the environment variable `name` back to `saved` (unset when NULL), which it frees: the
+ * value kept by env_save before a test changed it. */
+static void env_restore(const char *name, char *saved) {
+    if (saved)
+        setenv(name, saved, 1);
+    else
+        unsetenv(name);
+    free(saved);
+}
+
+/* A copy of the environment variable `name` (NULL when unset), for env_restore. */
+static char *env_save(const char *name) {
+    const char *v = getenv(name);
+    return v ? strdup(v) : NULL;
+}
+
 /* Where the driver keeps its own kernel cache (PoCL, unless POCL_KERNEL_CACHE=0), smnn's disk
  * cache is skipped: a fresh program is built from source every time and nothing is stored. Every
  * other driver keeps smnn's. */
@@ -321,7 +338,7 @@ static void test_disk_cache_driver(void **state) {
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
-    char *was = getenv("POCL_KERNEL_CACHE") ? strdup(getenv("POCL_KERNEL_CACHE")) : NULL;
+    char *was = env_save("POCL_KERNEL_CACHE");
     setenv("SMNN_CACHE_DIR", dir, 1);
     unsetenv("SMNN_CACHE_DISABLE");
     for (int pocl_off = 0; pocl_off <= 1; pocl_off++) {
@@ -351,15 +368,85 @@ static void test_disk_cache_driver(void **state) {
         fprintf(stderr, "# %s, POCL_KERNEL_CACHE %s: smnn's disk cache %s\n",
                 pocl ? "PoCL" : "not PoCL", pocl_off ? "0" : "unset", want ? "used" : "skipped");
     }
-    if (was) {
-        setenv("POCL_KERNEL_CACHE", was, 1);
-        free(was);
-    } else {
-        unsetenv("POCL_KERNEL_CACHE");
-    }
+    env_restore("POCL_KERNEL_CACHE", was);
     unsetenv("SMNN_CACHE_DIR");
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
+}
+
+/* The child of test_build_quiet (this program run with --prepare-plans, its caches off): the
+ * programs of a plan for n = 3 and for n = 16 (blocks unrolled, blocks in loops) in the device's
+ * precision, compiled from source. Prints only on failure; returns the exit status. */
+static int prepare_plans(void) {
+    smnn_context *ctx = NULL;
+    if (smnn_context_create(NULL, &ctx) != SMNN_SUCCESS) {
+        printf("context: %s\n", smnn_last_error());
+        return 1;
+    }
+    static const size_t orders[] = {3, 4}, dims[] = {1, 4};
+    int rc = 0;
+    for (int k = 0; k < 2 && !rc; k++) {
+        smnn_problem p;
+        smnn_problem_init(&p);
+        p.batch = 64;
+        p.steps = 20;
+        p.dims = dims[k];
+        p.orders = orders[k];
+        p.equations = dims[k];
+        smnn_plan_options opt = test_options(test_device_precision(), SMNN_VARIANT_AUTO);
+        if (smnn_plan_prepare(ctx, &p, &opt) != SMNN_SUCCESS) {
+            printf("n = %zu: %s\n", p.dims * p.orders, smnn_last_error());
+            rc = 1;
+        }
+    }
+    test_context_release();
+    smnn_context_free(ctx);
+    return rc;
+}
+
+/* Compiling a plan's programs prints nothing on the caller's stdout or stderr: the driver's
+ * compiler reports no warnings there (PoCL prints clang's; on an AVX2 CPU -Wpsabi gave 75 to 79
+ * per program, cl/common.cl). Run in a child process whose kernel caches are off (PoCL reads
+ * POCL_KERNEL_CACHE once, when it starts), so that every program really compiles. */
+static void test_build_quiet(void **state) {
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    char *pocl = env_save("POCL_KERNEL_CACHE"), *off = env_save("SMNN_CACHE_DISABLE");
+    setenv("POCL_KERNEL_CACHE", "0", 1);
+    setenv("SMNN_CACHE_DISABLE", "1", 1);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        close(fds[1]);
+        execl("/proc/self/exe", "test_runtime", "--prepare-plans", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    env_restore("POCL_KERNEL_CACHE", pocl);
+    env_restore("SMNN_CACHE_DISABLE", off);
+    assert_true(pid > 0);
+    /* Read to the end (the child must never block on a full pipe); keep the start. */
+    char text[1024], chunk[4096];
+    size_t got = 0, total = 0;
+    ssize_t r;
+    while ((r = read(fds[0], chunk, sizeof chunk)) > 0) {
+        size_t take = (size_t)r < sizeof text - 1 - got ? (size_t)r : sizeof text - 1 - got;
+        memcpy(text + got, chunk, take);
+        got += take;
+        total += (size_t)r;
+    }
+    text[got] = '\0';
+    close(fds[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("the child building the programs failed (status %d): %s", status, text);
+    if (total) fail_msg("building the programs printed %zu bytes: %s", total, text);
 }
 
 static void test_status_strings(void **state) {
@@ -380,13 +467,19 @@ static void test_status_strings(void **state) {
     assert_string_equal(smnn_version(), SMNN_VERSION_STRING);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc == 2 && !strcmp(argv[1], "--prepare-plans")) return prepare_plans();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_status_strings), cmocka_unit_test(test_enumerate),
+        cmocka_unit_test(test_status_strings),
+        cmocka_unit_test(test_enumerate),
         cmocka_unit_test(test_platforms_without_devices),
-        cmocka_unit_test(test_choose),         cmocka_unit_test(test_context_adopt),
-        cmocka_unit_test(test_build_all),      cmocka_unit_test(test_broken_source),
-        cmocka_unit_test(test_disk_cache),     cmocka_unit_test(test_disk_cache_driver),
+        cmocka_unit_test(test_choose),
+        cmocka_unit_test(test_context_adopt),
+        cmocka_unit_test(test_build_all),
+        cmocka_unit_test(test_broken_source),
+        cmocka_unit_test(test_disk_cache),
+        cmocka_unit_test(test_disk_cache_driver),
+        cmocka_unit_test(test_build_quiet),
     };
     return cmocka_run_group_tests_name("runtime", tests, NULL, test_teardown_context);
 }
