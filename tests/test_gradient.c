@@ -194,7 +194,7 @@ static int grads_equal(const smnn_problem *p, const grads *a, const grads *b) {
 }
 
 /* The default backward pass ($SMNN_FUSED_BACKWARD unset) is the fused one, bit for bit, where
- * the program keeps its blocks in registers (double precision on PoCL, n <= 16), and the two
+ * the program unrolls its blocks in registers (double precision on PoCL, n <= 9), and the two
  * kernels apart elsewhere (lib/solver/tuning.c smnn__fused_backward). */
 static void test_fused_default(void **state) {
     (void)state;

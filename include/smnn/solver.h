@@ -33,8 +33,8 @@
  *   SMNN_FUSED_BACKWARD (1 or 0)             1: the private variant's backward pass fuses
  *                                            lambda's back substitution with the gradients; 0:
  *                                            apart; else the default: fused where blocks are
- *                                            kept in registers (double on PoCL, n <= 16), where
- *                                            it measured faster, apart elsewhere
+ *                                            unrolled in registers (double on PoCL, n <= 9),
+ *                                            where it measured faster, apart elsewhere
  *
  * Failures of single systems: a system whose pivot block is not positive definite (Cholesky),
  * whose rows are numerically rank deficient (QR: a diagonal entry of R_t not above 64 eps times

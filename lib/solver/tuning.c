@@ -319,12 +319,16 @@ int smnn__fused_backward(const smnn__kernel_shape *shape) {
      * blocks in registers (inlined helpers; unrolled loops up to n = 9), results byte-identical;
      * n = 32 a tie (1.12, 0.97). With calls and loops (single precision, other drivers) it lost:
      * entry 10, 1.76 ms at n = 3 against 0.39 + 0.96 ms apart. GPUs are yet to measure.
-     * $SMNN_FUSED_BACKWARD = "1" / "0" overrides. */
+     * Since the compact record and the tiles (entries 16-19) the blocks above n = 9, which stay
+     * loops, ran faster apart: n = 12 0.84-0.98x, n = 16 0.85-0.95x the fused time, three
+     * rounds each on an AVX2 CPU (entry 21), so the fused pass is the default only where the
+     * blocks unroll (cl/common.cl SMNN_UNROLL_MAX_N). $SMNN_FUSED_BACKWARD = "1" / "0"
+     * overrides. */
     if (shape->variant != SMNN_VARIANT_PRIVATE) return 0;
     const char *env = getenv("SMNN_FUSED_BACKWARD");
     if (env && !strcmp(env, "1")) return 1;
     if (env && !strcmp(env, "0")) return 0;
-    return shape->blocks_in_registers && shape->nmax <= 16;
+    return shape->blocks_in_registers && shape->nmax <= 9;
 }
 
 /* Appends printf-style text at buf + *used (len bytes in all); *used becomes -1, and nothing more
