@@ -321,9 +321,9 @@ int smnn__fused_backward(const smnn__kernel_shape *shape) {
      * entry 10, 1.76 ms at n = 3 against 0.39 + 0.96 ms apart. GPUs are yet to measure.
      * Since the compact record and the tiles (entries 16-19) the blocks above n = 9, which stay
      * loops, ran faster apart: n = 12 0.84-0.98x, n = 16 0.85-0.95x the fused time, three
-     * rounds each on an AVX2 CPU (entry 21), so the fused pass is the default only where the
-     * blocks unroll (cl/common.cl SMNN_UNROLL_MAX_N). $SMNN_FUSED_BACKWARD = "1" / "0"
-     * overrides. */
+     * rounds each on an AVX2 CPU (entry 21), so the fused pass is the default only for blocks
+     * of at most 9, those that a specialised program unrolls (cl/common.cl SMNN_UNROLL_MAX_N).
+     * $SMNN_FUSED_BACKWARD = "1" / "0" overrides. */
     if (shape->variant != SMNN_VARIANT_PRIVATE) return 0;
     const char *env = getenv("SMNN_FUSED_BACKWARD");
     if (env && !strcmp(env, "1")) return 1;
