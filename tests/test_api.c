@@ -360,8 +360,7 @@ static void test_prepare(void **state) {
     clear_overrides();
     char dir[] = "/tmp/smnn-test-prepare-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    const char *old = getenv("SMNN_CACHE_DIR");
-    char *saved = old ? strdup(old) : NULL;
+    char *saved = test_env_save("SMNN_CACHE_DIR");
     setenv("SMNN_CACHE_DIR", dir, 1);
     smnn_context *ctx = NULL;
     assert_status(smnn_context_create(NULL, &ctx), SMNN_SUCCESS);
@@ -424,12 +423,7 @@ static void test_prepare(void **state) {
     assert_status(smnn_plan_create(ctx, &q, NULL, &plan), SMNN_ERROR_UNSUPPORTED);
     assert_status(smnn_plan_prepare(ctx, &q, NULL), SMNN_ERROR_UNSUPPORTED);
     smnn_context_free(ctx);
-    if (saved) {
-        setenv("SMNN_CACHE_DIR", saved, 1);
-        free(saved);
-    } else {
-        unsetenv("SMNN_CACHE_DIR");
-    }
+    test_env_restore("SMNN_CACHE_DIR", saved);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);

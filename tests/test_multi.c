@@ -461,8 +461,7 @@ static void test_invalid_arguments(void **state) {
     smnn_context_free(local);
     /* $SMNN_DEVICE as a list (one spec per local rank) or "all": read as such, never as one
      * spec, also where "all" asks for the default device. */
-    const char *was = getenv("SMNN_DEVICE");
-    char *keep_env = was ? strdup(was) : NULL;
+    char *keep_env = test_env_save("SMNN_DEVICE");
     snprintf(list, sizeof list, "%u:%u,%u:%u", dev->platform_index, dev->device_index,
              dev->platform_index, dev->device_index);
     const char *envs[2] = {list, "all"};
@@ -474,11 +473,7 @@ static void test_invalid_arguments(void **state) {
         assert_true(n >= 1);
         smnn_contexts_free(ctxs, n);
     }
-    if (keep_env)
-        setenv("SMNN_DEVICE", keep_env, 1);
-    else
-        unsetenv("SMNN_DEVICE");
-    free(keep_env);
+    test_env_restore("SMNN_DEVICE", keep_env);
     ctxs = NULL;
     n = 0;
     assert_status(smnn_contexts_create("all", NULL, &n), SMNN_ERROR_INVALID_ARGUMENT);

@@ -312,22 +312,6 @@ static void test_disk_cache(void **state) {
     assert_int_equal(system(cmd), 0);
 }
 
-/* Sets the environment variable `name` back to `saved` (unset when NULL), which it frees: the
- * value kept by env_save before a test changed it. */
-static void env_restore(const char *name, char *saved) {
-    if (saved)
-        setenv(name, saved, 1);
-    else
-        unsetenv(name);
-    free(saved);
-}
-
-/* A copy of the environment variable `name` (NULL when unset), for env_restore. */
-static char *env_save(const char *name) {
-    const char *v = getenv(name);
-    return v ? strdup(v) : NULL;
-}
-
 /* Where the driver keeps its own kernel cache (PoCL, unless POCL_KERNEL_CACHE=0), smnn's disk
  * cache is skipped: a fresh program is built from source every time and nothing is stored. Every
  * other driver keeps smnn's. */
@@ -338,7 +322,7 @@ static void test_disk_cache_driver(void **state) {
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
-    char *was = env_save("POCL_KERNEL_CACHE");
+    char *was = test_env_save("POCL_KERNEL_CACHE");
     setenv("SMNN_CACHE_DIR", dir, 1);
     unsetenv("SMNN_CACHE_DISABLE");
     for (int pocl_off = 0; pocl_off <= 1; pocl_off++) {
@@ -368,7 +352,7 @@ static void test_disk_cache_driver(void **state) {
         fprintf(stderr, "# %s, POCL_KERNEL_CACHE %s: smnn's disk cache %s\n",
                 pocl ? "PoCL" : "not PoCL", pocl_off ? "0" : "unset", want ? "used" : "skipped");
     }
-    env_restore("POCL_KERNEL_CACHE", was);
+    test_env_restore("POCL_KERNEL_CACHE", was);
     unsetenv("SMNN_CACHE_DIR");
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     assert_int_equal(system(cmd), 0);
@@ -412,8 +396,9 @@ static void test_build_quiet(void **state) {
     (void)state;
     int fds[2];
     assert_int_equal(pipe(fds), 0);
-    char *pocl = env_save("POCL_KERNEL_CACHE"), *off = env_save("SMNN_CACHE_DISABLE");
-    char *asan = env_save("ASAN_OPTIONS");
+    char *pocl = test_env_save("POCL_KERNEL_CACHE");
+    char *off = test_env_save("SMNN_CACHE_DISABLE");
+    char *asan = test_env_save("ASAN_OPTIONS");
     setenv("POCL_KERNEL_CACHE", "0", 1);
     setenv("SMNN_CACHE_DISABLE", "1", 1);
     /* Under the sanitizers the child checks output only: its leak check at exit would print
@@ -436,9 +421,9 @@ static void test_build_quiet(void **state) {
         _exit(127);
     }
     close(fds[1]);
-    env_restore("POCL_KERNEL_CACHE", pocl);
-    env_restore("SMNN_CACHE_DISABLE", off);
-    env_restore("ASAN_OPTIONS", asan);
+    test_env_restore("POCL_KERNEL_CACHE", pocl);
+    test_env_restore("SMNN_CACHE_DISABLE", off);
+    test_env_restore("ASAN_OPTIONS", asan);
     assert_true(pid > 0);
     /* Read to the end (the child must never block on a full pipe); keep the start. */
     char text[1024], chunk[4096];

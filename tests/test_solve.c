@@ -301,9 +301,9 @@ static void test_frozen(void **state) {
 /* The back substitution run by the factorization's and the forward substitution's own
  * work-items (SMNN_FLAG_THEN_BACK, the default of the sequential private walk in double precision
  * on PoCL's CPU device, whose programs alone hold it) and run apart
- * (smnn_back_substitute_private after them, elsewhere) give the same bytes: the solve, the frozen solve (refined in QR plans, whose
- * factorization keeps the back substitution apart) and the backward pass, at one and eight
- * systems per work-item; and the solve is the dense reference's. */
+ * (smnn_back_substitute_private after them, elsewhere) give the same bytes: the solve, the frozen
+ * solve (refined in QR plans, whose factorization keeps the back substitution apart) and the
+ * backward pass, at one and eight systems per work-item; and the solve is the dense reference's. */
 static void test_back_substitution_placement(void **state) {
     (void)state;
     const smnn_device_info *dev = smnn_context_device(test_context());

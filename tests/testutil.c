@@ -197,6 +197,19 @@ int test_is_pocl(const smnn_device_info *dev) {
     return strstr(dev->platform_name, "Portable Computing Language") != NULL;
 }
 
+char *test_env_save(const char *name) {
+    const char *v = getenv(name);
+    return v ? strdup(v) : NULL;
+}
+
+void test_env_restore(const char *name, char *saved) {
+    if (saved)
+        setenv(name, saved, 1);
+    else
+        unsetenv(name);
+    free(saved);
+}
+
 void test_fused_backward(int mode) {
     if (mode < 0)
         unsetenv("SMNN_FUSED_BACKWARD");

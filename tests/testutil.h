@@ -97,8 +97,13 @@ int test_skip_loops_cut(smnn_status st, const char *what);
  * the driver reports it) exceeds the device's, and the device's size it names is the one the
  * device reports (Rusticl's llvmpipe at n = 64: 33,800 bytes of its 32 KiB); else 0. */
 int test_skip_local_memory(smnn_status st, const char *what);
+/* A copy of the environment variable `name` (malloc'd; NULL when unset), to hand back to
+ * test_env_restore once a test has changed the variable. */
+char *test_env_save(const char *name);
+/* Sets `name` back to `saved` (unset when NULL) and frees `saved`. */
+void test_env_restore(const char *name, char *saved);
 /* Whether plans created from now on fuse the backward pass: 1 fused ($SMNN_FUSED_BACKWARD=1), 0
- * apart (=0), -1 the library's default (unset: fused where blocks are in registers). */
+ * apart (=0), -1 the library's default (unset: fused where blocks unroll, n <= 9). */
 void test_fused_backward(int mode);
 /* Whether dev is one of PoCL's, by its platform name: the tests' own check, apart from the
  * library's (smnn__device_is_pocl), so that a broken detection there shows. */
