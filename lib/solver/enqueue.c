@@ -133,9 +133,14 @@ static void launch_lanes(const smnn_plan *plan, size_t ch, size_t per_system, sm
         size_t items = (count * per_system + vw - 1) / vw;
         out->local = default_local(plan, items);
         /* Blocks above 16 hold tens of KiB of private arrays per work-item; CPU drivers may keep
-         * a whole work-group's private memory on one thread's stack, so run them one per group
-         * (above 8 for the partitioned walk, which holds twice as many blocks). */
-        if (plan->shape.nmax > (plan->parts > 1 ? 8 : 16)) out->local = 1;
+         * a whole work-group's private memory on one thread's stack (PoCL: 660 KB of stack for a
+         * group of 16 at n = 16), so run them one per group (above 8 for the partitioned walk,
+         * which holds twice as many blocks). On CPUs, blocks above 8 too: at n = 9 to 16 one
+         * work-item per group ran 0.88-1.00x the time of groups of 16 (bench/RESULTS.md,
+         * optimisation log entry 22); at n = 3 the groups' launch cost dominates (1.6x slower),
+         * n = 6 and 8 were ties. */
+        const int cap = plan->parts > 1 || plan->ctx->info.is_cpu ? 8 : 16;
+        if (plan->shape.nmax > cap) out->local = 1;
         out->global = (items + out->local - 1) / out->local * out->local;
     }
 }
