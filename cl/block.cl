@@ -71,7 +71,8 @@ SMNN_DEFINE_BLOCK_OPS(__local, local)
  * tile, 8 loads per 16 multiply-adds instead of 32. Every entry of A sees the same operations in
  * the same order as in smnn_walk_update's loop (a tile starts at its first row's smnn_kstart;
  * the entries of K before a row's own start are 0), so the result is bit-identical. The upper
- * half of a diagonal tile is computed from 0 and not stored. */
+ * half of a diagonal tile is computed from 0 and not stored. With SMNN_SMALL_TILES (a realv wider
+ * than a vector register: 16 sums would spill) the tiles are 2 x 2 and n need only be even. */
 #define SMNN_TILE4(F)                                                                              \
     F(0, 0) F(0, 1) F(0, 2) F(0, 3) F(1, 0) F(1, 1) F(1, 2) F(1, 3)                                \
     F(2, 0) F(2, 1) F(2, 2) F(2, 3) F(3, 0) F(3, 1) F(3, 2) F(3, 3)
@@ -80,6 +81,22 @@ SMNN_DEFINE_BLOCK_OPS(__local, local)
 #define SMNN_TILE_FMA(a, b) c##a##b -= x##a * y##b;
 #define SMNN_TILE_STORE(a, b)                                                                      \
     if (j0 + b <= i0 + a) A[(i0 + a) * NMAX + j0 + b] = c##a##b;
+#if SMNN_SMALL_TILES
+SMNN_INLINE void smnn_syrk_tiled(const smnn_prob *P, realv *A, const realv *K, int n) {
+    for (int i0 = 0; i0 < n; i0 += 2) {
+        const int k0 = smnn_kstart(P, i0);
+        for (int j0 = 0; j0 <= i0; j0 += 2) {
+            SMNN_TILE2(SMNN_TILE_LOAD)
+            for (int k = k0; k < n; k++) {
+                const realv x0 = K[i0 * NMAX + k], x1 = K[(i0 + 1) * NMAX + k];
+                const realv y0 = K[j0 * NMAX + k], y1 = K[(j0 + 1) * NMAX + k];
+                SMNN_TILE2(SMNN_TILE_FMA)
+            }
+            SMNN_TILE2(SMNN_TILE_STORE)
+        }
+    }
+}
+#else
 SMNN_INLINE void smnn_syrk_tiled(const smnn_prob *P, realv *A, const realv *K, int n) {
     for (int i0 = 0; i0 < n; i0 += 4) {
         const int k0 = smnn_kstart(P, i0);
@@ -96,6 +113,7 @@ SMNN_INLINE void smnn_syrk_tiled(const smnn_prob *P, realv *A, const realv *K, i
         }
     }
 }
+#endif
 
 /* The next pivot block and right-hand side of the walk over time: A -= K K^T (lower triangle)
  * and, with with_rhs, r -= K z (K = K_{t-1}, z = z_{t-1}; the private variant's step, sequential
@@ -105,7 +123,7 @@ SMNN_INLINE void smnn_walk_update(const smnn_prob *P, realv *A, const realv *K, 
     /* K's rows are 0 before smnn_kstart, and row j <= i starts no later than row i. */
     int tiled = 0;
 #if !SMNN_UNROLLED
-    tiled = n % 4 == 0;
+    tiled = n % (SMNN_SMALL_TILES ? 2 : 4) == 0;
     if (tiled) smnn_syrk_tiled(P, A, K, n);
 #endif
     if (!tiled) {

@@ -88,6 +88,12 @@ typedef float4 real4;
 #ifndef SMNN_COMPACT
 #define SMNN_COMPACT 0
 #endif
+/* SMNN_SMALL_TILES=1 (the host's choice, tuning.c: where a realv spans more than one of the
+ * device's vector registers): blocks whose loops stay loops update in 2 x 2 register tiles
+ * (block.cl smnn_syrk_tiled, assemble.cl smnn_gov_tiled) instead of 4 x 4 tiles or none. */
+#ifndef SMNN_SMALL_TILES
+#define SMNN_SMALL_TILES 0
+#endif
 #if SMNN_COMPACT && (SMNN_VARIANT != SMNN_KVARIANT_PRIVATE || SMNN_FACTOR != SMNN_KFACTOR_CHOLESKY \
                      || SMNN_TIME_LANES)
 #error "SMNN_COMPACT needs a sequential private Cholesky program"

@@ -227,6 +227,74 @@ static void test_fused_default(void **state) {
     test_inputs_free(&in);
 }
 
+/* The private variant's block updates that stay loops (blocks above 9, and shape-generic
+ * programs) give the same bits in 2 x 2 and in 4 x 4 register tiles ($SMNN_SMALL_TILES = 1 / 0,
+ * lib/solver/tuning.c; the default depends on the device's vector registers), and agree with the
+ * dense reference: n = 10 (2 x 2 tiles only, n not a multiple of 4), n = 12 with Q = 5 (the
+ * assembly's equations in chunks of 4 and 1), n = 16 with shape-generic programs; B = 9 at 8
+ * systems per work-item (the second lane group with one system). y and every gradient. */
+static void test_small_tiles(void **state) {
+    (void)state;
+    test_skip_without_fp64();
+    static const struct {
+        grad_case k;
+        int generic;
+    } shapes[] = {{{9, 7, 2, 5, 3, 1, 0, 0, SMNN_VARIANT_PRIVATE}, 0},
+                  {{9, 7, 3, 4, 5, 2, 0, SC(D_TIME), SMNN_VARIANT_PRIVATE}, 0},
+                  {{9, 6, 4, 4, 2, 1, 0, 0, SMNN_VARIANT_PRIVATE}, 1}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        smnn_problem p;
+        test_inputs in;
+        double *gy = case_inputs(&shapes[i].k, 640 + (unsigned)i, &p, &in);
+        smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, SMNN_VARIANT_PRIVATE);
+        opt.systems_per_item = 8;
+        opt.generic_kernels = shapes[i].generic;
+        grads g[2], ref;
+        double *y[2];
+        for (int small = 0; small < 2; small++) {
+            setenv("SMNN_SMALL_TILES", small ? "1" : "0", 1);
+            grads_alloc(&p, &g[small]);
+            device_grads(&p, &opt, &in, gy, &g[small], &y[small]);
+        }
+        unsetenv("SMNN_SMALL_TILES");
+        size_t ny = smnn_problem_y_count(&p);
+        double *yref = malloc(ny * sizeof *yref);
+        grads_alloc(&p, &ref);
+        assert_status(smnn_reference_solve(&p, in.c, in.d, in.u, in.s, yref, 0), SMNN_SUCCESS);
+        assert_status(smnn_reference_gradient(&p, in.c, in.d, in.u, in.s, gy, ref.c, ref.d, ref.u,
+                                              ref.s, 0),
+                      SMNN_SUCCESS);
+        double ey = test_rel_err(y[1], yref, ny), ec = test_rel_err(g[1].c, ref.c,
+                                                                   smnn_problem_c_count(&p));
+        fprintf(stderr, "# n = %zu%s: 2 x 2 and 4 x 4 tiles %s; rel err vs the reference: y %.1e, "
+                "dl/dc %.1e\n", p.dims * p.orders, shapes[i].generic ? " (generic)" : "",
+                memcmp(y[0], y[1], ny * sizeof(double)) || !grads_equal(&p, &g[0], &g[1])
+                    ? "DIFFER"
+                    : "agree bit for bit",
+                ey, ec);
+        if (memcmp(y[0], y[1], ny * sizeof(double)) != 0)
+            fail_msg("n = %zu: y differs between 2 x 2 and 4 x 4 tiles", p.dims * p.orders);
+        if (!grads_equal(&p, &g[0], &g[1]))
+            fail_msg("n = %zu: gradients differ between 2 x 2 and 4 x 4 tiles", p.dims * p.orders);
+        if (!(ey <= 1e-9)) fail_msg("n = %zu: y relative error %g > 1e-9", p.dims * p.orders, ey);
+        double e[4] = {ec, test_rel_err(g[1].d, ref.d, smnn_problem_d_count(&p)),
+                       test_rel_err(g[1].u, ref.u, smnn_problem_u_count(&p)),
+                       test_rel_err(g[1].s, ref.s, smnn_problem_s_count(&p))};
+        for (int k = 0; k < 4; k++)
+            if (!(e[k] <= 1e-6))
+                fail_msg("n = %zu: gradient %d relative error %g > 1e-6", p.dims * p.orders, k,
+                         e[k]);
+        for (int small = 0; small < 2; small++) {
+            grads_free(&g[small]);
+            free(y[small]);
+        }
+        grads_free(&ref);
+        free(yref);
+        free(gy);
+        test_inputs_free(&in);
+    }
+}
+
 /* Gradients of a plan whose workspace is split into chunks (max_alloc_bytes) are bit-identical
  * to one chunk's: at one and at eight systems per work-item, and with the fused backward pass,
  * which walks each chunk (case 7 has B = 9 and d shared over time, through the reduction). */
@@ -449,6 +517,7 @@ int main(void) {
         cmocka_unit_test(test_shared_is_sum),
         cmocka_unit_test(test_backward_chunked),
         cmocka_unit_test(test_fused_default),
+        cmocka_unit_test(test_small_tiles),
         cmocka_unit_test(test_frozen_and_deterministic),
         cmocka_unit_test(test_loss_decreases),
         cmocka_unit_test(test_single_precision),

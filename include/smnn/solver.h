@@ -35,6 +35,11 @@
  *                                            apart; else the default: fused where blocks are
  *                                            unrolled in registers (double on PoCL, n <= 9),
  *                                            where it measured faster, apart elsewhere
+ *   SMNN_SMALL_TILES (1 or 0)                1: the private variant's block updates that stay
+ *                                            loops use 2 x 2 register tiles; 0: 4 x 4; else
+ *                                            the default: 2 x 2 where a vector of systems
+ *                                            spans several device registers (PoCL on AVX2);
+ *                                            the results are bit-identical either way
  *
  * Failures of single systems: a system whose pivot block is not positive definite (Cholesky),
  * whose rows are numerically rank deficient (QR: a diagonal entry of R_t not above 64 eps times

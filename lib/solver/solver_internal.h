@@ -36,6 +36,10 @@ typedef struct smnn__kernel_shape {
     /* 1: the sequential private Cholesky walk keeps the compact record (cl/contract.h
      * SMNN_REC_COMPACT; define SMNN_COMPACT=1): L_t, z_t and s_t, K_t applied as N_t L_t^-T. */
     int compact;
+    /* 1: blocks that stay loops update in 2 x 2 register tiles instead of 4 x 4 (define
+     * SMNN_SMALL_TILES=1, cl/common.cl): where one realv of vw systems spans more than one of the
+     * device's vector registers. */
+    int small_tiles;
 } smnn__kernel_shape;
 
 /* The program shape a plan for (p, opt) uses on ctx's device: the tuning table's variant and

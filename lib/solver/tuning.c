@@ -223,6 +223,16 @@ static const int private_ladder[] = {4, 8, 16, 32, 64};
 static const int local_ladder[] = {16, 32, 64};
 #define LADDER_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
+/* CL_DEVICE_NATIVE_VECTOR_WIDTH_DOUBLE of the context's device: doubles per vector register
+ * (PoCL: 4 on AVX2, 8 on AVX-512); a large number when unknown, so that nothing narrows. */
+static int native_double_width(smnn_context *ctx) {
+    cl_uint w = 0;
+    if (!ctx->device || clGetDeviceInfo(ctx->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_DOUBLE,
+                                        sizeof w, &w, NULL) != CL_SUCCESS || w == 0)
+        return 1 << 20;
+    return w > (1u << 20) ? 1 << 20 : (int)w;
+}
+
 smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
                                    const smnn_plan_options *opt, smnn__kernel_shape *shape) {
     size_t n = p->dims * p->orders;
@@ -300,6 +310,19 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
      * n = 3..32 (forward, frozen solve, forward + backward), with 10 reals per point instead
      * of 18 at n = 3. */
     shape->compact = shape->then_back && shape->factorization == SMNN_FACTORIZATION_CHOLESKY;
+    /* Register tiles of the updates in blocks that stay loops (bench/RESULTS.md, optimisation
+     * log entries 18 and 22): 4 x 4 tiles keep 16 sums of vw systems; where the device's native
+     * double vector is narrower than vw (PoCL on AVX2: 4 doubles against vw = 8), each sum takes
+     * two registers or more, the tile spills, and 2 x 2 tiles measured 0.85-0.99x its time
+     * (n = 12 to 32, medians of seven rounds). The 4 x 4 tiles stay where they were measured
+     * (AVX-512, vw = 8). $SMNN_SMALL_TILES = "1" / "0" overrides for private programs (the
+     * results are the same bit for bit either way). */
+    shape->small_tiles = shape->blocks_in_registers && v == SMNN_VARIANT_PRIVATE &&
+                         shape->vw > native_double_width(ctx);
+    const char *tiles_env = getenv("SMNN_SMALL_TILES");
+    if (v == SMNN_VARIANT_PRIVATE && tiles_env &&
+        (!strcmp(tiles_env, "1") || !strcmp(tiles_env, "0")))
+        shape->small_tiles = tiles_env[0] == '1';
     shape->dims = shape->orders = shape->equations = 0;
     if (!opt->generic_kernels) {
         /* Specialise the program for this block shape: the loops over the block unroll. */
@@ -353,6 +376,7 @@ void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len)
     if (shape->blocks_in_registers) append(buf, len, &used, " -DSMNN_BLOCKS_IN_REGISTERS=1");
     if (shape->then_back) append(buf, len, &used, " -DSMNN_THEN_BACK=1");
     if (shape->compact) append(buf, len, &used, " -DSMNN_COMPACT=1");
+    if (shape->small_tiles) append(buf, len, &used, " -DSMNN_SMALL_TILES=1");
 }
 
 /* What the driver says of the local variant's kernels in prog: the smallest
