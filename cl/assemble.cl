@@ -17,11 +17,98 @@
  * w_gov^2 C_t^T d_t to beta_t; the initial-value rows add w_init^2 on the diagonal and
  * w_init^2 u_t to beta_t for t < T_init and orders r < n_init_orders. */
 
+/* 1 / k! for k < SMNN_INV_FACT_LEN (every caller's k is an order difference, below n_orders <=
+ * 64), as a table folded at compile time: k! is the product 2 * 3 * ... * k in real, in that
+ * order, and one division, the operations the loop that computed it at run time did, so the
+ * values are the same bit for bit (double: IEEE; float: where the device divides correctly
+ * rounded). Loops that stay loops (blocks above 9) paid two divisions per coupling entry and
+ * per Gram term at every time point (bench/RESULTS.md, optimisation log entry 23). */
+#define SMNN_INV_FACT_LEN 64
+#define SMNN_FACT_0 ((real)1)
+#define SMNN_FACT_1 ((real)1)
+#define SMNN_FACT_2 (SMNN_FACT_1 * (real)2)
+#define SMNN_FACT_3 (SMNN_FACT_2 * (real)3)
+#define SMNN_FACT_4 (SMNN_FACT_3 * (real)4)
+#define SMNN_FACT_5 (SMNN_FACT_4 * (real)5)
+#define SMNN_FACT_6 (SMNN_FACT_5 * (real)6)
+#define SMNN_FACT_7 (SMNN_FACT_6 * (real)7)
+#define SMNN_FACT_8 (SMNN_FACT_7 * (real)8)
+#define SMNN_FACT_9 (SMNN_FACT_8 * (real)9)
+#define SMNN_FACT_10 (SMNN_FACT_9 * (real)10)
+#define SMNN_FACT_11 (SMNN_FACT_10 * (real)11)
+#define SMNN_FACT_12 (SMNN_FACT_11 * (real)12)
+#define SMNN_FACT_13 (SMNN_FACT_12 * (real)13)
+#define SMNN_FACT_14 (SMNN_FACT_13 * (real)14)
+#define SMNN_FACT_15 (SMNN_FACT_14 * (real)15)
+#define SMNN_FACT_16 (SMNN_FACT_15 * (real)16)
+#define SMNN_FACT_17 (SMNN_FACT_16 * (real)17)
+#define SMNN_FACT_18 (SMNN_FACT_17 * (real)18)
+#define SMNN_FACT_19 (SMNN_FACT_18 * (real)19)
+#define SMNN_FACT_20 (SMNN_FACT_19 * (real)20)
+#define SMNN_FACT_21 (SMNN_FACT_20 * (real)21)
+#define SMNN_FACT_22 (SMNN_FACT_21 * (real)22)
+#define SMNN_FACT_23 (SMNN_FACT_22 * (real)23)
+#define SMNN_FACT_24 (SMNN_FACT_23 * (real)24)
+#define SMNN_FACT_25 (SMNN_FACT_24 * (real)25)
+#define SMNN_FACT_26 (SMNN_FACT_25 * (real)26)
+#define SMNN_FACT_27 (SMNN_FACT_26 * (real)27)
+#define SMNN_FACT_28 (SMNN_FACT_27 * (real)28)
+#define SMNN_FACT_29 (SMNN_FACT_28 * (real)29)
+#define SMNN_FACT_30 (SMNN_FACT_29 * (real)30)
+#define SMNN_FACT_31 (SMNN_FACT_30 * (real)31)
+#define SMNN_FACT_32 (SMNN_FACT_31 * (real)32)
+#define SMNN_FACT_33 (SMNN_FACT_32 * (real)33)
+#define SMNN_FACT_34 (SMNN_FACT_33 * (real)34)
+#define SMNN_FACT_35 (SMNN_FACT_34 * (real)35)
+#define SMNN_FACT_36 (SMNN_FACT_35 * (real)36)
+#define SMNN_FACT_37 (SMNN_FACT_36 * (real)37)
+#define SMNN_FACT_38 (SMNN_FACT_37 * (real)38)
+#define SMNN_FACT_39 (SMNN_FACT_38 * (real)39)
+#define SMNN_FACT_40 (SMNN_FACT_39 * (real)40)
+#define SMNN_FACT_41 (SMNN_FACT_40 * (real)41)
+#define SMNN_FACT_42 (SMNN_FACT_41 * (real)42)
+#define SMNN_FACT_43 (SMNN_FACT_42 * (real)43)
+#define SMNN_FACT_44 (SMNN_FACT_43 * (real)44)
+#define SMNN_FACT_45 (SMNN_FACT_44 * (real)45)
+#define SMNN_FACT_46 (SMNN_FACT_45 * (real)46)
+#define SMNN_FACT_47 (SMNN_FACT_46 * (real)47)
+#define SMNN_FACT_48 (SMNN_FACT_47 * (real)48)
+#define SMNN_FACT_49 (SMNN_FACT_48 * (real)49)
+#define SMNN_FACT_50 (SMNN_FACT_49 * (real)50)
+#define SMNN_FACT_51 (SMNN_FACT_50 * (real)51)
+#define SMNN_FACT_52 (SMNN_FACT_51 * (real)52)
+#define SMNN_FACT_53 (SMNN_FACT_52 * (real)53)
+#define SMNN_FACT_54 (SMNN_FACT_53 * (real)54)
+#define SMNN_FACT_55 (SMNN_FACT_54 * (real)55)
+#define SMNN_FACT_56 (SMNN_FACT_55 * (real)56)
+#define SMNN_FACT_57 (SMNN_FACT_56 * (real)57)
+#define SMNN_FACT_58 (SMNN_FACT_57 * (real)58)
+#define SMNN_FACT_59 (SMNN_FACT_58 * (real)59)
+#define SMNN_FACT_60 (SMNN_FACT_59 * (real)60)
+#define SMNN_FACT_61 (SMNN_FACT_60 * (real)61)
+#define SMNN_FACT_62 (SMNN_FACT_61 * (real)62)
+#define SMNN_FACT_63 (SMNN_FACT_62 * (real)63)
+constant real smnn_inv_fact_table[SMNN_INV_FACT_LEN] = {
+    (real)1 / SMNN_FACT_0, (real)1 / SMNN_FACT_1, (real)1 / SMNN_FACT_2, (real)1 / SMNN_FACT_3,
+    (real)1 / SMNN_FACT_4, (real)1 / SMNN_FACT_5, (real)1 / SMNN_FACT_6, (real)1 / SMNN_FACT_7,
+    (real)1 / SMNN_FACT_8, (real)1 / SMNN_FACT_9, (real)1 / SMNN_FACT_10, (real)1 /
+    SMNN_FACT_11, (real)1 / SMNN_FACT_12, (real)1 / SMNN_FACT_13, (real)1 / SMNN_FACT_14,
+    (real)1 / SMNN_FACT_15, (real)1 / SMNN_FACT_16, (real)1 / SMNN_FACT_17, (real)1 /
+    SMNN_FACT_18, (real)1 / SMNN_FACT_19, (real)1 / SMNN_FACT_20, (real)1 / SMNN_FACT_21,
+    (real)1 / SMNN_FACT_22, (real)1 / SMNN_FACT_23, (real)1 / SMNN_FACT_24, (real)1 /
+    SMNN_FACT_25, (real)1 / SMNN_FACT_26, (real)1 / SMNN_FACT_27, (real)1 / SMNN_FACT_28,
+    (real)1 / SMNN_FACT_29, (real)1 / SMNN_FACT_30, (real)1 / SMNN_FACT_31, (real)1 /
+    SMNN_FACT_32, (real)1 / SMNN_FACT_33, (real)1 / SMNN_FACT_34, (real)1 / SMNN_FACT_35,
+    (real)1 / SMNN_FACT_36, (real)1 / SMNN_FACT_37, (real)1 / SMNN_FACT_38, (real)1 /
+    SMNN_FACT_39, (real)1 / SMNN_FACT_40, (real)1 / SMNN_FACT_41, (real)1 / SMNN_FACT_42,
+    (real)1 / SMNN_FACT_43, (real)1 / SMNN_FACT_44, (real)1 / SMNN_FACT_45, (real)1 /
+    SMNN_FACT_46, (real)1 / SMNN_FACT_47, (real)1 / SMNN_FACT_48, (real)1 / SMNN_FACT_49,
+    (real)1 / SMNN_FACT_50, (real)1 / SMNN_FACT_51, (real)1 / SMNN_FACT_52, (real)1 /
+    SMNN_FACT_53, (real)1 / SMNN_FACT_54, (real)1 / SMNN_FACT_55, (real)1 / SMNN_FACT_56,
+    (real)1 / SMNN_FACT_57, (real)1 / SMNN_FACT_58, (real)1 / SMNN_FACT_59, (real)1 /
+    SMNN_FACT_60, (real)1 / SMNN_FACT_61, (real)1 / SMNN_FACT_62, (real)1 / SMNN_FACT_63};
 SMNN_INLINE real smnn_inv_fact(int k) {
-    real f = (real)1;
-    SMNN_UNROLL
-    for (int i = 2; i <= k; i++) f *= (real)i;
-    return (real)1 / f;
+    return smnn_inv_fact_table[k];
 }
 
 SMNN_INLINE real smnn_ipow(real x, int k) {
