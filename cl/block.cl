@@ -81,39 +81,31 @@ SMNN_DEFINE_BLOCK_OPS(__local, local)
 #define SMNN_TILE_FMA(a, b) c##a##b -= x##a * y##b;
 #define SMNN_TILE_STORE(a, b)                                                                      \
     if (j0 + b <= i0 + a) A[(i0 + a) * NMAX + j0 + b] = c##a##b;
+/* The tile's rows (x_a = K[i0 + a][k]) and columns (y_a = K[j0 + a][k]) at step k. */
+#define SMNN_TILE_XY(a)                                                                            \
+    const realv x##a = K[(i0 + a) * NMAX + k], y##a = K[(j0 + a) * NMAX + k];
 #if SMNN_SMALL_TILES
-SMNN_INLINE void smnn_syrk_tiled(const smnn_prob *P, realv *A, const realv *K, int n) {
-    for (int i0 = 0; i0 < n; i0 += 2) {
-        const int k0 = smnn_kstart(P, i0);
-        for (int j0 = 0; j0 <= i0; j0 += 2) {
-            SMNN_TILE2(SMNN_TILE_LOAD)
-            for (int k = k0; k < n; k++) {
-                const realv x0 = K[i0 * NMAX + k], x1 = K[(i0 + 1) * NMAX + k];
-                const realv y0 = K[j0 * NMAX + k], y1 = K[(j0 + 1) * NMAX + k];
-                SMNN_TILE2(SMNN_TILE_FMA)
-            }
-            SMNN_TILE2(SMNN_TILE_STORE)
-        }
-    }
-}
+#define SMNN_TS 2
+#define SMNN_TILE SMNN_TILE2
+#define SMNN_TILE_ROWS(F) F(0) F(1)
 #else
+#define SMNN_TS 4
+#define SMNN_TILE SMNN_TILE4
+#define SMNN_TILE_ROWS(F) F(0) F(1) F(2) F(3)
+#endif
 SMNN_INLINE void smnn_syrk_tiled(const smnn_prob *P, realv *A, const realv *K, int n) {
-    for (int i0 = 0; i0 < n; i0 += 4) {
+    for (int i0 = 0; i0 < n; i0 += SMNN_TS) {
         const int k0 = smnn_kstart(P, i0);
-        for (int j0 = 0; j0 <= i0; j0 += 4) {
-            SMNN_TILE4(SMNN_TILE_LOAD)
+        for (int j0 = 0; j0 <= i0; j0 += SMNN_TS) {
+            SMNN_TILE(SMNN_TILE_LOAD)
             for (int k = k0; k < n; k++) {
-                const realv x0 = K[i0 * NMAX + k], x1 = K[(i0 + 1) * NMAX + k],
-                            x2 = K[(i0 + 2) * NMAX + k], x3 = K[(i0 + 3) * NMAX + k];
-                const realv y0 = K[j0 * NMAX + k], y1 = K[(j0 + 1) * NMAX + k],
-                            y2 = K[(j0 + 2) * NMAX + k], y3 = K[(j0 + 3) * NMAX + k];
-                SMNN_TILE4(SMNN_TILE_FMA)
+                SMNN_TILE_ROWS(SMNN_TILE_XY)
+                SMNN_TILE(SMNN_TILE_FMA)
             }
-            SMNN_TILE4(SMNN_TILE_STORE)
+            SMNN_TILE(SMNN_TILE_STORE)
         }
     }
 }
-#endif
 
 /* The next pivot block and right-hand side of the walk over time: A -= K K^T (lower triangle)
  * and, with with_rhs, r -= K z (K = K_{t-1}, z = z_{t-1}; the private variant's step, sequential
@@ -123,7 +115,7 @@ SMNN_INLINE void smnn_walk_update(const smnn_prob *P, realv *A, const realv *K, 
     /* K's rows are 0 before smnn_kstart, and row j <= i starts no later than row i. */
     int tiled = 0;
 #if !SMNN_UNROLLED
-    tiled = n % (SMNN_SMALL_TILES ? 2 : 4) == 0;
+    tiled = n % SMNN_TS == 0;
     if (tiled) smnn_syrk_tiled(P, A, K, n);
 #endif
     if (!tiled) {
