@@ -292,8 +292,6 @@ SMNN_INLINE realv smnn_steps(const smnn_prob *P, global const real *s, const smn
 #endif
 }
 
-/* The four entries of a 2 x 2 tile (here and in block.cl). */
-#define SMNN_TILE2(F) F(0, 0) F(0, 1) F(1, 0) F(1, 1)
 #if SMNN_SMALL_TILES && !SMNN_UNROLLED
 /* A += sum_q w_g^2 C_t[q]^T C_t[q] (the governing rows' share of M_t, lower triangle) in 2 x 2
  * tiles of A for even n, the equations SMNN_GOV_CHUNK at a time: a tile's four sums stay in
@@ -301,11 +299,7 @@ SMNN_INLINE realv smnn_steps(const smnn_prob *P, global const real *s, const smn
  * entry sees the same smnn_gov_add calls, equations in order, as in smnn_fill_M's loop:
  * bit-identical. The upper entry of a diagonal tile is computed from 0 and not stored. */
 #define SMNN_GOV_CHUNK 4
-#define SMNN_GOV_LOAD(a, b)                                                                        \
-    realv g##a##b = j0 + b <= i0 + a ? A[(i0 + a) * NMAX + j0 + b] : (realv)(0);
-#define SMNN_GOV_FMA(a, b) g##a##b = smnn_gov_add(P, g##a##b, x##a, y##b);
-#define SMNN_GOV_STORE(a, b)                                                                       \
-    if (j0 + b <= i0 + a) A[(i0 + a) * NMAX + j0 + b] = g##a##b;
+#define SMNN_GOV_FMA(a, b) c##a##b = smnn_gov_add(P, c##a##b, x##a, y##b);
 SMNN_INLINE void smnn_gov_tiled(const smnn_prob *P, global const real *c, const smnn_lanes *L,
                                 int t, realv *A) {
     const int n = P->n;
@@ -316,13 +310,13 @@ SMNN_INLINE void smnn_gov_tiled(const smnn_prob *P, global const real *c, const 
             for (int i = 0; i < n; i++) cw[q * NMAX + i] = smnn_coef(P, c, L, t, q0 + q, i);
         for (int i0 = 0; i0 < n; i0 += 2)
             for (int j0 = 0; j0 <= i0; j0 += 2) {
-                SMNN_TILE2(SMNN_GOV_LOAD)
+                SMNN_TILE2(SMNN_TILE_LOAD)
                 for (int q = 0; q < qn; q++) {
                     const realv *w = cw + q * NMAX;
                     const realv x0 = w[i0], x1 = w[i0 + 1], y0 = w[j0], y1 = w[j0 + 1];
                     SMNN_TILE2(SMNN_GOV_FMA)
                 }
-                SMNN_TILE2(SMNN_GOV_STORE)
+                SMNN_TILE2(SMNN_TILE_STORE)
             }
     }
 }

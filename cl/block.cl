@@ -73,14 +73,7 @@ SMNN_DEFINE_BLOCK_OPS(__local, local)
  * the entries of K before a row's own start are 0), so the result is bit-identical. The upper
  * half of a diagonal tile is computed from 0 and not stored. With SMNN_SMALL_TILES (a realv wider
  * than a vector register: 16 sums would spill) the tiles are 2 x 2 and n need only be even. */
-#define SMNN_TILE4(F)                                                                              \
-    F(0, 0) F(0, 1) F(0, 2) F(0, 3) F(1, 0) F(1, 1) F(1, 2) F(1, 3)                                \
-    F(2, 0) F(2, 1) F(2, 2) F(2, 3) F(3, 0) F(3, 1) F(3, 2) F(3, 3)
-#define SMNN_TILE_LOAD(a, b)                                                                       \
-    realv c##a##b = j0 + b <= i0 + a ? A[(i0 + a) * NMAX + j0 + b] : (realv)(0);
 #define SMNN_TILE_FMA(a, b) c##a##b -= x##a * y##b;
-#define SMNN_TILE_STORE(a, b)                                                                      \
-    if (j0 + b <= i0 + a) A[(i0 + a) * NMAX + j0 + b] = c##a##b;
 /* The tile's rows (x_a = K[i0 + a][k]) and columns (y_a = K[j0 + a][k]) at step k. */
 #define SMNN_TILE_XY(a)                                                                            \
     const realv x##a = K[(i0 + a) * NMAX + k], y##a = K[(j0 + a) * NMAX + k];

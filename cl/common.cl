@@ -376,3 +376,17 @@ SMNN_INLINE smnn_wsl smnn_private_wsl(global real *ws, const smnn_lanes *L, int 
     return smnn_make_wsl(ws, L->first / VW, 0, VW, T, n);
 #endif
 }
+
+/* ---- Register tiles of a block ------------------------------------------------------------
+ * A tile of A (row stride NMAX) whose top-left entry is (i0, j0): its sums c<a><b> (row i0 + a,
+ * column j0 + b) start from the lower triangle's entries, 0 above the diagonal, and only the
+ * lower triangle is stored back. SMNN_TILE2 / SMNN_TILE4 apply F to every (a, b) of a 2 x 2 /
+ * 4 x 4 tile (block.cl smnn_syrk_tiled, assemble.cl smnn_gov_tiled). */
+#define SMNN_TILE2(F) F(0, 0) F(0, 1) F(1, 0) F(1, 1)
+#define SMNN_TILE4(F)                                                                              \
+    F(0, 0) F(0, 1) F(0, 2) F(0, 3) F(1, 0) F(1, 1) F(1, 2) F(1, 3)                                \
+    F(2, 0) F(2, 1) F(2, 2) F(2, 3) F(3, 0) F(3, 1) F(3, 2) F(3, 3)
+#define SMNN_TILE_LOAD(a, b)                                                                       \
+    realv c##a##b = j0 + b <= i0 + a ? A[(i0 + a) * NMAX + j0 + b] : (realv)(0);
+#define SMNN_TILE_STORE(a, b)                                                                      \
+    if (j0 + b <= i0 + a) A[(i0 + a) * NMAX + j0 + b] = c##a##b;

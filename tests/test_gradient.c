@@ -48,6 +48,14 @@ static void grads_free(grads *g) {
     free(g->s);
 }
 
+/* e[k] = the relative error of a's gradient k (c, d, u, s) against ref's. */
+static void grads_rel_err(const smnn_problem *p, const grads *a, const grads *ref, double e[4]) {
+    e[0] = test_rel_err(a->c, ref->c, smnn_problem_c_count(p));
+    e[1] = test_rel_err(a->d, ref->d, smnn_problem_d_count(p));
+    e[2] = test_rel_err(a->u, ref->u, smnn_problem_u_count(p));
+    e[3] = test_rel_err(a->s, ref->s, smnn_problem_s_count(p));
+}
+
 /* Case k's problem, its inputs and a random dl/dy (returned; the caller frees it), from seed. */
 static double *case_inputs(const grad_case *k, unsigned seed, smnn_problem *p, test_inputs *in) {
     problem_of(k, p);
@@ -105,10 +113,8 @@ static void test_against_finite_differences(void **state) {
         assert_status(smnn_reference_gradient(&p, in.c, in.d, in.u, in.s, gy, fd.c, fd.d, fd.u,
                                               fd.s, 0),
                       SMNN_SUCCESS);
-        double e[4] = {test_rel_err(dev.c, fd.c, smnn_problem_c_count(&p)),
-                       test_rel_err(dev.d, fd.d, smnn_problem_d_count(&p)),
-                       test_rel_err(dev.u, fd.u, smnn_problem_u_count(&p)),
-                       test_rel_err(dev.s, fd.s, smnn_problem_s_count(&p))};
+        double e[4];
+        grads_rel_err(&p, &dev, &fd, e);
         static const char *const modes[] = {"automatic width, apart", "8 per item, apart", "1 per item, fused",
                                             "8 per item, fused"};
         fprintf(stderr, "# case %zu, %s: rel err vs finite differences: c %.1e d %.1e u %.1e "
@@ -238,61 +244,46 @@ static void test_fused_default(void **state) {
 static void test_small_tiles(void **state) {
     (void)state;
     test_skip_without_fp64();
-    static const struct {
-        grad_case k;
-        int generic;
-    } shapes[] = {{{9, 7, 2, 5, 5, 2, 0, SC(D_TIME), SMNN_VARIANT_PRIVATE}, 0}};
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
-        smnn_problem p;
-        test_inputs in;
-        double *gy = case_inputs(&shapes[i].k, 640 + (unsigned)i, &p, &in);
-        smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, SMNN_VARIANT_PRIVATE);
-        opt.systems_per_item = 8;
-        opt.generic_kernels = shapes[i].generic;
-        grads g[2], ref;
-        double *y[2];
-        for (int small = 0; small < 2; small++) {
-            setenv("SMNN_SMALL_TILES", small ? "1" : "0", 1);
-            grads_alloc(&p, &g[small]);
-            device_grads(&p, &opt, &in, gy, &g[small], &y[small]);
-        }
-        unsetenv("SMNN_SMALL_TILES");
-        size_t ny = smnn_problem_y_count(&p);
-        double *yref = malloc(ny * sizeof *yref);
-        grads_alloc(&p, &ref);
-        assert_status(smnn_reference_solve(&p, in.c, in.d, in.u, in.s, yref, 0), SMNN_SUCCESS);
-        assert_status(smnn_reference_gradient(&p, in.c, in.d, in.u, in.s, gy, ref.c, ref.d, ref.u,
-                                              ref.s, 0),
-                      SMNN_SUCCESS);
-        double ey = test_rel_err(y[1], yref, ny), ec = test_rel_err(g[1].c, ref.c,
-                                                                   smnn_problem_c_count(&p));
-        fprintf(stderr, "# n = %zu%s: 2 x 2 and 4 x 4 tiles %s; rel err vs the reference: y %.1e, "
-                "dl/dc %.1e\n", p.dims * p.orders, shapes[i].generic ? " (generic)" : "",
-                memcmp(y[0], y[1], ny * sizeof(double)) || !grads_equal(&p, &g[0], &g[1])
-                    ? "DIFFER"
-                    : "agree bit for bit",
-                ey, ec);
-        if (memcmp(y[0], y[1], ny * sizeof(double)) != 0)
-            fail_msg("n = %zu: y differs between 2 x 2 and 4 x 4 tiles", p.dims * p.orders);
-        if (!grads_equal(&p, &g[0], &g[1]))
-            fail_msg("n = %zu: gradients differ between 2 x 2 and 4 x 4 tiles", p.dims * p.orders);
-        if (!(ey <= 1e-9)) fail_msg("n = %zu: y relative error %g > 1e-9", p.dims * p.orders, ey);
-        double e[4] = {ec, test_rel_err(g[1].d, ref.d, smnn_problem_d_count(&p)),
-                       test_rel_err(g[1].u, ref.u, smnn_problem_u_count(&p)),
-                       test_rel_err(g[1].s, ref.s, smnn_problem_s_count(&p))};
-        for (int k = 0; k < 4; k++)
-            if (!(e[k] <= 1e-6))
-                fail_msg("n = %zu: gradient %d relative error %g > 1e-6", p.dims * p.orders, k,
-                         e[k]);
-        for (int small = 0; small < 2; small++) {
-            grads_free(&g[small]);
-            free(y[small]);
-        }
-        grads_free(&ref);
-        free(yref);
-        free(gy);
-        test_inputs_free(&in);
+    const grad_case k = {9, 7, 2, 5, 5, 2, 0, SC(D_TIME), SMNN_VARIANT_PRIVATE};
+    smnn_problem p;
+    test_inputs in;
+    double *gy = case_inputs(&k, 640, &p, &in);
+    const size_t n = p.dims * p.orders, ny = smnn_problem_y_count(&p);
+    smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, SMNN_VARIANT_PRIVATE);
+    opt.systems_per_item = 8;
+    grads g[2], ref;
+    double *y[2];
+    for (int small = 0; small < 2; small++) {
+        setenv("SMNN_SMALL_TILES", small ? "1" : "0", 1);
+        grads_alloc(&p, &g[small]);
+        device_grads(&p, &opt, &in, gy, &g[small], &y[small]);
     }
+    unsetenv("SMNN_SMALL_TILES");
+    double *yref = malloc(ny * sizeof *yref);
+    grads_alloc(&p, &ref);
+    assert_status(smnn_reference_solve(&p, in.c, in.d, in.u, in.s, yref, 0), SMNN_SUCCESS);
+    assert_status(smnn_reference_gradient(&p, in.c, in.d, in.u, in.s, gy, ref.c, ref.d, ref.u,
+                                          ref.s, 0),
+                  SMNN_SUCCESS);
+    const int same_y = !memcmp(y[0], y[1], ny * sizeof(double));
+    const int same_g = grads_equal(&p, &g[0], &g[1]);
+    double ey = test_rel_err(y[1], yref, ny), e[4];
+    grads_rel_err(&p, &g[1], &ref, e);
+    fprintf(stderr, "# n = %zu: 2 x 2 and 4 x 4 tiles %s; rel err vs the reference: y %.1e, "
+            "dl/dc %.1e\n", n, same_y && same_g ? "agree bit for bit" : "DIFFER", ey, e[0]);
+    if (!same_y) fail_msg("n = %zu: y differs between 2 x 2 and 4 x 4 tiles", n);
+    if (!same_g) fail_msg("n = %zu: gradients differ between 2 x 2 and 4 x 4 tiles", n);
+    if (!(ey <= 1e-9)) fail_msg("n = %zu: y relative error %g > 1e-9", n, ey);
+    for (int i = 0; i < 4; i++)
+        if (!(e[i] <= 1e-6)) fail_msg("n = %zu: gradient %d relative error %g > 1e-6", n, i, e[i]);
+    for (int small = 0; small < 2; small++) {
+        grads_free(&g[small]);
+        free(y[small]);
+    }
+    grads_free(&ref);
+    free(yref);
+    free(gy);
+    test_inputs_free(&in);
 }
 
 /* Gradients of a plan whose workspace is split into chunks (max_alloc_bytes) are bit-identical
@@ -485,10 +476,7 @@ static void single_vs_double(const grad_case *k, unsigned shared, size_t i, doub
     grads_alloc(&p, &gs);
     device_grads(&p, &od, &in, gy, &gd, NULL);
     device_grads(&p, &os, &in, gy, &gs, NULL);
-    e[0] = test_rel_err(gs.c, gd.c, smnn_problem_c_count(&p));
-    e[1] = test_rel_err(gs.d, gd.d, smnn_problem_d_count(&p));
-    e[2] = test_rel_err(gs.u, gd.u, smnn_problem_u_count(&p));
-    e[3] = test_rel_err(gs.s, gd.s, smnn_problem_s_count(&p));
+    grads_rel_err(&p, &gs, &gd, e);
     grads_free(&gd);
     grads_free(&gs);
     free(gy);

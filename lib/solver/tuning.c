@@ -147,6 +147,15 @@ static unsigned long long env_number(const char *name) {
     return (*end || env[0] == '-') ? 0 : v;
 }
 
+/* A switch in the environment: 1 for "1", 0 for "0", -1 when unset or anything else (the
+ * automatic choice). */
+static int env_switch(const char *name) {
+    const char *env = getenv(name);
+    if (env && !strcmp(env, "1")) return 1;
+    if (env && !strcmp(env, "0")) return 0;
+    return -1;
+}
+
 static int valid_width(int w) {
     return w == 1 || w == 2 || w == 4 || w == 8 || w == 16;
 }
@@ -224,13 +233,13 @@ static const int local_ladder[] = {16, 32, 64};
 #define LADDER_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* CL_DEVICE_NATIVE_VECTOR_WIDTH_DOUBLE of the context's device: doubles per vector register
- * (PoCL: 4 on AVX2, 8 on AVX-512); a large number when unknown, so that nothing narrows. */
-static int native_double_width(smnn_context *ctx) {
+ * (PoCL: 4 on AVX2, 8 on AVX-512); 0 when unknown (no device, or the query fails). */
+static cl_uint native_double_width(smnn_context *ctx) {
     cl_uint w = 0;
     if (!ctx->device || clGetDeviceInfo(ctx->device, CL_DEVICE_NATIVE_VECTOR_WIDTH_DOUBLE,
-                                        sizeof w, &w, NULL) != CL_SUCCESS || w == 0)
-        return 1 << 20;
-    return w > (1u << 20) ? 1 << 20 : (int)w;
+                                        sizeof w, &w, NULL) != CL_SUCCESS)
+        return 0;
+    return w;
 }
 
 smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
@@ -317,12 +326,14 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
      * (n = 12 to 32, medians of seven rounds). The 4 x 4 tiles stay where they were measured
      * (AVX-512, vw = 8). $SMNN_SMALL_TILES = "1" / "0" overrides for private programs (the
      * results are the same bit for bit either way). */
-    shape->small_tiles = shape->blocks_in_registers && v == SMNN_VARIANT_PRIVATE &&
-                         shape->vw > native_double_width(ctx);
-    const char *tiles_env = getenv("SMNN_SMALL_TILES");
-    if (v == SMNN_VARIANT_PRIVATE && tiles_env &&
-        (!strcmp(tiles_env, "1") || !strcmp(tiles_env, "0")))
-        shape->small_tiles = tiles_env[0] == '1';
+    shape->small_tiles = 0;
+    if (v == SMNN_VARIANT_PRIVATE) {
+        const int forced = env_switch("SMNN_SMALL_TILES");
+        const cl_uint native = native_double_width(ctx);
+        shape->small_tiles = forced >= 0 ? forced
+                                         : shape->blocks_in_registers && native > 0 &&
+                                               (cl_uint)shape->vw > native;
+    }
     shape->dims = shape->orders = shape->equations = 0;
     if (!opt->generic_kernels) {
         /* Specialise the program for this block shape: the loops over the block unroll. */
@@ -348,9 +359,8 @@ int smnn__fused_backward(const smnn__kernel_shape *shape) {
      * of at most 9, those that a specialised program unrolls (cl/common.cl SMNN_UNROLL_MAX_N).
      * $SMNN_FUSED_BACKWARD = "1" / "0" overrides. */
     if (shape->variant != SMNN_VARIANT_PRIVATE) return 0;
-    const char *env = getenv("SMNN_FUSED_BACKWARD");
-    if (env && !strcmp(env, "1")) return 1;
-    if (env && !strcmp(env, "0")) return 0;
+    const int env = env_switch("SMNN_FUSED_BACKWARD");
+    if (env >= 0) return env;
     return shape->blocks_in_registers && shape->nmax <= 9;
 }
 
