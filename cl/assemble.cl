@@ -207,6 +207,12 @@ SMNN_INLINE realv smnn_coef(const smnn_prob *P, global const real *c, const smnn
     return smnn_gather_at(c, P->cb, P->ct, L, t, q * P->n + i);
 }
 
+/* Row q of C_t of every lane into out[0 .. n). */
+SMNN_INLINE void smnn_coef_row(const smnn_prob *P, global const real *c, const smnn_lanes *L,
+                               int t, int q, realv *out) {
+    smnn_gather_row_at(c, P->cb, P->ct, L, t, (long)q * P->n, P->n, out);
+}
+
 /* N_t[i][j] (row i at point t+1, column j at point t), from the powers of the step s_t. */
 SMNN_INLINE realv smnn_N_entry(const smnn_prob *P, int i, int j, const realv *apow) {
     const int R1 = P->R1;
@@ -258,13 +264,15 @@ SMNN_INLINE realv smnn_beta_entry(const smnn_prob *P, global const real *c, glob
 SMNN_INLINE void smnn_fill_beta(const smnn_prob *P, global const real *c, global const real *d,
                                 global const real *u, const smnn_lanes *L, int t, realv *out) {
     const int n = P->n;
+    realv crow[NMAX];
     SMNN_UNROLL
     for (int i = 0; i < n; i++) out[i] = (realv)(0);
     SMNN_UNROLL
     for (int q = 0; q < P->Q; q++) {
         realv dq = smnn_gather_at(d, P->db, P->dt, L, t, q);
+        smnn_coef_row(P, c, L, t, q, crow);
         SMNN_UNROLL
-        for (int i = 0; i < n; i++) out[i] += smnn_coef(P, c, L, t, q, i) * dq;
+        for (int i = 0; i < n; i++) out[i] += crow[i] * dq;
     }
     SMNN_UNROLL
     for (int i = 0; i < n; i++) out[i] = smnn_beta_finish(P, u, L, t, i, out[i]);
@@ -306,8 +314,7 @@ SMNN_INLINE void smnn_gov_tiled(const smnn_prob *P, global const real *c, const 
     realv cw[SMNN_GOV_CHUNK * NMAX];
     for (int q0 = 0; q0 < P->Q; q0 += SMNN_GOV_CHUNK) {
         const int qn = min(SMNN_GOV_CHUNK, P->Q - q0);
-        for (int q = 0; q < qn; q++)
-            for (int i = 0; i < n; i++) cw[q * NMAX + i] = smnn_coef(P, c, L, t, q0 + q, i);
+        for (int q = 0; q < qn; q++) smnn_coef_row(P, c, L, t, q0 + q, cw + q * NMAX);
         for (int i0 = 0; i0 < n; i0 += 2)
             for (int j0 = 0; j0 <= i0; j0 += 2) {
                 SMNN_TILE2(SMNN_TILE_LOAD)
@@ -343,8 +350,7 @@ SMNN_INLINE void smnn_fill_M(const smnn_prob *P, global const real *c, const smn
 #endif
     SMNN_UNROLL
     for (int q = 0; q < P->Q; q++) {
-        SMNN_UNROLL
-        for (int i = 0; i < n; i++) crow[i] = smnn_coef(P, c, L, t, q, i);
+        smnn_coef_row(P, c, L, t, q, crow);
         SMNN_UNROLL
         for (int i = 0; i < n; i++)
             SMNN_UNROLL
@@ -419,13 +425,15 @@ SMNN_INLINE void smnn_residual_at(const smnn_prob *P, global const real *c, glob
     SMNN_UNROLL
     for (int i = 0; i < n; i++) acc[i] = (realv)(0);
     /* Governing rows at t. */
+    realv crow[NMAX];
     SMNN_UNROLL
     for (int q = 0; q < P->Q; q++) {
         realv e = homogeneous ? (realv)(0) : smnn_gather(d, P->db, L, (long)t * P->dt + q);
+        smnn_coef_row(P, c, L, t, q, crow);
         SMNN_UNROLL
-        for (int i = 0; i < n; i++) e -= smnn_coef(P, c, L, t, q, i) * yc[i];
+        for (int i = 0; i < n; i++) e -= crow[i] * yc[i];
         SMNN_UNROLL
-        for (int i = 0; i < n; i++) acc[i] += P->wg2 * smnn_coef(P, c, L, t, q, i) * e;
+        for (int i = 0; i < n; i++) acc[i] += P->wg2 * crow[i] * e;
     }
     /* Initial-value rows at t. */
     if (t < P->Tinit)

@@ -287,6 +287,110 @@ SMNN_INLINE realv smnn_gather_at(global const real *base, long stride_b, long st
     smnn_gather((base), (stride_b), (L), (long)(t) * (stride_t) + (inner))
 #endif
 
+/* ---- Four neighbouring elements of every lane ----------------------------------------------
+ * smnn_gather4_at reads elements inner .. inner + 3 of (b, t) of every lane into out[0..3], and
+ * smnn_scatter4_at writes them back: v[k] of every real lane into element inner + k, for the
+ * lanes whose time is below tlimit. Where lanes are systems at one time and VW is 4, 8 or 16
+ * this is one 4-wide load or store per lane and a 4 x 4 transpose per group of four lanes
+ * (SMNN_T4), instead of 4 VW single elements each moved through its own address: the gradient
+ * kernel's dl/dc and its gathers of c, y and lambda (bench/RESULTS.md, entry 25). Elsewhere
+ * (one lane, time lanes) the same values move one at a time. */
+#define SMNN_ROW4 (!SMNN_TIME_LANES && (VW == 4 || VW == 8 || VW == 16))
+#if SMNN_ROW4
+/* c_k = (r0.s_k, r1.s_k, r2.s_k, r3.s_k): the transpose of four rows of four (its own inverse). */
+#define SMNN_T4(r0, r1, r2, r3, c0, c1, c2, c3)                                                   \
+    do {                                                                                           \
+        const real4 lo01_ = (real4)((r0).s0, (r1).s0, (r0).s2, (r1).s2);                           \
+        const real4 hi01_ = (real4)((r0).s1, (r1).s1, (r0).s3, (r1).s3);                           \
+        const real4 lo23_ = (real4)((r2).s0, (r3).s0, (r2).s2, (r3).s2);                           \
+        const real4 hi23_ = (real4)((r2).s1, (r3).s1, (r2).s3, (r3).s3);                           \
+        (c0) = (real4)(lo01_.s01, lo23_.s01);                                                      \
+        (c1) = (real4)(hi01_.s01, hi23_.s01);                                                      \
+        (c2) = (real4)(lo01_.s23, lo23_.s23);                                                      \
+        (c3) = (real4)(hi01_.s23, hi23_.s23);                                                      \
+    } while (0)
+/* Lanes 4 g .. 4 g + 3 of a realv as a real4, and a realv from its groups' real4. */
+#if VW == 4
+#define SMNN_GROUP4(v, g) (v)
+#define SMNN_JOIN4(x, k) ((x)[0][k])
+#elif VW == 8
+#define SMNN_GROUP4(v, g) ((g) == 0 ? (v).lo : (v).hi)
+#define SMNN_JOIN4(x, k) ((realv)((x)[0][k], (x)[1][k]))
+#else
+#define SMNN_GROUP4(v, g)                                                                          \
+    ((g) < 2 ? ((g) == 0 ? (v).lo.lo : (v).lo.hi) : ((g) == 2 ? (v).hi.lo : (v).hi.hi))
+#define SMNN_JOIN4(x, k) ((realv)((x)[0][k], (x)[1][k], (x)[2][k], (x)[3][k]))
+#endif
+#endif
+
+SMNN_INLINE void smnn_gather4_at(global const real *base, long stride_b, long stride_t,
+                                 const smnn_lanes *L, int t, long inner, realv *out) {
+#if SMNN_ROW4
+    const long off = (long)t * stride_t + inner;
+    if (stride_b == 0) {
+        _Pragma("unroll") for (int k = 0; k < 4; k++) out[k] = (realv)(base[off + k]);
+        return;
+    }
+    real4 x[VW / 4][4];
+    _Pragma("unroll") for (int g = 0; g < VW / 4; g++) {
+        const real4 r0 = vload4(0, base + L->b[4 * g] * stride_b + off);
+        const real4 r1 = vload4(0, base + L->b[4 * g + 1] * stride_b + off);
+        const real4 r2 = vload4(0, base + L->b[4 * g + 2] * stride_b + off);
+        const real4 r3 = vload4(0, base + L->b[4 * g + 3] * stride_b + off);
+        SMNN_T4(r0, r1, r2, r3, x[g][0], x[g][1], x[g][2], x[g][3]);
+    }
+    _Pragma("unroll") for (int k = 0; k < 4; k++) out[k] = SMNN_JOIN4(x, k);
+#else
+    for (int k = 0; k < 4; k++) out[k] = smnn_gather_at(base, stride_b, stride_t, L, t, inner + k);
+#endif
+}
+
+/* v of every real lane into element (b, t, inner) of base, base[b * stride_b + t * stride_t +
+ * inner] (the lanes' systems b, t the lane's own time in a partitioned program), for the lanes
+ * whose time is below tlimit. */
+SMNN_INLINE void smnn_scatter_at(global real *base, long stride_b, long stride_t,
+                                 const smnn_lanes *L, int t, long inner, int tlimit, realv v) {
+    for (int j = 0; j < L->count; j++) {
+#if SMNN_TIME_LANES
+        const int tj = L->tt[j] + t;
+#else
+        const int tj = t;
+#endif
+        if (tj < tlimit) base[L->b[j] * stride_b + (long)tj * stride_t + inner] = SMNN_LANE(v, j);
+    }
+}
+
+/* v[k] into element inner + k (k < 4), as smnn_scatter_at: one 4-wide store per lane after a
+ * transpose where lanes are systems (smnn_gather4_at). */
+SMNN_INLINE void smnn_scatter4_at(global real *base, long stride_b, long stride_t,
+                                  const smnn_lanes *L, int t, long inner, int tlimit,
+                                  const realv *v) {
+#if SMNN_ROW4
+    if (t >= tlimit) return;
+    const long off = (long)t * stride_t + inner;
+    _Pragma("unroll") for (int g = 0; g < VW / 4; g++) {
+        const real4 v0 = SMNN_GROUP4(v[0], g), v1 = SMNN_GROUP4(v[1], g),
+                    v2 = SMNN_GROUP4(v[2], g), v3 = SMNN_GROUP4(v[3], g);
+        real4 r[4];
+        SMNN_T4(v0, v1, v2, v3, r[0], r[1], r[2], r[3]);
+        _Pragma("unroll") for (int a = 0; a < 4; a++)
+            if (4 * g + a < L->count) vstore4(r[a], 0, base + L->b[4 * g + a] * stride_b + off);
+    }
+#else
+    for (int k = 0; k < 4; k++)
+        smnn_scatter_at(base, stride_b, stride_t, L, t, inner + k, tlimit, v[k]);
+#endif
+}
+
+/* Elements inner .. inner + len - 1 of (b, t) of every lane into out[0 .. len) (four at a time,
+ * then one). */
+SMNN_INLINE void smnn_gather_row_at(global const real *base, long stride_b, long stride_t,
+                                    const smnn_lanes *L, int t, long inner, int len, realv *out) {
+    int i = 0;
+    for (; i + 4 <= len; i += 4) smnn_gather4_at(base, stride_b, stride_t, L, t, inner + i, out + i);
+    for (; i < len; i++) out[i] = smnn_gather_at(base, stride_b, stride_t, L, t, inner + i);
+}
+
 /* Which rows exist at a time point, per lane: the smoothness rows of the interval to the next
  * point (t < T - 1), of the interval from the previous one (t > 0), and the initial values
  * (t < T_init). A plain condition where all lanes share t; in a partitioned program 1 or 0 per

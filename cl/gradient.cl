@@ -58,22 +58,6 @@ SMNN_INLINE realv smnn_grad_step_var(const smnn_prob *P, const realv *pw, const 
     return g;
 }
 
-/* v of every real lane into element (b, t, inner) of base, base[b * stride_b + t * stride_t +
- * inner] (the lanes' systems b, t the lane's own time in a partitioned program), for the lanes
- * whose time is below tlimit. */
-SMNN_INLINE void smnn_scatter_at(global real *base, long stride_b, long stride_t,
-                                 const smnn_lanes *L, int t, long inner, int tlimit, realv v) {
-    for (int j = 0; j < L->count; j++) {
-#if SMNN_TIME_LANES
-        const int tj = L->tt[j] + t;
-#else
-        const int tj = t;
-#endif
-        if (tj < tlimit) base[L->b[j] * stride_b + (long)tj * stride_t + inner] = SMNN_LANE(v, j);
-    }
-}
-
-
 /* The gradients of the rows at point t for the lanes L: the governing rows (dl/dc_t, dl/dd_t),
  * the initial-value rows (dl/du_t) and, for t < T - 1, the Taylor rows of the interval (t, t+1)
  * (dl/ds_t), from y_t, lambda_t (yc, lc) and y_{t+1}, lambda_{t+1} (yn, ln); pw is scratch. y
@@ -85,21 +69,30 @@ SMNN_INLINE void smnn_grad_point(const smnn_prob *P, global const real *c, globa
                                  global real *gs) {
     const int n = P->n, T = P->T, Q = P->Q;
     if (want & (SMNN_GRAD_C | SMNN_GRAD_D)) {
+        realv crow[NMAX];
         SMNN_UNROLL
         for (int q = 0; q < Q; q++) {
             realv p = (realv)(0), cy = (realv)(0);
+            smnn_coef_row(P, c, L, t, q, crow);
             SMNN_UNROLL
             for (int i = 0; i < n; i++) {
-                realv ci = smnn_coef(P, c, L, t, q, i);
-                p += ci * lc[i];
-                if (want & SMNN_GRAD_C) cy += ci * yc[i];
+                p += crow[i] * lc[i];
+                if (want & SMNN_GRAD_C) cy += crow[i] * yc[i];
             }
             if (want & SMNN_GRAD_D) smnn_scatter_at(gd, (long)T * Q, Q, L, t, q, T, P->wg2 * p);
             if (want & SMNN_GRAD_C) {
                 realv e = smnn_gather_at(d, P->db, P->dt, L, t, q) - cy;
+                const long gcb = (long)T * Q * n, gct = (long)Q * n;
+                int i = 0;
+                for (; i + 4 <= n; i += 4) {
+                    realv g[4];
+                    SMNN_UNROLL
+                    for (int k = 0; k < 4; k++) g[k] = P->wg2 * (lc[i + k] * e - p * yc[i + k]);
+                    smnn_scatter4_at(gc, gcb, gct, L, t, (long)q * n + i, T, g);
+                }
                 SMNN_UNROLL
-                for (int i = 0; i < n; i++)
-                    smnn_scatter_at(gc, (long)T * Q * n, (long)Q * n, L, t, (long)q * n + i, T,
+                for (; i < n; i++)
+                    smnn_scatter_at(gc, gcb, gct, L, t, (long)q * n + i, T,
                                     P->wg2 * (lc[i] * e - p * yc[i]));
             }
         }
@@ -187,19 +180,18 @@ kernel void smnn_gradient(SMNN_PARAMS(SMNN_GRADIENT_ARGS)) {
     const int with_y = want & (SMNN_GRAD_C | SMNN_GRAD_S);
     const long per = (long)T * n; /* y and lambda: (B, T, n) */
     realv yc[NMAX], lc[NMAX], yn[NMAX], ln[NMAX], pw[2 * NMAX];
+    smnn_gather_row_at(lam, per, n, &L, 0, 0, n, lc);
+    if (with_y) smnn_gather_row_at(y, per, n, &L, 0, 0, n, yc);
     SMNN_UNROLL
     for (int i = 0; i < n; i++) {
-        lc[i] = smnn_gather(lam, per, &L, i);
-        yc[i] = with_y ? smnn_gather(y, per, &L, i) : (realv)(0);
+        if (!with_y) yc[i] = (realv)(0);
         yn[i] = ln[i] = (realv)(0);
     }
     for (int t = 0; t < T; t++) {
-        if (t < T - 1)
-            SMNN_UNROLL
-            for (int i = 0; i < n; i++) {
-                ln[i] = smnn_gather(lam, per, &L, (long)(t + 1) * n + i);
-                yn[i] = with_y ? smnn_gather(y, per, &L, (long)(t + 1) * n + i) : (realv)(0);
-            }
+        if (t < T - 1) {
+            smnn_gather_row_at(lam, per, n, &L, t + 1, 0, n, ln);
+            if (with_y) smnn_gather_row_at(y, per, n, &L, t + 1, 0, n, yn);
+        }
         smnn_grad_point(&P, c, d, s, want, &L, t, yc, lc, yn, ln, pw, gc, gd, gu, gs);
         SMNN_UNROLL
         for (int i = 0; i < n; i++) {
@@ -237,10 +229,11 @@ kernel void smnn_back_gradient_private(SMNN_PARAMS(SMNN_BACKGRAD_ARGS)) {
     for (int i = 0; i < n; i++) yn[i] = ln[i] = (realv)(0);
     for (int t = T - 1; t >= 0; t--) {
         smnn_back_step(&P, &W, t, n, ln, lc);
+        if (with_y) smnn_gather_row_at(y, per, n, &L, t, 0, n, yc);
         SMNN_UNROLL
         for (int i = 0; i < n; i++) {
             lc[i] += failed;
-            yc[i] = with_y ? smnn_gather(y, per, &L, (long)t * n + i) : (realv)(0);
+            if (!with_y) yc[i] = (realv)(0);
         }
         smnn_grad_point(&P, c, d, s, want, &L, t, yc, lc, yn, ln, pw, gc, gd, gu, gs);
         SMNN_UNROLL

@@ -87,19 +87,24 @@ static void device_grads(const smnn_problem *p, const smnn_plan_options *opt, te
 /* Every case at its automatic width; the private ones also at 8 systems per work-item, whose
  * gradient kernel walks time per lane group (cl/gradient.cl) where one system per work-item runs
  * one work-item per time point, with the backward pass apart ($SMNN_FUSED_BACKWARD=0) and fused
- * (=1) at one and at eight systems per work-item. */
+ * (=1) at one and at eight systems per work-item; cases of more than 8 systems also at 4 and 16
+ * per work-item (the other widths whose lanes move rows four elements at a time, common.cl
+ * smnn_gather4_at: 4 x 4 transposes per group of four lanes, some groups holding no system). */
 static void test_against_finite_differences(void **state) {
     (void)state;
     test_skip_without_fp64();
-    for (size_t m = 0; m < 4 * (sizeof cases / sizeof cases[0]); m++) {
-        size_t i = m / 4;
-        int mode = (int)(m % 4), width = mode == 1 || mode == 3 ? 8 : mode == 2 ? 1 : 0;
+    static const int widths[] = {0, 8, 1, 8, 4, 16};
+    enum { MODES = sizeof widths / sizeof widths[0] };
+    for (size_t m = 0; m < MODES * (sizeof cases / sizeof cases[0]); m++) {
+        size_t i = m / MODES;
+        int mode = (int)(m % MODES), width = widths[mode];
         if (mode && cases[i].variant == SMNN_VARIANT_LOCAL) continue;
+        if (mode >= 4 && cases[i].B <= 8) continue;
         smnn_problem p;
         problem_of(&cases[i], &p);
         smnn_plan_options opt = test_options(SMNN_PRECISION_DOUBLE, cases[i].variant);
         opt.systems_per_item = width;
-        test_fused_backward(mode >= 2);
+        test_fused_backward(mode == 2 || mode == 3);
         test_rng r = test_rng_make(500 + i);
         test_inputs in;
         test_inputs_make(&p, &r, 0.4, 1.3, &in);
@@ -115,8 +120,9 @@ static void test_against_finite_differences(void **state) {
                       SMNN_SUCCESS);
         double e[4];
         grads_rel_err(&p, &dev, &fd, e);
-        static const char *const modes[] = {"automatic width, apart", "8 per item, apart", "1 per item, fused",
-                                            "8 per item, fused"};
+        static const char *const modes[MODES] = {"automatic width, apart", "8 per item, apart",
+                                                 "1 per item, fused", "8 per item, fused",
+                                                 "4 per item, apart", "16 per item, apart"};
         fprintf(stderr, "# case %zu, %s: rel err vs finite differences: c %.1e d %.1e u %.1e "
                 "s %.1e\n", i, modes[mode], e[0], e[1], e[2], e[3]);
         for (int k = 0; k < 4; k++)
