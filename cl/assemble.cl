@@ -376,8 +376,7 @@ SMNN_INLINE void smnn_fill_rhs(const smnn_prob *P, global const real *c, global 
         smnn_fill_beta(P, c, d, u, L, t, out);
         return;
     }
-    SMNN_UNROLL
-    for (int i = 0; i < P->n; i++) out[i] = smnn_gather_at(rhs, (long)P->T * P->n, P->n, L, t, i);
+    smnn_gather_row_at(rhs, (long)P->T * P->n, P->n, L, t, 0, P->n, out);
 }
 
 /* ---- The residual of the rows (the refinement, cl/refine.cl and the private forward

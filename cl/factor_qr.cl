@@ -145,8 +145,9 @@ kernel void smnn_factor_qr_private(SMNN_PARAMS(SMNN_SOLVER_ARGS)) {
         /* Governing rows of t. */
         SMNN_UNROLL
         for (int q = 0; q < P.Q; q++) {
+            smnn_coef_row(&P, c, &L, t, q, xa);
             SMNN_UNROLL
-            for (int i = 0; i < n; i++) xa[i] = P.wg * smnn_coef(&P, c, &L, t, q, i);
+            for (int i = 0; i < n; i++) xa[i] *= P.wg;
             realv xr = with_rhs ? P.wg * smnn_gather(d, P.db, &L, (long)t * P.dt + q) : (realv)(0);
             smnn_qr_fold_point(R, zeta, xa, xr, 0, n);
         }
