@@ -355,13 +355,15 @@ int smnn__fused_backward(const smnn__kernel_shape *shape) {
      * entry 10, 1.76 ms at n = 3 against 0.39 + 0.96 ms apart. GPUs are yet to measure.
      * Since the compact record and the tiles (entries 16-19) the blocks above n = 9, which stay
      * loops, ran faster apart: n = 12 0.84-0.98x, n = 16 0.85-0.95x the fused time, three
-     * rounds each on an AVX2 CPU (entry 21), so the fused pass is the default only for blocks
-     * of at most 9, those that a specialised program unrolls (cl/common.cl SMNN_UNROLL_MAX_N).
-     * $SMNN_FUSED_BACKWARD = "1" / "0" overrides. */
+     * rounds each on an AVX2 CPU (entry 21). Once rows of four moved with one vector access per
+     * lane (entry 25), which made the gradient kernel apart cheaper, apart also won at n = 6, 8
+     * and 9 (0.86-0.93x the fused time, three rounds, each round the same way), while n = 2 to 5
+     * stayed ties or went the fused way (n = 3 33.0 fused against 35.7 apart). So the fused pass
+     * is the default for blocks of at most 5. $SMNN_FUSED_BACKWARD = "1" / "0" overrides. */
     if (shape->variant != SMNN_VARIANT_PRIVATE) return 0;
     const int env = env_switch("SMNN_FUSED_BACKWARD");
     if (env >= 0) return env;
-    return shape->blocks_in_registers && shape->nmax <= 9;
+    return shape->blocks_in_registers && shape->nmax <= 5;
 }
 
 /* Appends printf-style text at buf + *used (len bytes in all); *used becomes -1, and nothing more
