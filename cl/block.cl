@@ -352,32 +352,18 @@ SMNN_INLINE void smnn_back_walk(const smnn_prob *P, const smnn_wsl *W, const smn
                                 long bofs, int first, int T, int n, global int *info,
                                 global real *y) {
     realv yn[NMAX], yc[NMAX];
-    int ok[VW];
-    SMNN_UNROLL
-    for (int j = 0; j < VW; j++) ok[j] = j < L->count && info[bofs + first + j] == 0;
-#if SMNN_ROW4
     maskv bad; /* all bits set in the lanes whose y is NaN */
     SMNN_UNROLL
-    for (int j = 0; j < VW; j++) ((__private SMNN_MASK_ELEM *)&bad)[j] = ok[j] ? 0 : -1;
-#endif
+    for (int j = 0; j < VW; j++)
+        ((__private SMNN_MASK_ELEM *)&bad)[j] = j < L->count && info[bofs + first + j] == 0 ? 0 : -1;
     for (int t = T - 1; t >= 0; t--) {
         smnn_back_step(P, W, t, n, yn, yc);
         SMNN_UNROLL
-        for (int i = 0; i < n; i++) yn[i] = yc[i];
-        int i0 = 0;
-#if SMNN_ROW4
-        for (; i0 + 4 <= n; i0 += 4) { /* y_t[i0 .. i0 + 3] of every lane, four per store */
-            realv v[4];
-            SMNN_UNROLL
-            for (int k = 0; k < 4; k++) v[k] = select(yc[i0 + k], (realv)(NAN), bad);
-            smnn_scatter4_at(y, (long)T * n, n, L, t, i0, T, v);
+        for (int i = 0; i < n; i++) {
+            yn[i] = yc[i];
+            yc[i] = SMNN_SELECT(yc[i], (realv)(NAN), bad);
         }
-#endif
-        for (int j = 0; j < L->count; j++) {
-            global real *Y = y + (bofs + first + j) * (long)T * n + (long)t * n;
-            SMNN_UNROLL
-            for (int i = i0; i < n; i++) Y[i] = ok[j] ? SMNN_LANE(yc[i], j) : (real)NAN;
-        }
+        smnn_scatter_row_at(y, (long)T * n, n, L, t, 0, n, T, yc);
     }
     if (smnn_loops_cut(T))
         for (int j = 0; j < L->count; j++) info[bofs + first + j] = SMNN_INFO_LOOPS_CUT;

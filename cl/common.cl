@@ -287,14 +287,15 @@ SMNN_INLINE realv smnn_gather_at(global const real *base, long stride_b, long st
     smnn_gather((base), (stride_b), (L), (long)(t) * (stride_t) + (inner))
 #endif
 
-/* ---- Four neighbouring elements of every lane ----------------------------------------------
- * smnn_gather4_at reads elements inner .. inner + 3 of (b, t) of every lane into out[0..3], and
- * smnn_scatter4_at writes them back: v[k] of every real lane into element inner + k, for the
- * lanes whose time is below tlimit. Where lanes are systems at one time and VW is 4, 8 or 16
- * this is one 4-wide load or store per lane and a 4 x 4 transpose per group of four lanes
- * (SMNN_T4), instead of 4 VW single elements each moved through its own address: the gradient
- * kernel's dl/dc and its gathers of c, y and lambda (bench/RESULTS.md, entry 25). Elsewhere
- * (one lane, time lanes) the same values move one at a time. */
+/* ---- Rows of neighbouring elements of every lane -------------------------------------------
+ * smnn_gather_row_at reads elements inner .. inner + len - 1 of (b, t) of every lane into
+ * out[0 .. len), and smnn_scatter_row_at writes v[0 .. len) back there for the real lanes whose
+ * time is below tlimit. Where lanes are systems at one time and VW is 4, 8 or 16, a part of four
+ * (or a last part of three) elements moves with one vector load or store per lane and a 4 x 4
+ * transpose per group of four lanes (SMNN_T4), instead of VW single elements per value each
+ * through its own address: rows of C_t, y, lambda, the right-hand side and dl/dc (bench/
+ * RESULTS.md, entry 25). Elsewhere (one lane, time lanes) and for a last part of one or two,
+ * values move one at a time. */
 #define SMNN_ROW4 (!SMNN_TIME_LANES && (VW == 4 || VW == 8 || VW == 16))
 #if SMNN_ROW4
 /* c_k = (r0.s_k, r1.s_k, r2.s_k, r3.s_k): the transpose of four rows of four (its own inverse). */
@@ -321,29 +322,47 @@ SMNN_INLINE realv smnn_gather_at(global const real *base, long stride_b, long st
     ((g) < 2 ? ((g) == 0 ? (v).lo.lo : (v).lo.hi) : ((g) == 2 ? (v).hi.lo : (v).hi.hi))
 #define SMNN_JOIN4(x, k) ((realv)((x)[0][k], (x)[1][k], (x)[2][k], (x)[3][k]))
 #endif
-#endif
+/* The K (3 or 4) elements at p as a real4 (the fourth 0 when K = 3), and a real4's first K into p. */
+#define SMNN_LOADK(K, p) ((K) == 4 ? vload4(0, (p)) : (real4)(vload3(0, (p)), (real)0))
+#define SMNN_STOREK(K, r, p)                                                                       \
+    do {                                                                                           \
+        if ((K) == 4)                                                                              \
+            vstore4((r), 0, (p));                                                                  \
+        else                                                                                       \
+            vstore3((r).s012, 0, (p));                                                             \
+    } while (0)
 
-SMNN_INLINE void smnn_gather4_at(global const real *base, long stride_b, long stride_t,
-                                 const smnn_lanes *L, int t, long inner, realv *out) {
-#if SMNN_ROW4
-    const long off = (long)t * stride_t + inner;
-    if (stride_b == 0) {
-        _Pragma("unroll") for (int k = 0; k < 4; k++) out[k] = (realv)(base[off + k]);
+/* Elements off .. off + K - 1 (K = 3 or 4) of every lane's system into out[0 .. K). */
+SMNN_INLINE void smnn_gather_part(global const real *base, long stride_b, const smnn_lanes *L,
+                                  long off, int K, realv *out) {
+    if (stride_b == 0) { /* a shared input: every lane the same */
+        _Pragma("unroll") for (int k = 0; k < K; k++) out[k] = (realv)(base[off + k]);
         return;
     }
     real4 x[VW / 4][4];
     _Pragma("unroll") for (int g = 0; g < VW / 4; g++) {
-        const real4 r0 = vload4(0, base + L->b[4 * g] * stride_b + off);
-        const real4 r1 = vload4(0, base + L->b[4 * g + 1] * stride_b + off);
-        const real4 r2 = vload4(0, base + L->b[4 * g + 2] * stride_b + off);
-        const real4 r3 = vload4(0, base + L->b[4 * g + 3] * stride_b + off);
+        const real4 r0 = SMNN_LOADK(K, base + L->b[4 * g] * stride_b + off);
+        const real4 r1 = SMNN_LOADK(K, base + L->b[4 * g + 1] * stride_b + off);
+        const real4 r2 = SMNN_LOADK(K, base + L->b[4 * g + 2] * stride_b + off);
+        const real4 r3 = SMNN_LOADK(K, base + L->b[4 * g + 3] * stride_b + off);
         SMNN_T4(r0, r1, r2, r3, x[g][0], x[g][1], x[g][2], x[g][3]);
     }
-    _Pragma("unroll") for (int k = 0; k < 4; k++) out[k] = SMNN_JOIN4(x, k);
-#else
-    for (int k = 0; k < 4; k++) out[k] = smnn_gather_at(base, stride_b, stride_t, L, t, inner + k);
-#endif
+    _Pragma("unroll") for (int k = 0; k < K; k++) out[k] = SMNN_JOIN4(x, k);
 }
+
+/* v[0 .. K) into elements off .. off + K - 1 of the real lanes' systems. */
+SMNN_INLINE void smnn_scatter_part(global real *base, long stride_b, const smnn_lanes *L,
+                                   long off, int K, const realv *v) {
+    _Pragma("unroll") for (int g = 0; g < VW / 4; g++) {
+        const real4 v0 = SMNN_GROUP4(v[0], g), v1 = SMNN_GROUP4(v[1], g),
+                    v2 = SMNN_GROUP4(v[2], g), v3 = K == 4 ? SMNN_GROUP4(v[3], g) : (real4)(0);
+        real4 r[4];
+        SMNN_T4(v0, v1, v2, v3, r[0], r[1], r[2], r[3]);
+        _Pragma("unroll") for (int a = 0; a < 4; a++)
+            if (4 * g + a < L->count) SMNN_STOREK(K, r[a], base + L->b[4 * g + a] * stride_b + off);
+    }
+}
+#endif
 
 /* v of every real lane into element (b, t, inner) of base, base[b * stride_b + t * stride_t +
  * inner] (the lanes' systems b, t the lane's own time in a partitioned program), for the lanes
@@ -360,35 +379,34 @@ SMNN_INLINE void smnn_scatter_at(global real *base, long stride_b, long stride_t
     }
 }
 
-/* v[k] into element inner + k (k < 4), as smnn_scatter_at: one 4-wide store per lane after a
- * transpose where lanes are systems (smnn_gather4_at). */
-SMNN_INLINE void smnn_scatter4_at(global real *base, long stride_b, long stride_t,
-                                  const smnn_lanes *L, int t, long inner, int tlimit,
-                                  const realv *v) {
-#if SMNN_ROW4
-    if (t >= tlimit) return;
-    const long off = (long)t * stride_t + inner;
-    _Pragma("unroll") for (int g = 0; g < VW / 4; g++) {
-        const real4 v0 = SMNN_GROUP4(v[0], g), v1 = SMNN_GROUP4(v[1], g),
-                    v2 = SMNN_GROUP4(v[2], g), v3 = SMNN_GROUP4(v[3], g);
-        real4 r[4];
-        SMNN_T4(v0, v1, v2, v3, r[0], r[1], r[2], r[3]);
-        _Pragma("unroll") for (int a = 0; a < 4; a++)
-            if (4 * g + a < L->count) vstore4(r[a], 0, base + L->b[4 * g + a] * stride_b + off);
-    }
-#else
-    for (int k = 0; k < 4; k++)
-        smnn_scatter_at(base, stride_b, stride_t, L, t, inner + k, tlimit, v[k]);
-#endif
-}
-
-/* Elements inner .. inner + len - 1 of (b, t) of every lane into out[0 .. len) (four at a time,
- * then one). */
 SMNN_INLINE void smnn_gather_row_at(global const real *base, long stride_b, long stride_t,
                                     const smnn_lanes *L, int t, long inner, int len, realv *out) {
     int i = 0;
-    for (; i + 4 <= len; i += 4) smnn_gather4_at(base, stride_b, stride_t, L, t, inner + i, out + i);
+#if SMNN_ROW4
+    const long off = (long)t * stride_t + inner;
+    for (; i + 4 <= len; i += 4) smnn_gather_part(base, stride_b, L, off + i, 4, out + i);
+    if (len - i == 3) {
+        smnn_gather_part(base, stride_b, L, off + i, 3, out + i);
+        return;
+    }
+#endif
     for (; i < len; i++) out[i] = smnn_gather_at(base, stride_b, stride_t, L, t, inner + i);
+}
+
+SMNN_INLINE void smnn_scatter_row_at(global real *base, long stride_b, long stride_t,
+                                     const smnn_lanes *L, int t, long inner, int len, int tlimit,
+                                     const realv *v) {
+    int i = 0;
+#if SMNN_ROW4
+    if (t >= tlimit) return;
+    const long off = (long)t * stride_t + inner;
+    for (; i + 4 <= len; i += 4) smnn_scatter_part(base, stride_b, L, off + i, 4, v + i);
+    if (len - i == 3) {
+        smnn_scatter_part(base, stride_b, L, off + i, 3, v + i);
+        return;
+    }
+#endif
+    for (; i < len; i++) smnn_scatter_at(base, stride_b, stride_t, L, t, inner + i, tlimit, v[i]);
 }
 
 /* Which rows exist at a time point, per lane: the smoothness rows of the interval to the next

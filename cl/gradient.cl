@@ -82,18 +82,10 @@ SMNN_INLINE void smnn_grad_point(const smnn_prob *P, global const real *c, globa
             if (want & SMNN_GRAD_D) smnn_scatter_at(gd, (long)T * Q, Q, L, t, q, T, P->wg2 * p);
             if (want & SMNN_GRAD_C) {
                 realv e = smnn_gather_at(d, P->db, P->dt, L, t, q) - cy;
-                const long gcb = (long)T * Q * n, gct = (long)Q * n;
-                int i = 0;
-                for (; i + 4 <= n; i += 4) {
-                    realv g[4];
-                    SMNN_UNROLL
-                    for (int k = 0; k < 4; k++) g[k] = P->wg2 * (lc[i + k] * e - p * yc[i + k]);
-                    smnn_scatter4_at(gc, gcb, gct, L, t, (long)q * n + i, T, g);
-                }
                 SMNN_UNROLL
-                for (; i < n; i++)
-                    smnn_scatter_at(gc, gcb, gct, L, t, (long)q * n + i, T,
-                                    P->wg2 * (lc[i] * e - p * yc[i]));
+                for (int i = 0; i < n; i++) crow[i] = P->wg2 * (lc[i] * e - p * yc[i]);
+                smnn_scatter_row_at(gc, (long)T * Q * n, (long)Q * n, L, t, (long)q * n, n, T,
+                                    crow);
             }
         }
     }
