@@ -354,8 +354,10 @@ SMNN_INLINE void smnn_back_walk(const smnn_prob *P, const smnn_wsl *W, const smn
     realv yn[NMAX], yc[NMAX];
     maskv bad; /* all bits set in the lanes whose y is NaN */
     SMNN_UNROLL
-    for (int j = 0; j < VW; j++)
-        ((__private SMNN_MASK_ELEM *)&bad)[j] = j < L->count && info[bofs + first + j] == 0 ? 0 : -1;
+    for (int j = 0; j < VW; j++) {
+        const int ok = j < L->count && info[bofs + first + j] == 0;
+        ((__private SMNN_MASK_ELEM *)&bad)[j] = ok ? 0 : -1;
+    }
     for (int t = T - 1; t >= 0; t--) {
         smnn_back_step(P, W, t, n, yn, yc);
         SMNN_UNROLL

@@ -322,7 +322,8 @@ SMNN_INLINE realv smnn_gather_at(global const real *base, long stride_b, long st
     ((g) < 2 ? ((g) == 0 ? (v).lo.lo : (v).lo.hi) : ((g) == 2 ? (v).hi.lo : (v).hi.hi))
 #define SMNN_JOIN4(x, k) ((realv)((x)[0][k], (x)[1][k], (x)[2][k], (x)[3][k]))
 #endif
-/* The K (3 or 4) elements at p as a real4 (the fourth 0 when K = 3), and a real4's first K into p. */
+/* The K (3 or 4) elements at p as a real4 (the fourth 0 when K = 3), and a real4's first K into
+ * p. */
 #define SMNN_LOADK(K, p) ((K) == 4 ? vload4(0, (p)) : (real4)(vload3(0, (p)), (real)0))
 #define SMNN_STOREK(K, r, p)                                                                       \
     do {                                                                                           \

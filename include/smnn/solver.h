@@ -33,8 +33,9 @@
  *   SMNN_FUSED_BACKWARD (1 or 0)             1: the private variant's backward pass fuses
  *                                            lambda's back substitution with the gradients; 0:
  *                                            apart; else the default: fused where blocks are
- *                                            unrolled in registers (double on PoCL) and n <= 5,
- *                                            where it measured faster, apart elsewhere
+ *                                            unrolled in registers (double on PoCL), n <= 5
+ *                                            and T <= 50, where it measured faster, apart
+ *                                            elsewhere
  *   SMNN_SMALL_TILES (1 or 0)                1: the private variant's block updates that stay
  *                                            loops use 2 x 2 register tiles; 0: 4 x 4; else
  *                                            the default: 2 x 2 where a vector of systems

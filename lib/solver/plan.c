@@ -243,7 +243,7 @@ static smnn_status make_kernels(smnn_plan *plan, cl_program prog) {
         FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_back_substitute", var, 1, &plan->k_back));
     }
     FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_gradient", NULL, 1, &plan->k_gradient));
-    plan->fused_backward = plan->parts == 1 && smnn__fused_backward(&plan->shape);
+    plan->fused_backward = plan->parts == 1 && smnn__fused_backward(&plan->shape, plan->p.steps);
     plan->then_back = plan->shape.then_back; /* never in a partitioned plan's shape */
     if (plan->fused_backward)
         FORWARD_IF_ERROR(make_kernel(plan, prog, "smnn_back_gradient", var, 1, &plan->k_back_gradient));

@@ -50,11 +50,12 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
 /* The -D defines of a shape's program (at most SMNN__SHAPE_DEFINES_LEN bytes with the NUL). */
 #define SMNN__SHAPE_DEFINES_LEN 256
 void smnn__shape_defines(const smnn__kernel_shape *shape, char *buf, size_t len);
-/* Whether the backward pass of a plan of this shape fuses the back substitution of lambda with
- * the gradients (gradient.c): private variant only; by default where the program keeps its
- * blocks in registers (double on PoCL) and the block holds at most 16 entries, where it measured
- * faster than the two kernels apart; $SMNN_FUSED_BACKWARD "1" or "0" overrides (tuning.c). */
-int smnn__fused_backward(const smnn__kernel_shape *shape);
+/* Whether the backward pass of a plan of this shape and T time points fuses the back
+ * substitution of lambda with the gradients (gradient.c): private variant only; by default where
+ * the program keeps its blocks in registers (double on PoCL), n <= 5 and T <= 50, where it
+ * measured faster than the two kernels apart; $SMNN_FUSED_BACKWARD "1" or "0" overrides
+ * (tuning.c). */
+int smnn__fused_backward(const smnn__kernel_shape *shape, size_t steps);
 /* Builds (or fetches from the caches) the program for a shape. For the local variant, when the
  * driver allows its kernels smaller work-groups than shape->wg, lowers shape->wg to the largest
  * power of two it allows and rebuilds. */

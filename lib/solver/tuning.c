@@ -345,7 +345,7 @@ smnn_status smnn__kernel_shape_for(smnn_context *ctx, const smnn_problem *p,
     return SMNN_SUCCESS;
 }
 
-int smnn__fused_backward(const smnn__kernel_shape *shape) {
+int smnn__fused_backward(const smnn__kernel_shape *shape, size_t steps) {
     /* The fused walk keeps lambda_t, y_t and a step's inputs in registers instead of a round trip
      * of lambda through memory, but holds more blocks at once. Measured (bench/RESULTS.md,
      * optimisation log entry 14; B = 1536, T = 50, double on PoCL, two interleaved rounds) at
@@ -357,13 +357,16 @@ int smnn__fused_backward(const smnn__kernel_shape *shape) {
      * loops, ran faster apart: n = 12 0.84-0.98x, n = 16 0.85-0.95x the fused time, three
      * rounds each on an AVX2 CPU (entry 21). Once rows of four moved with one vector access per
      * lane (entry 25), which made the gradient kernel apart cheaper, apart also won at n = 6, 8
-     * and 9 (0.86-0.93x the fused time, three rounds, each round the same way), while n = 2 to 5
-     * stayed ties or went the fused way (n = 3 33.0 fused against 35.7 apart). So the fused pass
-     * is the default for blocks of at most 5. $SMNN_FUSED_BACKWARD = "1" / "0" overrides. */
+     * and 9 (0.86-0.93x the fused time, B = 1536, T = 50, three rounds, each round the same
+     * way), while n = 2 to 5 stayed ties or went the fused way there (n = 2 1.25x, n = 3 1.03x
+     * the fused time apart, medians of six rounds, both passes in each process). Over T the
+     * fused walk lost: n = 3 apart at 0.84x its time at T = 100, 200 and 500 and 0.70x at T =
+     * 1e4; n = 2 a tie at T = 100, 0.88x at 500. So the fused pass is the default for blocks of
+     * at most 5 and T <= 50. $SMNN_FUSED_BACKWARD = "1" / "0" overrides. */
     if (shape->variant != SMNN_VARIANT_PRIVATE) return 0;
     const int env = env_switch("SMNN_FUSED_BACKWARD");
     if (env >= 0) return env;
-    return shape->blocks_in_registers && shape->nmax <= 5;
+    return shape->blocks_in_registers && shape->nmax <= 5 && steps <= 50;
 }
 
 /* Appends printf-style text at buf + *used (len bytes in all); *used becomes -1, and nothing more
