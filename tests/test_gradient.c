@@ -206,8 +206,9 @@ static int grads_equal(const smnn_problem *p, const grads *a, const grads *b) {
 }
 
 /* The default backward pass ($SMNN_FUSED_BACKWARD unset) is the fused one, bit for bit, where
- * the program unrolls its blocks in registers (double precision on PoCL, n <= 9), and the two
- * kernels apart elsewhere (lib/solver/tuning.c smnn__fused_backward). */
+ * the program unrolls its blocks in registers (double precision on PoCL), n <= 5 and T <= 50
+ * (here n = 4, T = 6), and the two kernels apart elsewhere (lib/solver/tuning.c
+ * smnn__fused_backward). */
 static void test_fused_default(void **state) {
     (void)state;
     test_skip_without_fp64();

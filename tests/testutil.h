@@ -103,7 +103,7 @@ char *test_env_save(const char *name);
 /* Sets `name` back to `saved` (unset when NULL) and frees `saved`. */
 void test_env_restore(const char *name, char *saved);
 /* Whether plans created from now on fuse the backward pass: 1 fused ($SMNN_FUSED_BACKWARD=1), 0
- * apart (=0), -1 the library's default (unset: fused where blocks unroll, n <= 9). */
+ * apart (=0), -1 the library's default (unset: fused where blocks unroll, n <= 5, T <= 50). */
 void test_fused_backward(int mode);
 /* Whether dev is one of PoCL's, by its platform name: the tests' own check, apart from the
  * library's (smnn__device_is_pocl), so that a broken detection there shows. */
