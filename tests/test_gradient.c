@@ -245,9 +245,10 @@ static void test_fused_default(void **state) {
  * lib/solver/tuning.c; the default depends on the device's vector registers), and agree with the
  * dense reference: n = 10 (V = 2, n_orders = 5: 2 x 2 tiles against the plain loop, since 10 is
  * not a multiple of 4) with Q = 5 (the assembly's equations in chunks of 4 and 1), B = 9 at 8
- * systems per work-item (the second lane group with one system); y and every gradient. One
- * shape, two programs: each program of a block above 9 takes PoCL 10-25 s to compile, and this
- * test runs in every CI pass. */
+ * systems per work-item (the second lane group with one system); y and every gradient. Its rows
+ * of ten (C_t, y, lambda, dl/dc) move as two parts of four and two single elements
+ * (cl/common.cl smnn_gather_row_at). One shape, two programs: each program of a block above 9
+ * takes PoCL 10-25 s to compile, and this test runs in every CI pass. */
 static void test_small_tiles(void **state) {
     (void)state;
     test_skip_without_fp64();
