@@ -89,7 +89,7 @@ static void device_grads(const smnn_problem *p, const smnn_plan_options *opt, te
  * one work-item per time point, with the backward pass apart ($SMNN_FUSED_BACKWARD=0) and fused
  * (=1) at one and at eight systems per work-item; cases of more than 8 systems also at 4 and 16
  * per work-item (the other widths whose lanes move rows four elements at a time, common.cl
- * smnn_gather4_at: 4 x 4 transposes per group of four lanes, some groups holding no system). */
+ * smnn_gather_part: 4 x 4 transposes per group of four lanes, some groups holding no system). */
 static void test_against_finite_differences(void **state) {
     (void)state;
     test_skip_without_fp64();
