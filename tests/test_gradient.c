@@ -261,12 +261,13 @@ static void test_small_tiles(void **state) {
     opt.systems_per_item = 8;
     grads g[2], ref;
     double *y[2];
+    char *saved = test_env_save("SMNN_SMALL_TILES");
     for (int small = 0; small < 2; small++) {
         setenv("SMNN_SMALL_TILES", small ? "1" : "0", 1);
         grads_alloc(&p, &g[small]);
         device_grads(&p, &opt, &in, gy, &g[small], &y[small]);
     }
-    unsetenv("SMNN_SMALL_TILES");
+    test_env_restore("SMNN_SMALL_TILES", saved);
     double *yref = malloc(ny * sizeof *yref);
     grads_alloc(&p, &ref);
     assert_status(smnn_reference_solve(&p, in.c, in.d, in.u, in.s, yref, 0), SMNN_SUCCESS);
